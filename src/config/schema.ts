@@ -48,13 +48,13 @@ export const ChecksConfig = z.strictObject({
 export const LoomConfig = z.strictObject({
   models: z
     .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/), ModelConfig)
-    .default({ default: ModelConfig.parse({ model: 'gpt-4o' }) }),
+    .default(() => ({ default: ModelConfig.parse({ model: 'gpt-4o' }) })),
   pipelines: z
     .array(PipelineConfig)
     .min(1)
-    .default([PipelineConfig.parse({ name: 'review', template: 'review' })]),
-  triggers: TriggersConfig.default(TriggersConfig.parse({})),
-  checks: ChecksConfig.default(ChecksConfig.parse({})),
+    .default(() => [PipelineConfig.parse({ name: 'review', template: 'review' })]),
+  triggers: TriggersConfig.default(() => TriggersConfig.parse({})),
+  checks: ChecksConfig.default(() => ChecksConfig.parse({})),
   fail_on: z.enum(FAIL_ON).default('never').describe('Exit 1 when a finding is at or above this severity'),
   concurrency: z.number().int().min(1).max(64).default(4).describe('Model calls in flight at once'),
   guidelines: z.string().optional().describe('Path of a file with team review guidelines, passed to templates as `guidelines`'),
