@@ -42,6 +42,8 @@ export interface FileDiff {
 export interface DiffRange {
   /** The ref the user or CI named as base (branch name or sha). */
   baseRef: string;
+  /** The base as a branch name (`origin/main` and `refs/heads/main` give `main`); absent when the base is a sha or tag. */
+  baseBranch?: string;
   /** The ref the user or CI named as head (default HEAD). */
   headRef: string;
   baseSha: string;

@@ -1,0 +1,79 @@
+import picomatch from 'picomatch';
+import type { FileDiff } from './types.ts';
+
+export interface Triggers {
+  /** Target branches (globs) that get a model review; all when absent. */
+  branches?: string[];
+  /** Globs of files never reviewed. A pattern without '/' matches the file name at any depth. */
+  ignore_paths: string[];
+  /** Changed lines (additions + deletions of the kept files) above which the model review is skipped. */
+  max_changes?: number;
+}
+
+export interface TriggerResult {
+  /** The files left after ignore_paths. */
+  files: FileDiff[];
+  ignored: { path: string; reason: string }[];
+  /** Set when the model review must be skipped; `reason` is a sentence for the log and the PR. */
+  skip?: { reason: string };
+}
+
+/** `./src/`, `/dist/` and `dist/` mean what gitignore users expect: a path from the root, a whole folder. */
+function normalizePattern(pattern: string): string {
+  let p = pattern.trim();
+  if (p.startsWith('./')) p = p.slice(2);
+  else if (p.startsWith('/')) p = p.slice(1);
+  if (p.endsWith('/')) p = `${p}**`;
+  return p;
+}
+
+function pathMatcher(patterns: readonly string[]): (path: string) => string | undefined {
+  const compiled = patterns.map((pattern) => {
+    const glob = normalizePattern(pattern);
+    // '*.lock' matches 'a/b/yarn.lock' (gitignore style). picomatch's `basename` option would apply to
+    // every pattern, making 'dist/**' match nothing, so it is set only for patterns without a slash.
+    return { pattern, test: picomatch(glob, { dot: true, basename: !glob.includes('/') }) };
+  });
+  return (path) => compiled.find((m) => m.test(path))?.pattern;
+}
+
+const listOf = (values: readonly string[]): string => values.join(', ');
+
+/** Applies the config's trigger rules to the diff: which files are reviewed, and whether the model review runs. */
+export function applyTriggers(files: readonly FileDiff[], triggers: Triggers, ctx: { targetBranch?: string }): TriggerResult {
+  const ignoredBy = pathMatcher(triggers.ignore_paths);
+  const kept: FileDiff[] = [];
+  const ignored: TriggerResult['ignored'] = [];
+  for (const file of files) {
+    const pattern = ignoredBy(file.path);
+    if (pattern === undefined) kept.push(file);
+    else ignored.push({ path: file.path, reason: `matches triggers.ignore_paths pattern "${pattern}"` });
+  }
+
+  const result: TriggerResult = { files: kept, ignored };
+  const { branches, max_changes: maxChanges } = triggers;
+  // An unknown target (a local run, a push build) is reviewed: skipping needs a branch that is known not to match.
+  if (branches && ctx.targetBranch !== undefined) {
+    // Azure names branches as refs/heads/<name>.
+    const target = ctx.targetBranch.replace(/^refs\/heads\//, '');
+    if (!branches.some((glob) => picomatch.isMatch(target, glob, { dot: true }))) {
+      result.skip = {
+        reason:
+          branches.length === 0
+            ? `triggers.branches is empty, so no target branch is reviewed (this one is ${target}); the model review was skipped`
+            : `the target branch ${target} is not in triggers.branches (${listOf(branches)}); the model review was skipped`,
+      };
+      return result;
+    }
+  }
+  if (maxChanges !== undefined) {
+    let changes = 0;
+    for (const file of kept) changes += file.additions + file.deletions;
+    if (changes > maxChanges) {
+      result.skip = {
+        reason: `this pull request changes ${changes} lines, above triggers.max_changes (${maxChanges}); the model review was skipped`,
+      };
+    }
+  }
+  return result;
+}

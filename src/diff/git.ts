@@ -1,0 +1,122 @@
+import { execa } from 'execa';
+import { LoomError } from '../errors.ts';
+
+/**
+ * The only place loom runs git. Every call pins the settings that change what git prints, so a user's
+ * config (quotePath, color.ui=always, diff.noprefix, diff.external, diff.submodule=log, ...) cannot
+ * change the text the parser reads.
+ */
+const GLOBAL_FLAGS = [
+  '-c', 'core.quotePath=false',
+  '-c', 'color.ui=never',
+  '-c', 'diff.suppressBlankEmpty=false',
+  // Pathspecs we pass are file names from git itself, never globs ('a*.ts' is a valid file name).
+  '--literal-pathspecs',
+];
+
+/** Flags for every `git diff` loom reads: fixed prefixes and format whatever the user's config says. */
+export const DIFF_FLAGS = [
+  '--no-color',
+  '--no-ext-diff',
+  '--no-textconv',
+  '--no-relative',
+  '--submodule=short',
+  '--find-renames',
+  '-U3',
+  '--src-prefix=a/',
+  '--dst-prefix=b/',
+] as const;
+
+export interface GitRunOptions {
+  /** Extra environment for this call (merged over the inherited one). */
+  env?: Record<string, string>;
+  input?: string;
+  /** Keep stdout byte-exact (diff text); otherwise the trailing newline is trimmed. */
+  raw?: boolean;
+}
+
+export interface GitResult {
+  ok: boolean;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+// A 100,000-line diff is a few MB; the cap only exists to fail clearly on a runaway output.
+const MAX_BUFFER = 1024 * 1024 * 1024;
+
+/** Runs git and returns the outcome without throwing on a non-zero exit (callers decide what failure means). */
+export async function tryGit(cwd: string, args: readonly string[], opts: GitRunOptions = {}): Promise<GitResult> {
+  const result = await execa('git', [...GLOBAL_FLAGS, ...args], {
+    cwd,
+    reject: false,
+    // No prompt for credentials in CI: a fetch that needs them must fail, not hang the job.
+    env: { GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', ...opts.env },
+    input: opts.input,
+    stdin: opts.input === undefined ? 'ignore' : undefined,
+    stripFinalNewline: !opts.raw,
+    maxBuffer: MAX_BUFFER,
+  });
+  if (result.failed && result.exitCode === undefined) {
+    // Node reports a missing cwd and a missing git binary with the same ENOENT; execa names the cwd.
+    if (result.message?.includes('"cwd" option is invalid')) {
+      throw new LoomError('git-failed', `not a git repository: ${cwd} does not exist. Run loom inside the repository you want reviewed.`);
+    }
+    if (result.code === 'ENOENT') {
+      throw new LoomError('git-failed', 'git was not found on PATH. Install git (loom reads the diff from the local checkout).');
+    }
+    throw new LoomError('git-failed', `could not run git in ${cwd}: ${(result.shortMessage ?? '').split('\n')[0]}`);
+  }
+  return {
+    ok: result.exitCode === 0,
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr).trim(),
+  };
+}
+
+/** Runs git and returns stdout; a non-zero exit becomes a LoomError quoting git's own message. */
+export async function git(cwd: string, args: readonly string[], opts: GitRunOptions = {}): Promise<string> {
+  const result = await tryGit(cwd, args, opts);
+  if (!result.ok) {
+    throw new LoomError('git-failed', `git ${args.join(' ')} failed (exit ${result.exitCode}): ${result.stderr || 'no output'}`);
+  }
+  return result.stdout;
+}
+
+/** The repository's top-level directory; fails with a message that says what to do when cwd is not in one. */
+export async function repoRoot(cwd: string): Promise<string> {
+  const result = await tryGit(cwd, ['rev-parse', '--show-toplevel']);
+  if (result.ok && result.stdout) return result.stdout;
+  if (/dubious ownership/i.test(result.stderr)) {
+    throw new LoomError(
+      'git-failed',
+      `git refuses to read ${cwd} because the directory belongs to another user. ` +
+        `Run: git config --global --add safe.directory '${cwd}' (common in CI containers).`,
+    );
+  }
+  throw new LoomError('git-failed', `not a git repository: ${cwd}. Run loom inside the repository you want reviewed.`);
+}
+
+/** The commit a ref names, or undefined when it does not exist locally. */
+export async function resolveCommit(cwd: string, ref: string): Promise<string | undefined> {
+  // A ref starting with '-' would be read as an option; no branch or sha starts with one.
+  if (ref === '' || ref.startsWith('-')) return undefined;
+  const result = await tryGit(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  return result.ok && result.stdout ? result.stdout : undefined;
+}
+
+export async function mergeBaseOf(cwd: string, a: string, b: string): Promise<string | undefined> {
+  const result = await tryGit(cwd, ['merge-base', a, b]);
+  return result.ok && result.stdout ? result.stdout : undefined;
+}
+
+export async function isShallow(cwd: string): Promise<boolean> {
+  const result = await tryGit(cwd, ['rev-parse', '--is-shallow-repository']);
+  return result.ok && result.stdout === 'true';
+}
+
+export async function hasRemote(cwd: string, name: string): Promise<boolean> {
+  const result = await tryGit(cwd, ['config', '--get', `remote.${name}.url`]);
+  return result.ok && result.stdout !== '';
+}
