@@ -1,0 +1,49 @@
+import type { LlmClient } from './client.ts';
+import { ReplyParseError } from './errors.ts';
+import { FINDINGS_JSON_SCHEMA, parseFindingsReply, type RawFinding } from './reply.ts';
+
+export { LlmCallError, ReplyParseError } from './errors.ts';
+
+const SCHEMA = { name: 'loom_findings', schema: FINDINGS_JSON_SCHEMA };
+
+const CONTRACT =
+  'Answer with only a JSON array of findings, no prose and no code fence: ' +
+  '[{"file": "src/db.ts", "line": 42, "end_line": 44, "side": "new", "severity": "warning", ' +
+  '"title": "one line", "body": "markdown explanation", "suggestion": "replacement for lines 42-44"}]. ' +
+  '"end_line", "side" ("old" for a removed line), "severity" and "suggestion" are optional. ' +
+  '{"findings": [...]} is accepted too. Answer [] when there is nothing to report.';
+
+/**
+ * One review call: asks for findings JSON and, when the answer cannot be parsed, asks once more with the
+ * parse error and the contract, so a model that drifted into prose gets one chance to correct itself.
+ */
+export async function askForFindings(
+  llm: LlmClient,
+  prompt: { system: string; user: string },
+  opts: { signal?: AbortSignal } = {},
+): Promise<{ findings: RawFinding[]; dropped: string[]; usage: { promptTokens: number; completionTokens: number }; calls: number }> {
+  const base = { system: prompt.system, user: prompt.user, jsonSchema: SCHEMA, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const first = await llm.complete(base);
+  const usage = { ...first.usage };
+  const parsed = parseFindingsReply(first.text);
+  if (parsed.ok) return { findings: parsed.findings, dropped: parsed.dropped, usage, calls: 1 };
+
+  const second = await llm.complete({
+    ...base,
+    followUp: [
+      { role: 'assistant', content: first.text.trim() === '' ? '(empty answer)' : first.text },
+      { role: 'user', content: `Your answer could not be parsed: ${parsed.error}. ${CONTRACT}` },
+    ],
+  });
+  usage.promptTokens += second.usage.promptTokens;
+  usage.completionTokens += second.usage.completionTokens;
+  const reparsed = parseFindingsReply(second.text);
+  if (reparsed.ok) return { findings: reparsed.findings, dropped: reparsed.dropped, usage, calls: 2 };
+
+  // The client already redacted registered secrets from the text it returned.
+  const quoted = JSON.stringify(second.text.slice(0, 200));
+  throw new ReplyParseError(
+    `${llm.name} (${llm.model}): the answer could not be parsed as findings JSON (${reparsed.error}), also after asking again: ${quoted}`,
+    { usage, calls: 2 },
+  );
+}

@@ -1,0 +1,62 @@
+import type { ClientOptions } from 'openai';
+
+type Fetch = NonNullable<ClientOptions['fetch']>;
+
+/**
+ * The SDK only reads `{"error": {"message"}}` from an error body; vLLM (`{"message"}`), FastAPI servers
+ * (`{"detail"}`), proxies (`{"error": "..."}`, HTML, plain text) would surface as "400 status code (no body)".
+ * This rewrites such bodies into the OpenAI shape so the reason reaches the user and the parameter fallbacks.
+ */
+export function withOpenAiErrorBodies(fetchImpl: Fetch): Fetch {
+  return async (input, init) => {
+    const res = await fetchImpl(input, init);
+    if (res.status < 400) return res;
+    const text = await res.text().catch(() => '');
+    const body = openAiErrorBody(text);
+    const headers = new Headers(res.headers);
+    headers.set('content-type', 'application/json');
+    headers.delete('content-length');
+    headers.delete('content-encoding');
+    return new Response(body === undefined ? text : JSON.stringify(body), { status: res.status, statusText: res.statusText, headers });
+  };
+}
+
+/** `undefined` when the body is empty or already in the OpenAI shape (then it passes through untouched). */
+export function openAiErrorBody(text: string): { error: Record<string, unknown> } | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(trimmed);
+  } catch {
+    return { error: { message: plainText(trimmed) } };
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return { error: { message: plainText(trimmed) } };
+  const obj = json as Record<string, unknown>;
+  const err = obj['error'];
+  if (err && typeof err === 'object' && typeof (err as Record<string, unknown>)['message'] === 'string') return undefined;
+  if (typeof err === 'string') return { error: { message: err } };
+  if (typeof obj['message'] === 'string') {
+    return { error: { message: obj['message'], type: obj['type'], code: obj['code'], param: obj['param'] } };
+  }
+  const detail = obj['detail'];
+  if (typeof detail === 'string') return { error: { message: detail } };
+  if (Array.isArray(detail)) return { error: { message: detail.map(validationIssue).join('; ') } };
+  return { error: { message: plainText(trimmed) } };
+}
+
+/** FastAPI/pydantic validation items: `{loc: ["body", "response_format"], msg: "Extra inputs are not permitted"}`. */
+function validationIssue(item: unknown): string {
+  if (!item || typeof item !== 'object') return String(item);
+  const { loc, msg } = item as { loc?: unknown; msg?: unknown };
+  const where = Array.isArray(loc) ? loc.join('.') : '';
+  const what = typeof msg === 'string' ? msg : JSON.stringify(item);
+  return where ? `${where}: ${what}` : what;
+}
+
+/** HTML error pages from proxies become one short line of their text. */
+function plainText(text: string): string {
+  const flat = text.startsWith('<') ? text.replace(/<[^>]*>/g, ' ') : text;
+  const line = flat.replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}

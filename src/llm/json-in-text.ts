@@ -1,0 +1,71 @@
+/** Bounds the work on a long or hostile answer: each candidate costs one scan of the text. */
+const MAX_REGIONS = 200;
+
+/**
+ * JSON values found in a model's answer, most deliberate first: the whole answer, then each ``` fenced
+ * block, then each balanced `[...]` / `{...}` region that looks like the start of JSON (`[{`, `[]`, `[ "`, `{"`).
+ * A value that fails to parse is retried once without trailing commas, the one slip models keep making.
+ * Never throws.
+ */
+export function* jsonValuesIn(text: string): Generator<unknown> {
+  const whole = tryParse(text.trim());
+  if (whole.ok) yield whole.value;
+
+  for (const match of text.matchAll(/```[^\n`]*\n([\s\S]*?)```/g)) {
+    const fenced = tryParse((match[1] ?? '').trim());
+    if (fenced.ok) yield fenced.value;
+  }
+
+  const starts = /\[\s*[{\]"]|\{\s*"/g;
+  let tried = 0;
+  let skipUntil = -1;
+  for (const match of text.matchAll(starts)) {
+    const start = match.index ?? 0;
+    if (start < skipUntil) continue;
+    if (++tried > MAX_REGIONS) return;
+    const end = balancedEnd(text, start);
+    if (end < 0) continue;
+    const region = tryParse(text.slice(start, end + 1));
+    if (region.ok) {
+      // Regions inside a value that parsed are parts of it, not separate answers.
+      skipUntil = end + 1;
+      yield region.value;
+    }
+  }
+}
+
+/** Index of the bracket closing the one at `start`, ignoring brackets inside JSON strings; -1 when unbalanced. */
+function balancedEnd(text: string, start: number): number {
+  const stack: string[] = [];
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === '[' || ch === '{') stack.push(ch === '[' ? ']' : '}');
+    else if (ch === ']' || ch === '}') {
+      if (stack.pop() !== ch) return -1;
+      if (stack.length === 0) return i;
+    }
+  }
+  return -1;
+}
+
+function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
+  if (text === '' || (text[0] !== '[' && text[0] !== '{')) return { ok: false };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    const lenient = text.replace(/,(\s*[\]}])/g, '$1');
+    if (lenient === text) return { ok: false };
+    try {
+      return { ok: true, value: JSON.parse(lenient) };
+    } catch {
+      return { ok: false };
+    }
+  }
+}

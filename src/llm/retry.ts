@@ -1,0 +1,64 @@
+import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+
+/** A server asking for more than this is still retried, after this long: a CI job should not hang for minutes. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+/** Upper bound of loom's own exponential backoff (when the server gives no retry-after). */
+export const MAX_BACKOFF_MS = 8_000;
+export const DEFAULT_RETRY_BASE_MS = 500;
+
+/** 429, 5xx, 408/409 and connection failures (timeouts included) are worth another try; the rest will not change. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof APIUserAbortError) return false;
+  if (error instanceof APIConnectionError) return true;
+  if (error instanceof APIError && typeof error.status === 'number') {
+    const s = error.status;
+    return s === 408 || s === 409 || s === 429 || s >= 500;
+  }
+  return false;
+}
+
+export interface RetryWait {
+  ms: number;
+  /** The server asked for longer than MAX_RETRY_AFTER_MS. */
+  capped: boolean;
+  /** What the server asked for, before the cap. */
+  askedMs?: number;
+  /** The wait came from retry-after / retry-after-ms rather than loom's backoff. */
+  fromServer: boolean;
+}
+
+/**
+ * How long to wait before retry number `retry` (0 for the first retry). The server's retry-after-ms or
+ * retry-after (seconds or HTTP date) wins; otherwise exponential backoff from `baseMs` with up to 25% jitter,
+ * so concurrent calls that failed together do not come back together.
+ */
+export function retryWait(
+  error: unknown,
+  retry: number,
+  baseMs: number,
+  clock: { now: () => number; random: () => number } = { now: Date.now, random: Math.random },
+): RetryWait {
+  const asked = serverWaitMs(error, clock.now());
+  if (asked !== undefined) {
+    return asked > MAX_RETRY_AFTER_MS
+      ? { ms: MAX_RETRY_AFTER_MS, capped: true, askedMs: asked, fromServer: true }
+      : { ms: asked, capped: false, askedMs: asked, fromServer: true };
+  }
+  const backoff = Math.min(baseMs * 2 ** retry, MAX_BACKOFF_MS);
+  return { ms: Math.round(backoff * (1 - clock.random() * 0.25)), capped: false, fromServer: false };
+}
+
+function serverWaitMs(error: unknown, now: number): number | undefined {
+  if (!(error instanceof APIError) || !error.headers) return undefined;
+  const ms = error.headers.get('retry-after-ms');
+  if (ms !== null && ms.trim() !== '') {
+    const value = Number(ms);
+    if (Number.isFinite(value)) return Math.max(0, value);
+  }
+  const after = error.headers.get('retry-after');
+  if (after === null || after.trim() === '') return undefined;
+  const seconds = Number(after);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(after);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
