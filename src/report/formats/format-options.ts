@@ -1,0 +1,5 @@
+/** Options every formatter accepts; formats ignore the ones that do not apply to them. */
+export interface FormatOptions {
+  /** ANSI colour in `text` output. The caller decides (TTY, NO_COLOR, FORCE_COLOR): formatters never look. */
+  color?: boolean;
+}

@@ -1,0 +1,101 @@
+import { SEVERITIES, type Finding, type Severity } from '../../findings/finding.ts';
+import type { Report } from '../report.ts';
+import { firstItems, summariseSkipped } from './list-summaries.ts';
+import { sanitizeMarkdownBody } from './markdown-body.ts';
+import { codeSpan, fencedBlock, inlineText } from './markdown-escape.ts';
+import { lineRange, shortSha } from './locations.ts';
+import { countBySeverity, plural, severityLabel } from './severity-counts.ts';
+
+const ICON: Record<Severity, string> = { blocker: '🔴', warning: '🟡', info: '🔵' };
+
+/**
+ * Markdown for a PR summary, a CI artifact or $GITHUB_STEP_SUMMARY. Plain CommonMark + GFM tables only: no
+ * platform-specific syntax (```suggestion, alerts), since the same text goes to every platform.
+ */
+export function formatMarkdown(report: Report): string {
+  const blocks: string[] = ['## loom review'];
+  if (report.skipped) blocks.push(`**Review skipped:** ${inlineText(report.skipped.reason)}`);
+  blocks.push(verdict(report));
+
+  if (report.findings.length > 0) {
+    blocks.push('### Findings');
+    for (const f of report.findings) blocks.push(...findingBlocks(f));
+  }
+  if (report.failures.length > 0) {
+    blocks.push('### Not reviewed', report.failures.map(failureItem).join('\n'));
+  }
+  if (report.notices.length > 0) {
+    blocks.push('### Notices', report.notices.map((n) => `- ${inlineText(n)}`).join('\n'));
+  }
+  blocks.push(coverageLine(report));
+  if (report.pipelines.length > 0) blocks.push(usageDetails(report));
+  return blocks.join('\n\n') + '\n';
+}
+
+function verdict(report: Report): string {
+  const counts = countBySeverity(report.findings);
+  const { baseRef, headRef, baseSha, headSha } = report.range;
+  const shas = baseSha && headSha ? ` (${codeSpan(shortSha(baseSha))}...${codeSpan(shortSha(headSha))})` : '';
+  const range = `on ${codeSpan(`${baseRef}...${headRef}`)}${shas}`;
+  const failed = report.failures.length;
+  const incomplete = failed > 0 ? ` · ⚠️ **${plural(failed, 'failed unit')}**: the review is incomplete` : '';
+  if (report.findings.length === 0) return `✅ **No findings** ${range}${incomplete}`;
+  const parts = SEVERITIES.map((s) => `${ICON[s]} **${counts[s]} ${severityLabel(s, counts[s])}**`);
+  return `${parts.join(' · ')} ${range}${incomplete}`;
+}
+
+function findingBlocks(f: Finding): string[] {
+  const range = lineRange(f);
+  const many = f.endLine !== undefined && f.endLine > f.line;
+  const where = f.side === 'old' ? `${codeSpan(f.path)} removed line${many ? 's' : ''} ${range}` : codeSpan(`${f.path}:${range}`);
+  const meta = [where, f.severity, inlineText(f.pipeline)];
+  if (!f.inDiff) meta.push('outside the diff');
+  const blocks = [`#### ${ICON[f.severity]} ${inlineText(f.title)}`, meta.join(' · ')];
+  const body = sanitizeMarkdownBody(f.body);
+  if (body !== '') blocks.push(body);
+  if (f.suggestion !== undefined) {
+    blocks.push(`Suggested replacement for line${many ? 's' : ''} ${range}:`, fencedBlock(f.suggestion, extension(f.path)));
+  }
+  return blocks;
+}
+
+/** The file extension doubles as the fence's language, which GitHub and GitLab both highlight. */
+function extension(path: string): string {
+  return /\.([A-Za-z0-9]+)$/.exec(path)?.[1] ?? '';
+}
+
+function failureItem(failure: Report['failures'][number]): string {
+  const { shown, more } = firstItems(failure.files, 5);
+  const files = shown.map((p) => codeSpan(p)).join(', ') + (more > 0 ? ` and ${more} more` : '');
+  return `- **${inlineText(failure.pipeline)}** on ${files}: ${inlineText(failure.reason)}`;
+}
+
+function coverageLine(report: Report): string {
+  const cov = report.coverage;
+  let line = `Reviewed ${cov.filesReviewed} of ${cov.filesChanged} files, ${cov.linesReviewed} of ${cov.linesChanged} changed lines`;
+  const skipped = summariseSkipped(cov.filesSkipped);
+  if (skipped.kind === 'files' && skipped.files.length > 0) {
+    line += `; skipped: ${skipped.files.map((s) => `${codeSpan(s.path)} (${inlineText(s.reason)})`).join(', ')}`;
+  } else if (skipped.kind === 'reasons') {
+    line += `; skipped: ${skipped.reasons.map((r) => `${plural(r.count, 'file')} (${inlineText(r.reason)})`).join(', ')}`;
+  }
+  return `${line}.`;
+}
+
+function usageDetails(report: Report): string {
+  const cell = (s: string) => inlineText(s, { inTable: true });
+  const total = report.pipelines.reduce(
+    (t, p) => ({ calls: t.calls + p.calls, failed: t.failed + p.failedCalls, prompt: t.prompt + p.promptTokens, completion: t.completion + p.completionTokens }),
+    { calls: 0, failed: 0, prompt: 0, completion: 0 },
+  );
+  const rows = [
+    '| Pipeline | Model | Calls | Failed | Prompt tokens | Completion tokens |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    ...report.pipelines.map(
+      (p) => `| ${cell(p.name)} | ${cell(p.model)} | ${p.calls} | ${p.failedCalls} | ${p.promptTokens} | ${p.completionTokens} |`,
+    ),
+    `| **Total** | | ${total.calls} | ${total.failed} | ${total.prompt} | ${total.completion} |`,
+  ];
+  // The blank lines inside <details> are what make GitHub and GitLab render the table as markdown.
+  return `<details>\n<summary>Model usage: ${plural(total.calls, 'call')}, ${total.prompt + total.completion} tokens</summary>\n\n${rows.join('\n')}\n\n</details>`;
+}
