@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
 // Bundled CJS dependencies call require(); ESM output has none unless we create it.
 const banner = { js: "import { createRequire as __loomCreateRequire } from 'node:module'; const require = __loomCreateRequire(import.meta.url);" };
@@ -16,4 +19,5 @@ export default defineConfig({
   sourcemap: true,
   outDir: 'dist',
   banner,
+  define: { __LOOM_VERSION__: JSON.stringify(version) },
 });

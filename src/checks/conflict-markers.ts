@@ -1,0 +1,41 @@
+import type { FileDiff } from '../diff/types.ts';
+
+export interface ConflictHit {
+  path: string;
+  line: number;
+  endLine?: number;
+}
+
+const OPEN = /^<{7}(?: |$)/;
+const CLOSE = /^>{7}(?: |$)/;
+const MIDDLE = /^={7}$/;
+
+/**
+ * Merge-conflict blocks in added lines. A lone `=======` is a valid setext heading underline, so only a block
+ * that starts with `<<<<<<<` (or a stray `>>>>>>>`) is reported.
+ */
+export function findConflictMarkers(files: readonly FileDiff[]): ConflictHit[] {
+  const hits: ConflictHit[] = [];
+  for (const file of files) {
+    if (file.binary) continue;
+    let open: ConflictHit | undefined;
+    for (const hunk of file.hunks) {
+      for (const line of hunk.lines) {
+        if (line.kind !== 'add' || line.newLine === undefined) continue;
+        if (OPEN.test(line.text)) {
+          open = { path: file.path, line: line.newLine };
+          hits.push(open);
+        } else if (CLOSE.test(line.text)) {
+          if (open) open.endLine = line.newLine;
+          else hits.push({ path: file.path, line: line.newLine });
+          open = undefined;
+        } else if (MIDDLE.test(line.text) && open) {
+          open.endLine = line.newLine;
+        }
+      }
+      // A block never spans hunks in a real conflict; a later `>>>>>>>` belongs to another block.
+      open = undefined;
+    }
+  }
+  return hits;
+}

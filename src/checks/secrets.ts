@@ -1,0 +1,64 @@
+import type { DiffLine, FileDiff } from '../diff/types.ts';
+import { PRIVATE_KEY_BEGIN, PRIVATE_KEY_END, SECRET_PATTERNS } from './secret-patterns.ts';
+
+export interface SecretHit {
+  path: string;
+  /** New-side line of the added line. */
+  line: number;
+  endLine?: number;
+  patternId: string;
+  label: string;
+}
+
+export const MASK = (patternId: string) => `[loom:masked ${patternId}]`;
+
+/**
+ * Finds secrets in added lines and returns copies of the files with every secret (and every line of a private
+ * key block) masked, so what reaches a model never contains them. Context and removed lines are masked too:
+ * a key that is being removed is still a key.
+ */
+export function scanAndMaskSecrets(files: readonly FileDiff[]): { hits: SecretHit[]; masked: FileDiff[]; maskedCount: number } {
+  const hits: SecretHit[] = [];
+  let maskedCount = 0;
+  const masked = files.map((file) => {
+    if (file.binary) return file;
+    let inKey: SecretHit | undefined;
+    let touched = false;
+    const hunks = file.hunks.map((hunk) => {
+      const lines = hunk.lines.map((line): DiffLine => {
+        let text = line.text;
+        if (inKey || PRIVATE_KEY_BEGIN.test(text)) {
+          if (!inKey && line.kind === 'add' && line.newLine !== undefined) {
+            inKey = { path: file.path, line: line.newLine, patternId: 'private-key', label: 'private key' };
+            hits.push(inKey);
+          } else if (!inKey) {
+            inKey = { path: file.path, line: 0, patternId: 'private-key', label: 'private key' };
+          }
+          if (inKey.line > 0 && line.newLine !== undefined && line.kind === 'add') inKey.endLine = line.newLine;
+          if (PRIVATE_KEY_END.test(text)) inKey = undefined;
+          maskedCount++;
+          touched = true;
+          return { ...line, text: MASK('private-key') };
+        }
+        for (const pattern of SECRET_PATTERNS) {
+          pattern.regex.lastIndex = 0;
+          if (!pattern.regex.test(text)) continue;
+          pattern.regex.lastIndex = 0;
+          text = text.replace(pattern.regex, () => {
+            maskedCount++;
+            return MASK(pattern.id);
+          });
+          if (line.kind === 'add' && line.newLine !== undefined) {
+            hits.push({ path: file.path, line: line.newLine, patternId: pattern.id, label: pattern.label });
+          }
+        }
+        if (text === line.text) return line;
+        touched = true;
+        return { ...line, text };
+      });
+      return { ...hunk, lines };
+    });
+    return touched ? { ...file, hunks } : file;
+  });
+  return { hits, masked, maskedCount };
+}

@@ -1,0 +1,229 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+import picomatch from 'picomatch';
+import { runBuiltinChecks, BUILTIN_PIPELINE } from '../checks/index.ts';
+import { loadConfig } from '../config/load.ts';
+import type { LoomConfig } from '../config/schema.ts';
+import { applyTriggers } from '../diff/filter.ts';
+import { parseDiff } from '../diff/parse.ts';
+import { resolveRange } from '../diff/range.ts';
+import { readDiff } from '../diff/read.ts';
+import type { FileDiff } from '../diff/types.ts';
+import { EXIT, LoomError } from '../errors.ts';
+import { dedupeFindings } from '../findings/build.ts';
+import { indexDiff } from '../findings/diff-index.ts';
+import { atOrAbove, compareFindings } from '../findings/finding.ts';
+import { createLlmClient, type LlmClient } from '../llm/client.ts';
+import type { Logger } from '../log.ts';
+import { runPipelines, type PreparedPipeline } from '../pipelines/run.ts';
+import type { Progress } from '../progress.ts';
+import { loadPipelineTemplate, loadTemplate, renderTemplate } from '../prompts/render.ts';
+import { formats, type FormatId } from '../report/formats/index.ts';
+import type { Coverage, Report } from '../report/report.ts';
+import { buildUnits } from '../units/build.ts';
+import { budgetChars } from '../units/budget.ts';
+import { isLocalBaseUrl } from '../llm/api-key.ts';
+
+export interface ReviewOptions {
+  base?: string;
+  head?: string;
+  config?: string;
+  pipelines?: string[];
+  dryRun: boolean;
+  format?: FormatId;
+  outputs: { format: FormatId; path: string }[];
+  failOn?: LoomConfig['fail_on'];
+  concurrency?: number;
+  uncommitted: boolean;
+}
+
+export interface ReviewDeps {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  stdout: (text: string) => void;
+  log: Logger;
+  progress: Progress;
+  /** stdout is a terminal: default format text with colour. */
+  stdoutIsTTY: boolean;
+  color: boolean;
+  version: string;
+}
+
+/** config -> diff -> checks -> units -> pipelines -> findings -> sinks. Returns the exit code. */
+export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<number> {
+  const { cwd, env, log, progress } = deps;
+  progress.step('reading config');
+  const loaded = await loadConfig({ cwd, env, ...(opts.config ? { path: opts.config } : {}) });
+  const config = loaded.config;
+  for (const warning of loaded.warnings) log.warn(`${loaded.path ?? 'config'}:${warning.line}:${warning.col}: ${warning.message}`);
+
+  progress.step('computing the diff');
+  const range = await resolveRange({ cwd, env, log, includeUncommitted: opts.uncommitted, ...(opts.base ? { base: opts.base } : {}), ...(opts.head ? { head: opts.head } : {}) });
+  const files = parseDiff(await readDiff(cwd, range));
+  log.debug(`diff ${range.mergeBase.slice(0, 12)}..${range.includesUncommitted ? 'worktree' : range.headSha.slice(0, 12)}: ${files.length} files`);
+  const triggers = applyTriggers(files, config.triggers, range.baseBranch ? { targetBranch: range.baseBranch } : {});
+  const index = indexDiff(files);
+  const notices: string[] = [];
+
+  // Built-in checks see every file, ignored or not: a leaked key in a lock file is still a leaked key.
+  const builtin = runBuiltinChecks(files, config.checks, index);
+  if (builtin.maskedCount > 0) notices.push(`${builtin.maskedCount} secret-looking value(s) were masked before anything was sent to a model.`);
+  const maskedByPath = new Map(builtin.masked.map((f) => [f.path, f]));
+  const kept = triggers.files.map((f) => maskedByPath.get(f.path) ?? f);
+
+  const selected = selectPipelines(config, opts.pipelines);
+  const connect = modelConnection(config, loaded.path, env);
+  if (connect.notice) notices.push(connect.notice);
+  const runModels = !triggers.skip && connect.ok && selected.length > 0;
+
+  progress.step('preparing prompts');
+  const prepared = await preparePipelines(runModels ? selected : [], config, kept, { cwd, env, log });
+  const guidelines = config.guidelines ? await readFile(isAbsolute(config.guidelines) ? config.guidelines : join(cwd, config.guidelines), 'utf8') : '';
+  const base = {
+    pr: { title: env.LOOM_PR_TITLE ?? '', description: env.LOOM_PR_DESCRIPTION ?? '', author: '', base: range.baseRef, head: range.headRef, url: '' },
+    guidelines,
+  };
+  // A template that cannot render is a config error: find out before spending any model calls.
+  for (const p of prepared) renderTemplate(p.template, { ...base, diff: '', files: [], pipeline: { name: p.config.name, severity: p.config.severity }, instructions: '' });
+
+  const total = prepared.reduce((n, p) => n + p.units.length, 0);
+  if (total > 0) progress.step(`reviewing with ${prepared.length} pipeline(s), ${total} model call(s)`);
+  const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index, base, log, onProgress: (d, t) => progress.calls(d, t) });
+  progress.stop();
+  if (result.dropped.length > 0) {
+    notices.push(`${result.dropped.length} item(s) in model answers named no usable file or line and were left out (run with --verbose to see them).`);
+    for (const d of result.dropped) log.debug(d);
+  }
+  const outside = [...builtin.findings, ...result.findings].filter((f) => !f.inDiff).length;
+  if (outside > 0) notices.push(`${outside} finding(s) point at lines outside the diff; they are listed but cannot be posted inline.`);
+
+  const report: Report = {
+    tool: { name: 'loom', version: deps.version },
+    range: { baseRef: range.baseRef, headRef: range.includesUncommitted ? `${range.headRef}+worktree` : range.headRef, baseSha: range.baseSha, headSha: range.headSha, mergeBase: range.mergeBase },
+    findings: dedupeFindings([...builtin.findings, ...result.findings]).sort(compareFindings),
+    failures: result.failures,
+    notices,
+    pipelines: [
+      { name: BUILTIN_PIPELINE, model: 'builtin', calls: 0, failedCalls: 0, promptTokens: 0, completionTokens: 0 },
+      ...result.stats,
+    ],
+    coverage: coverageOf(files, triggers.ignored, prepared, result.failures),
+    ...(triggers.skip ? { skipped: triggers.skip } : {}),
+  };
+  await emit(report, opts, deps);
+
+  if (result.calls.attempted > 0 && result.calls.failed === result.calls.attempted) {
+    log.error(`every model call failed (${result.calls.failed}); the report above has the built-in checks only. First reason: ${result.failures[0]?.reason ?? 'unknown'}`);
+    return EXIT.failed;
+  }
+  const failOn = opts.failOn ?? config.fail_on;
+  if (failOn !== 'never' && report.findings.some((f) => atOrAbove(f.severity, failOn))) return EXIT.findings;
+  return EXIT.ok;
+}
+
+function selectPipelines(config: LoomConfig, names: string[] | undefined) {
+  const enabled = config.pipelines.filter((p) => p.enabled);
+  if (!names || names.length === 0) return enabled;
+  const known = new Set(config.pipelines.map((p) => p.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) throw new LoomError('usage', `unknown pipeline ${unknown.map((n) => `"${n}"`).join(', ')}; the config defines: ${[...known].join(', ')}`);
+  return config.pipelines.filter((p) => names.includes(p.name));
+}
+
+/**
+ * With no config file and no key for the default hosted endpoint, there is no model to call: that is the
+ * out-of-the-box state, not an error, so loom runs its built-in checks and says how to connect one.
+ */
+function modelConnection(config: LoomConfig, configPath: string | undefined, env: ReviewDeps['env']): { ok: boolean; notice?: string } {
+  if (configPath) return { ok: true };
+  const model = config.models.default;
+  if (!model || env[model.api_key_env] || isLocalBaseUrl(model.base_url)) return { ok: true };
+  return {
+    ok: false,
+    notice:
+      `No model is connected, so only the built-in checks ran. To add the AI review, set ${model.api_key_env} ` +
+      '(and OPENAI_BASE_URL for any other OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama), ' +
+      'or run `loom init` to write .loom/config.yaml.',
+  };
+}
+
+async function preparePipelines(
+  selected: LoomConfig['pipelines'],
+  config: LoomConfig,
+  files: FileDiff[],
+  deps: { cwd: string; env: ReviewDeps['env']; log: Logger },
+): Promise<PreparedPipeline[]> {
+  const system = await loadTemplate('system');
+  const clients = new Map<string, LlmClient | string>();
+  const clientFor = (name: string): LlmClient | string => {
+    if (!clients.has(name)) {
+      const model = config.models[name];
+      if (!model) clients.set(name, `model "${name}" is not defined in models`);
+      else {
+        try {
+          clients.set(name, createLlmClient(name, model, { env: deps.env, log: deps.log }));
+        } catch (error) {
+          clients.set(name, error instanceof Error ? error.message : String(error));
+        }
+      }
+    }
+    return clients.get(name)!;
+  };
+  const prepared: PreparedPipeline[] = [];
+  for (const pipeline of selected) {
+    const model = config.models[pipeline.model];
+    const chain = [pipeline.model, ...(model?.fallback ?? [])].map(clientFor);
+    const usable = chain.filter((c): c is LlmClient => typeof c !== 'string');
+    const scoped = pipeline.paths ? files.filter((f) => picomatch.isMatch(f.path, pipeline.paths!, { dot: true })) : files;
+    const unavailable = usable.length === 0 ? chain.filter((c): c is string => typeof c === 'string').join('; ') : undefined;
+    prepared.push({
+      config: pipeline,
+      template: await loadPipelineTemplate(pipeline, deps.cwd),
+      system,
+      clients: usable,
+      ...(unavailable ? { unavailable } : {}),
+      units: buildUnits(scoped, { budgetChars: budgetChars(model) }).units,
+    });
+  }
+  return prepared;
+}
+
+function coverageOf(files: FileDiff[], ignored: { path: string; reason: string }[], prepared: PreparedPipeline[], failures: Report['failures']): Coverage {
+  const failedFiles = new Set(failures.flatMap((f) => f.files));
+  const reviewedLines = new Set<string>();
+  const reviewedFiles = new Set<string>();
+  for (const p of prepared) {
+    for (const unit of p.units) {
+      if (p.unavailable) continue;
+      for (const file of unit.files) {
+        if (failedFiles.has(file.path) && failures.some((f) => f.pipeline === p.config.name && f.files.includes(file.path))) continue;
+        reviewedFiles.add(file.path);
+        for (const hunk of file.hunks) for (const line of hunk.lines) if (line.kind !== 'context') reviewedLines.add(`${file.path}\0${line.kind}${line.kind === 'add' ? line.newLine : line.oldLine}`);
+      }
+    }
+  }
+  const skipped = [...ignored];
+  for (const file of files) {
+    if (ignored.some((i) => i.path === file.path)) continue;
+    if (file.binary) skipped.push({ path: file.path, reason: 'binary' });
+    else if (file.modeOnly) skipped.push({ path: file.path, reason: 'mode change only' });
+  }
+  return {
+    filesChanged: files.length,
+    filesReviewed: reviewedFiles.size,
+    filesSkipped: skipped,
+    linesChanged: files.reduce((n, f) => n + f.additions + f.deletions, 0),
+    linesReviewed: reviewedLines.size,
+  };
+}
+
+async function emit(report: Report, opts: ReviewOptions, deps: ReviewDeps): Promise<void> {
+  const format = opts.format ?? (deps.stdoutIsTTY ? 'text' : 'markdown');
+  deps.stdout(formats[format](report, { color: format === 'text' && deps.color }));
+  for (const output of opts.outputs) {
+    const path = isAbsolute(output.path) ? output.path : join(deps.cwd, output.path);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, formats[output.format](report, { color: false }));
+    deps.log.info(`wrote ${output.format} report to ${output.path}`);
+  }
+}

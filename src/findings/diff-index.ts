@@ -1,0 +1,59 @@
+import type { FileDiff, Hunk } from '../diff/types.ts';
+import type { Side } from './finding.ts';
+
+interface SideIndex {
+  /** line number -> text, for lines present in the diff on this side. */
+  text: Map<number, string>;
+  /** line number -> index of the hunk holding it. */
+  hunk: Map<number, number>;
+  hunks: Hunk[];
+}
+
+/** Answers "is this line in the diff, and what does it say" for anchoring and fingerprinting findings. */
+export interface DiffIndex {
+  /** Resolves a path the model or a check named (new path, old path of a rename, or a ./-prefixed path). */
+  resolvePath(path: string): string | undefined;
+  lineText(path: string, side: Side, line: number): string | undefined;
+  /** The range clamped into the hunk holding `line`, or undefined if `line` is not in the diff on `side`. */
+  anchor(path: string, side: Side, line: number, endLine?: number): { line: number; endLine?: number } | undefined;
+}
+
+export function indexDiff(files: readonly FileDiff[]): DiffIndex {
+  const bySide = new Map<string, { new: SideIndex; old: SideIndex }>();
+  const aliases = new Map<string, string>();
+  const build = () => ({ text: new Map<number, string>(), hunk: new Map<number, number>(), hunks: [] as Hunk[] });
+  for (const file of files) {
+    aliases.set(file.path, file.path);
+    if (!aliases.has(file.oldPath)) aliases.set(file.oldPath, file.path);
+    const entry = { new: build(), old: build() };
+    file.hunks.forEach((hunk, index) => {
+      entry.new.hunks.push(hunk);
+      entry.old.hunks.push(hunk);
+      for (const line of hunk.lines) {
+        if (line.newLine !== undefined) {
+          entry.new.text.set(line.newLine, line.text);
+          entry.new.hunk.set(line.newLine, index);
+        }
+        if (line.oldLine !== undefined) {
+          entry.old.text.set(line.oldLine, line.text);
+          entry.old.hunk.set(line.oldLine, index);
+        }
+      }
+    });
+    bySide.set(file.path, entry);
+  }
+  const resolvePath = (path: string) => aliases.get(path.replace(/^\.\//, '').replace(/^[ab]\//, '')) ?? aliases.get(path.replace(/^\.\//, ''));
+  return {
+    resolvePath,
+    lineText: (path, side, line) => bySide.get(path)?.[side].text.get(line),
+    anchor(path, side, line, endLine) {
+      const index = bySide.get(path)?.[side];
+      const hunkIndex = index?.hunk.get(line);
+      if (!index || hunkIndex === undefined) return undefined;
+      if (endLine === undefined || endLine <= line) return { line };
+      let end = line;
+      for (let n = line + 1; n <= endLine && index.hunk.get(n) === hunkIndex; n++) end = n;
+      return end > line ? { line, endLine: end } : { line };
+    },
+  };
+}

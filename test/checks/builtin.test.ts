@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { runBuiltinChecks } from '../../src/checks/index.ts';
+import { indexDiff } from '../../src/findings/diff-index.ts';
+import { renderDiff } from '../../src/prompts/render-diff.ts';
+import { fileDiff } from '../helpers/file-diff.ts';
+
+const on = { secrets: true, conflict_markers: true };
+// Built at run time so this file itself does not look like it holds real tokens.
+const ghToken = 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';
+const awsKey = 'AKIA' + 'IOSFODNN7EXAMPLE';
+
+describe('runBuiltinChecks', () => {
+  it('reports a token on the added line and masks it in what a model would see', () => {
+    const files = [fileDiff('src/config.ts', [{ oldStart: 1, newStart: 1, lines: [' const a = 1;', `+const token = "${ghToken}";`, ' export {};'] }])];
+
+    const result = runBuiltinChecks(files, on, indexDiff(files));
+
+    expect(result.findings).toHaveLength(1);
+    expect(result.findings[0]).toMatchObject({ path: 'src/config.ts', line: 2, severity: 'blocker', ruleId: 'builtin/secret/github-token', inDiff: true });
+    expect(JSON.stringify(result.findings)).not.toContain(ghToken);
+    const rendered = renderDiff(result.masked);
+    expect(rendered).not.toContain(ghToken);
+    expect(rendered).toContain('[loom:masked github-token]');
+    expect(result.maskedCount).toBe(1);
+  });
+
+  it('masks a whole private key block and reports it once, spanning its lines', () => {
+    const files = [
+      fileDiff('deploy/key.pem', [
+        { oldStart: 0, newStart: 1, lines: ['+-----BEGIN RSA PRIVATE KEY-----', '+MIIEpAIBAAKCAQEA1234567890abcdef', '+ZmFrZWtleWRhdGE=', '+-----END RSA PRIVATE KEY-----', '+after'] },
+      ]),
+    ];
+
+    const result = runBuiltinChecks(files, on, indexDiff(files));
+
+    expect(result.findings.map((f) => [f.line, f.endLine, f.ruleId])).toEqual([[1, 4, 'builtin/secret/private-key']]);
+    const rendered = renderDiff(result.masked);
+    expect(rendered).not.toContain('MIIEpAIBAAKCAQEA');
+    expect(rendered).not.toContain('ZmFrZWtleWRhdGE=');
+    expect(rendered).toContain('+ after');
+  });
+
+  it('masks secrets on removed lines without reporting them as added', () => {
+    const files = [fileDiff('a.env', [{ oldStart: 1, newStart: 1, lines: [`-AWS_KEY=${awsKey}`, '+AWS_KEY=${AWS_KEY}'] }])];
+
+    const result = runBuiltinChecks(files, on, indexDiff(files));
+
+    expect(result.findings).toEqual([]);
+    expect(renderDiff(result.masked)).not.toContain(awsKey);
+  });
+
+  it('still masks when the secrets report is turned off', () => {
+    const files = [fileDiff('a.ts', [{ oldStart: 1, newStart: 1, lines: [`+const k = '${awsKey}';`] }])];
+
+    const result = runBuiltinChecks(files, { secrets: false, conflict_markers: true }, indexDiff(files));
+
+    expect(result.findings).toEqual([]);
+    expect(renderDiff(result.masked)).not.toContain(awsKey);
+  });
+
+  it('reports a conflict block from <<<<<<< to >>>>>>> but not a setext heading underline', () => {
+    const files = [
+      fileDiff('README.md', [{ oldStart: 1, newStart: 1, lines: ['+Title', '+=======', '+', '+<<<<<<< HEAD', '+ours', '+=======', '+theirs', '+>>>>>>> feature'] }]),
+    ];
+
+    const result = runBuiltinChecks(files, on, indexDiff(files));
+
+    expect(result.findings.map((f) => [f.ruleId, f.line, f.endLine])).toEqual([['builtin/conflict-marker', 4, 8]]);
+  });
+
+  it('ignores markers on context lines (they were already there)', () => {
+    const files = [fileDiff('a.txt', [{ oldStart: 1, newStart: 1, lines: [' <<<<<<< HEAD', '+x'] }])];
+
+    expect(runBuiltinChecks(files, on, indexDiff(files)).findings).toEqual([]);
+  });
+});
