@@ -3,7 +3,7 @@ import type { PipelineConfig } from '../config/schema.ts';
 import type { DiffIndex } from '../findings/diff-index.ts';
 import { buildFinding } from '../findings/build.ts';
 import type { Finding } from '../findings/finding.ts';
-import { askForFindings } from '../llm/ask-findings.ts';
+import { askForFindings, LlmCallError, ReplyParseError } from '../llm/ask-findings.ts';
 import type { LlmClient } from '../llm/client.ts';
 import type { Logger } from '../log.ts';
 import { renderDiff } from '../prompts/render-diff.ts';
@@ -115,7 +115,14 @@ async function reviewUnit(
       );
       return { findings, dropped: answer.dropped.map((d) => `${pipeline.config.name}/${unit.id}: ${d}`) };
     } catch (error) {
-      stats.calls++;
+      // Failed calls still cost requests and, for unparseable answers, tokens: the usage report counts them.
+      if (error instanceof ReplyParseError) {
+        stats.calls += error.calls;
+        stats.promptTokens += error.usage.promptTokens;
+        stats.completionTokens += error.usage.completionTokens;
+      } else {
+        stats.calls += error instanceof LlmCallError ? error.attempts : 1;
+      }
       reasons.push(`${client.name}: ${ctx.log.redact(error instanceof Error ? error.message : String(error))}`);
     }
   }

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ModelConfig, PipelineConfig } from '../../src/config/schema.ts';
+import { indexDiff } from '../../src/findings/diff-index.ts';
+import { createLlmClient } from '../../src/llm/client.ts';
+import { createLogger } from '../../src/log.ts';
+import { runPipelines, type PreparedPipeline } from '../../src/pipelines/run.ts';
+import { loadTemplate } from '../../src/prompts/render.ts';
+import type { ReviewUnit } from '../../src/units/types.ts';
+import { fileDiff } from '../helpers/file-diff.ts';
+import { findingsReply, startOpenAiServer, type FakeOpenAi } from '../helpers/openai-server.ts';
+
+let server: FakeOpenAi | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const files = Array.from({ length: 6 }, (_, i) => fileDiff(`src/f${i}.ts`, [{ oldStart: 1, newStart: 1, lines: [' a', `+b${i}`, ' c'] }]));
+const units: ReviewUnit[] = files.map((f, i) => ({ id: `u${i + 1}`, files: [f] }));
+const base = { pr: { title: '', description: '', author: '', base: 'main', head: 'HEAD', url: '' }, guidelines: '' };
+
+async function pipeline(name: string, clients: PreparedPipeline['clients'], over: Partial<PreparedPipeline> = {}): Promise<PreparedPipeline> {
+  return {
+    config: PipelineConfig.parse({ name, template: 'review', severity: 'warning' }),
+    template: await loadTemplate('review'),
+    system: await loadTemplate('system'),
+    clients,
+    units,
+    ...over,
+  };
+}
+
+function client(name: string, url: string, log = createLogger({ level: 'quiet', write: () => {} })) {
+  return createLlmClient(name, ModelConfig.parse({ base_url: url, model: `model-${name}`, max_retries: 1 }), { env: {}, log, retryBaseMs: 1, sleep: async () => {} });
+}
+
+describe('runPipelines', () => {
+  it('never has more calls in flight than the concurrency, and runs them in parallel up to it', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let arrived = 0;
+    let waiting: (() => void)[] = [];
+    server = await startOpenAiServer(async (req) => {
+      inFlight++;
+      arrived++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      // A gate, not a timer: answers are held until three requests wait at once (or none can follow), so the
+      // test proves the calls overlap without depending on how fast this machine is.
+      await new Promise<void>((release) => {
+        waiting.push(release);
+        if (waiting.length === 3 || arrived === 12) {
+          for (const r of waiting) r();
+          waiting = [];
+        }
+      });
+      inFlight--;
+      const path = /### (\S+)/.exec(req.body.messages.at(-1).content)![1]!;
+      return findingsReply([{ file: path, line: 2, title: `t ${path}`, body: 'b' }]);
+    });
+    const log = createLogger({ level: 'quiet', write: () => {} });
+    const prepared = [await pipeline('one', [client('a', server.url)]), await pipeline('two', [client('a', server.url)])];
+
+    const result = await runPipelines(prepared, { concurrency: 3, index: indexDiff(files), base, log });
+
+    expect(server.requests).toHaveLength(12);
+    expect(maxInFlight).toBe(3);
+    expect(result.findings).toHaveLength(12);
+    expect(result.findings.every((f) => f.inDiff && f.line === 2 && f.severity === 'warning')).toBe(true);
+    expect(result.calls).toEqual({ attempted: 12, failed: 0 });
+    expect(result.stats.map((s) => [s.name, s.calls])).toEqual([['one', 6], ['two', 6]]);
+  });
+
+  it('records a failed unit as a failure and keeps the others', async () => {
+    server = await startOpenAiServer((req) => {
+      const content = req.body.messages.at(-1).content as string;
+      if (content.includes('src/f3.ts')) return { status: 400, json: { error: { message: 'context length exceeded' } } };
+      return findingsReply([]);
+    });
+    const lines: string[] = [];
+    const log = createLogger({ level: 'normal', write: (l) => lines.push(l) });
+
+    const result = await runPipelines([await pipeline('review', [client('a', server.url, log)])], { concurrency: 2, index: indexDiff(files), base, log });
+
+    expect(result.calls).toEqual({ attempted: 6, failed: 1 });
+    expect(result.failures).toEqual([{ pipeline: 'review', files: ['src/f3.ts'], reason: expect.stringContaining('context length exceeded') }]);
+    expect(lines.join('')).toContain('unit u4 failed');
+  });
+
+  it('falls back to the next model when the first one fails', async () => {
+    server = await startOpenAiServer((req) => (req.body.model === 'model-primary' ? { status: 503, json: { error: { message: 'overloaded' } } } : findingsReply([{ file: 'src/f0.ts', line: 2, title: 'x', body: 'y' }])));
+    const log = createLogger({ level: 'quiet', write: () => {} });
+    const prepared = await pipeline('review', [client('primary', server.url), client('backup', server.url)], { units: units.slice(0, 1) });
+
+    const result = await runPipelines([prepared], { concurrency: 1, index: indexDiff(files), base, log });
+
+    expect(result.failures).toEqual([]);
+    expect(result.findings).toHaveLength(1);
+    expect(server.requests.map((r) => r.body.model)).toEqual(['model-primary', 'model-primary', 'model-backup']);
+  });
+
+  it('fails every unit with the reason when the pipeline has no usable model', async () => {
+    const log = createLogger({ level: 'quiet', write: () => {} });
+    const prepared = await pipeline('review', [], { unavailable: 'set OPENAI_API_KEY', units: units.slice(0, 2) });
+
+    const result = await runPipelines([prepared], { concurrency: 4, index: indexDiff(files), base, log });
+
+    expect(result.calls).toEqual({ attempted: 2, failed: 2 });
+    expect(result.failures.map((f) => f.reason)).toEqual(['set OPENAI_API_KEY', 'set OPENAI_API_KEY']);
+  });
+});
