@@ -4,6 +4,8 @@ import type { Side } from './finding.ts';
 interface SideIndex {
   /** line number -> text, for lines present in the diff on this side. */
   text: Map<number, string>;
+  /** line number -> the line's number on the other side (context lines only). */
+  other: Map<number, number>;
   /** line number -> index of the hunk holding it. */
   hunk: Map<number, number>;
   hunks: Hunk[];
@@ -14,6 +16,10 @@ export interface DiffIndex {
   /** Resolves a path the model or a check named (new path, old path of a rename, or a ./-prefixed path). */
   resolvePath(path: string): string | undefined;
   lineText(path: string, side: Side, line: number): string | undefined;
+  /** Old path of the file (differs from `path` for renames). */
+  oldPath(path: string): string | undefined;
+  /** Both line numbers of a diff line: a context line has both, an added or removed line one. */
+  pair(path: string, side: Side, line: number): { oldLine?: number; newLine?: number } | undefined;
   /** The range clamped into the hunk holding `line`, or undefined if `line` is not in the diff on `side`. */
   anchor(path: string, side: Side, line: number, endLine?: number): { line: number; endLine?: number } | undefined;
 }
@@ -21,9 +27,11 @@ export interface DiffIndex {
 export function indexDiff(files: readonly FileDiff[]): DiffIndex {
   const bySide = new Map<string, { new: SideIndex; old: SideIndex }>();
   const aliases = new Map<string, string>();
-  const build = () => ({ text: new Map<number, string>(), hunk: new Map<number, number>(), hunks: [] as Hunk[] });
+  const build = (): SideIndex => ({ text: new Map(), other: new Map(), hunk: new Map(), hunks: [] as Hunk[] });
+  const oldPaths = new Map<string, string>();
   for (const file of files) {
     aliases.set(file.path, file.path);
+    oldPaths.set(file.path, file.oldPath);
     if (!aliases.has(file.oldPath)) aliases.set(file.oldPath, file.path);
     const entry = { new: build(), old: build() };
     file.hunks.forEach((hunk, index) => {
@@ -33,6 +41,10 @@ export function indexDiff(files: readonly FileDiff[]): DiffIndex {
         if (line.newLine !== undefined) {
           entry.new.text.set(line.newLine, line.text);
           entry.new.hunk.set(line.newLine, index);
+        }
+        if (line.oldLine !== undefined && line.newLine !== undefined) {
+          entry.new.other.set(line.newLine, line.oldLine);
+          entry.old.other.set(line.oldLine, line.newLine);
         }
         if (line.oldLine !== undefined) {
           entry.old.text.set(line.oldLine, line.text);
@@ -46,6 +58,14 @@ export function indexDiff(files: readonly FileDiff[]): DiffIndex {
   return {
     resolvePath,
     lineText: (path, side, line) => bySide.get(path)?.[side].text.get(line),
+    oldPath: (path) => oldPaths.get(path),
+    pair(path, side, line) {
+      const index = bySide.get(path)?.[side];
+      if (!index?.text.has(line)) return undefined;
+      const other = index.other.get(line);
+      if (side === 'new') return other === undefined ? { newLine: line } : { oldLine: other, newLine: line };
+      return other === undefined ? { oldLine: line } : { oldLine: line, newLine: other };
+    },
     anchor(path, side, line, endLine) {
       const index = bySide.get(path)?.[side];
       const hunkIndex = index?.hunk.get(line);

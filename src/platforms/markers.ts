@@ -1,0 +1,31 @@
+/**
+ * Hidden markers let a re-run find what loom posted before. HTML comments are invisible on GitHub, GitLab,
+ * Gitea and Azure; Bitbucket shows them, so there loom uses an empty link reference definition instead.
+ */
+export type MarkerStyle = 'html' | 'link-ref';
+
+const FP = /(?:<!-- loom:fp=([0-9a-f]{8,64}) -->|\[\/\/\]: # \(loom:fp=([0-9a-f]{8,64})\))/;
+const SUMMARY = /(?:<!-- loom:summary -->|\[\/\/\]: # \(loom:summary\))/;
+const ANY_MARKER = /<!--\s*loom:[^>]*-->|\[\/\/\]:\s*#\s*\(loom:[^)]*\)/gi;
+
+export function fingerprintMarker(fingerprint: string, style: MarkerStyle): string {
+  return style === 'html' ? `<!-- loom:fp=${fingerprint} -->` : `[//]: # (loom:fp=${fingerprint})`;
+}
+
+export function summaryMarker(style: MarkerStyle): string {
+  return style === 'html' ? '<!-- loom:summary -->' : '[//]: # (loom:summary)';
+}
+
+export function readFingerprint(body: string): string | undefined {
+  const match = FP.exec(body);
+  return match?.[1] ?? match?.[2];
+}
+
+export function isSummary(body: string): boolean {
+  return SUMMARY.test(body);
+}
+
+/** Model-written text must never carry a marker: a forged one could hide or hijack loom's own comments. */
+export function stripMarkers(text: string): string {
+  return text.replace(ANY_MARKER, '');
+}
