@@ -1,5 +1,9 @@
 import { handleError } from '../cli-errors.ts';
+import { readFileSync } from 'node:fs';
 import { LoomError } from '../errors.ts';
+import { describeCi, detectCi } from '../platforms/detect.ts';
+import { platformFactories } from '../platforms/index.ts';
+import type { CiContext, PlatformId } from '../platforms/types.ts';
 import { createLogger } from '../log.ts';
 import { createProgress } from '../progress.ts';
 import type { FormatId } from '../report/formats/index.ts';
@@ -24,10 +28,6 @@ interface CliOptions {
 /** Builds the real dependencies from the process; everything below takes them as parameters. */
 export async function reviewFromCli(cli: CliOptions, version: string): Promise<number> {
   const env = process.env;
-  if (!['auto', 'none'].includes(cli.platform) && !cli.dryRun) {
-    // TODO(#3): platform adapters. Until they land, saying "posted" while printing would be a lie.
-    return handleError(new LoomError('usage', `posting to ${cli.platform} is not available in loom ${version} yet; use --dry-run (and --output FORMAT=PATH) to get the report`));
-  }
   const log = createLogger({ level: cli.quiet ? 'quiet' : cli.verbose ? 'verbose' : 'normal' });
   const inCi = Boolean(env.CI) && env.CI !== 'false';
   const progress = await createProgress({
@@ -36,10 +36,25 @@ export async function reviewFromCli(cli: CliOptions, version: string): Promise<n
   });
   const color = env.FORCE_COLOR !== undefined ? env.FORCE_COLOR !== '0' : Boolean(process.stdout.isTTY) && env.NO_COLOR === undefined;
   try {
+    const ci = cli.platform === 'none' ? undefined : detectCi(env, readIfExists);
+    if (ci) log.debug(`CI: ${describeCi(ci)}`);
+    if (ci && !ci.isPullRequest && !cli.base && !cli.dryRun) {
+      progress.stop();
+      log.info(`loom: ${ci.notPullRequestReason ?? 'not a pull request build'}; nothing to review. (Pass --base to review this build anyway.)`);
+      return 0;
+    }
+    if (cli.platform !== 'auto' && cli.platform !== 'none' && !cli.dryRun && !ci?.isPullRequest) {
+      throw new LoomError('usage', `--platform ${cli.platform}: no pull request build found in the environment; run loom in the CI job of a pull request, or use --dry-run`);
+    }
+    const prCi = ci?.isPullRequest ? { ...ci, ...(cli.platform !== 'auto' && cli.platform !== 'none' ? { platform: cli.platform as PlatformId } : {}) } : undefined;
+    const target =
+      prCi && !cli.dryRun
+        ? { ci: prCi, createPlatform: async (c: CiContext) => (await platformFactories[c.platform]())({ ci: c, token: c.token ?? '', log }) }
+        : undefined;
     return await runReview(
       {
-        ...(cli.base ? { base: cli.base } : {}),
-        ...(cli.head ? { head: cli.head } : {}),
+        ...(cli.base ?? prCi?.baseRef ? { base: cli.base ?? prCi?.baseRef } : {}),
+        ...(cli.head ?? prCi?.headSha ? { head: cli.head ?? prCi?.headSha } : {}),
         ...(cli.config ? { config: cli.config } : {}),
         pipelines: cli.pipeline,
         dryRun: cli.dryRun,
@@ -49,10 +64,18 @@ export async function reviewFromCli(cli: CliOptions, version: string): Promise<n
         ...(cli.concurrency ? { concurrency: cli.concurrency } : {}),
         uncommitted: cli.uncommitted,
       },
-      { cwd: process.cwd(), env, stdout: (s) => process.stdout.write(s), log, progress, stdoutIsTTY: Boolean(process.stdout.isTTY), color, version },
+      { cwd: process.cwd(), env, stdout: (s) => process.stdout.write(s), log, progress, stdoutIsTTY: Boolean(process.stdout.isTTY), color, version, ...(target ? { target } : {}) },
     );
   } catch (error) {
     progress.stop();
     return handleError(error, (s) => process.stderr.write(log.redact(s)));
+  }
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
 }

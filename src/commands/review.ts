@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import picomatch from 'picomatch';
 import { runBuiltinChecks, BUILTIN_PIPELINE } from '../checks/index.ts';
@@ -20,6 +20,9 @@ import type { Progress } from '../progress.ts';
 import { loadPipelineTemplate, loadTemplate, renderTemplate } from '../prompts/render.ts';
 import { formats, type FormatId } from '../report/formats/index.ts';
 import type { Coverage, Report } from '../report/report.ts';
+import { PlatformHttpError } from '../platforms/http.ts';
+import { publishReport } from '../platforms/publish.ts';
+import type { CiContext, Platform, PullRequestInfo } from '../platforms/types.ts';
 import { buildUnits } from '../units/build.ts';
 import { budgetChars } from '../units/budget.ts';
 import { isLocalBaseUrl } from '../llm/api-key.ts';
@@ -47,6 +50,8 @@ export interface ReviewDeps {
   stdoutIsTTY: boolean;
   color: boolean;
   version: string;
+  /** The pull request to post to, when loom runs in a CI pull request build and is not a dry run. */
+  target?: { ci: CiContext; createPlatform: (ci: CiContext) => Promise<Platform> };
 }
 
 /** config -> diff -> checks -> units -> pipelines -> findings -> sinks. Returns the exit code. */
@@ -57,8 +62,14 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const config = loaded.config;
   for (const warning of loaded.warnings) log.warn(`${loaded.path ?? 'config'}:${warning.line}:${warning.col}: ${warning.message}`);
 
+  const platform = await connectPlatform(deps);
+  const pr = platform ? await platform.getPullRequest().catch((error: unknown) => warnAndSkip(log, 'could not read the pull request', error)) : undefined;
+
   progress.step('computing the diff');
-  const range = await resolveRange({ cwd, env, log, includeUncommitted: opts.uncommitted, ...(opts.base ? { base: opts.base } : {}), ...(opts.head ? { head: opts.head } : {}) });
+  // In CI the head is the PR's own head commit, never the merge commit the CI checked out.
+  const head = opts.head ?? deps.target?.ci.headSha ?? pr?.headSha;
+  const baseRef = opts.base ?? deps.target?.ci.baseRef;
+  const range = await resolveRange({ cwd, env, log, includeUncommitted: opts.uncommitted, ...(baseRef ? { base: baseRef } : {}), ...(head ? { head } : {}) });
   const files = parseDiff(await readDiff(cwd, range));
   log.debug(`diff ${range.mergeBase.slice(0, 12)}..${range.includesUncommitted ? 'worktree' : range.headSha.slice(0, 12)}: ${files.length} files`);
   const triggers = applyTriggers(files, config.triggers, range.baseBranch ? { targetBranch: range.baseBranch } : {});
@@ -80,7 +91,7 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const prepared = await preparePipelines(runModels ? selected : [], config, kept, { cwd, env, log });
   const guidelines = config.guidelines ? await readFile(isAbsolute(config.guidelines) ? config.guidelines : join(cwd, config.guidelines), 'utf8') : '';
   const base = {
-    pr: { title: env.LOOM_PR_TITLE ?? '', description: env.LOOM_PR_DESCRIPTION ?? '', author: '', base: range.baseRef, head: range.headRef, url: '' },
+    pr: { title: pr?.title ?? '', description: pr?.description ?? '', author: pr?.author ?? '', base: range.baseRef, head: range.headRef, url: pr?.url ?? '' },
     guidelines,
   };
   // A template that cannot render is a config error: find out before spending any model calls.
@@ -111,7 +122,10 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
     ...(triggers.skip ? { skipped: triggers.skip } : {}),
   };
   await emit(report, opts, deps);
+  const posted = platform ? await post(report, platform, { index, headSha: range.headSha, deps }) : 'ok';
+  if (deps.target && !platform) await writeStepSummary(report, deps);
 
+  if (posted === 'failed') return EXIT.failed;
   if (result.calls.attempted > 0 && result.calls.failed === result.calls.attempted) {
     log.error(`every model call failed (${result.calls.failed}); the report above has the built-in checks only. First reason: ${result.failures[0]?.reason ?? 'unknown'}`);
     return EXIT.failed;
@@ -119,6 +133,61 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const failOn = opts.failOn ?? config.fail_on;
   if (failOn !== 'never' && report.findings.some((f) => atOrAbove(f.severity, failOn))) return EXIT.findings;
   return EXIT.ok;
+}
+
+async function connectPlatform(deps: ReviewDeps): Promise<Platform | undefined> {
+  const target = deps.target;
+  if (!target) return undefined;
+  if (!target.ci.token) {
+    deps.log.warn(
+      `no token to post to ${target.ci.platform} with: set ${target.ci.tokenVar ?? 'the platform token'} in the CI job. ` +
+        'The report is printed to the log instead.',
+    );
+    return undefined;
+  }
+  deps.log.addSecret(target.ci.token);
+  return target.createPlatform(target.ci);
+}
+
+function warnAndSkip(log: Logger, what: string, error: unknown): undefined {
+  log.warn(`${what}: ${log.redact(error instanceof Error ? error.message : String(error))}`);
+  return undefined;
+}
+
+const PERMISSION_ADVICE: Record<string, string> = {
+  github: 'give the job `permissions: pull-requests: write`; pull requests from forks get a read-only GITHUB_TOKEN (see ci-examples/github-actions.yml)',
+  gitlab: 'CI_JOB_TOKEN cannot post: store a project access token with the api scope (Reporter or higher) as the masked variable LOOM_GITLAB_TOKEN',
+  azure: 'map `SYSTEM_ACCESSTOKEN: $(System.AccessToken)` in the step env and allow the build service "Contribute to pull requests" on the repository',
+  bitbucket: 'set LOOM_BITBUCKET_TOKEN to a repository access token with the "Pull requests: Write" scope',
+  gitea: 'give the workflow `permissions: pull-requests: write` or set GITEA_TOKEN to a token that can comment; fork pull requests get a read-only token',
+};
+
+/** Posts the report. A refusal never loses it: it is already on stdout, and goes to the step summary too. */
+async function post(report: Report, platform: Platform, ctx: { index: ReturnType<typeof indexDiff>; headSha: string; deps: ReviewDeps }): Promise<'ok' | 'refused' | 'failed'> {
+  const { log } = ctx.deps;
+  try {
+    const outcome = await publishReport(report, platform, { index: ctx.index, headSha: ctx.headSha, log });
+    log.info(
+      `posted to ${platform.id}: ${outcome.posted} new inline comment(s), ${outcome.alreadyPosted} already there, ` +
+        `${outcome.inSummary} in the summary${outcome.resolved ? `, ${outcome.resolved} resolved` : ''}`,
+    );
+    return 'ok';
+  } catch (error) {
+    const message = log.redact(error instanceof Error ? error.message : String(error));
+    await writeStepSummary(report, ctx.deps);
+    if (error instanceof PlatformHttpError && [401, 403, 404].includes(error.status)) {
+      log.warn(`${platform.id} refused to take the review (${message}). To fix: ${PERMISSION_ADVICE[platform.id]}. The full report is printed above.`);
+      return 'refused';
+    }
+    log.error(`posting to ${platform.id} failed: ${message}. The full report is printed above.`);
+    return 'failed';
+  }
+}
+
+async function writeStepSummary(report: Report, deps: ReviewDeps): Promise<void> {
+  const path = deps.env.GITHUB_STEP_SUMMARY;
+  if (!path) return;
+  await appendFile(path, formats.markdown(report)).catch(() => undefined);
 }
 
 function selectPipelines(config: LoomConfig, names: string[] | undefined) {

@@ -1,5 +1,6 @@
 import { SEVERITIES, type Finding, type Severity } from '../../findings/finding.ts';
 import type { Report } from '../report.ts';
+import type { FormatOptions } from './format-options.ts';
 import { firstItems, summariseSkipped } from './list-summaries.ts';
 import { sanitizeMarkdownBody } from './markdown-body.ts';
 import { codeSpan, fencedBlock, inlineText } from './markdown-escape.ts';
@@ -12,14 +13,19 @@ const ICON: Record<Severity, string> = { blocker: '🔴', warning: '🟡', info:
  * Markdown for a PR summary, a CI artifact or $GITHUB_STEP_SUMMARY. Plain CommonMark + GFM tables only: no
  * platform-specific syntax (```suggestion, alerts), since the same text goes to every platform.
  */
-export function formatMarkdown(report: Report): string {
+export function formatMarkdown(report: Report, opts: FormatOptions = {}): string {
   const blocks: string[] = ['## loom review'];
   if (report.skipped) blocks.push(`**Review skipped:** ${inlineText(report.skipped.reason)}`);
   blocks.push(verdict(report));
 
-  if (report.findings.length > 0) {
-    blocks.push('### Findings');
-    for (const f of report.findings) blocks.push(...findingBlocks(f));
+  const inline = report.findings.filter((f) => opts.postedInline?.has(f.fingerprint));
+  const full = report.findings.filter((f) => !opts.postedInline?.has(f.fingerprint));
+  if (full.length > 0) {
+    blocks.push(inline.length > 0 ? '### Findings not posted inline' : '### Findings');
+    for (const f of full) blocks.push(...findingBlocks(f));
+  }
+  if (inline.length > 0) {
+    blocks.push('### Posted as inline comments', inline.map((f) => `- ${ICON[f.severity]} ${codeSpan(`${f.path}:${lineRange(f)}`)} ${inlineText(f.title)}`).join('\n'));
   }
   if (report.failures.length > 0) {
     blocks.push('### Not reviewed', report.failures.map(failureItem).join('\n'));

@@ -1,0 +1,70 @@
+import type { DiffIndex } from '../findings/diff-index.ts';
+import type { Finding, Severity } from '../findings/finding.ts';
+import { fencedBlock, inlineText } from '../report/formats/markdown-escape.ts';
+import { sanitizeMarkdownBody } from '../report/formats/markdown-body.ts';
+import { fingerprintMarker, stripMarkers, type MarkerStyle } from './markers.ts';
+import type { Anchor, SuggestionStyle } from './types.ts';
+
+const ICON: Record<Severity, string> = { blocker: '🔴', warning: '🟡', info: '🔵' };
+
+/**
+ * Where a finding can be posted inline, from the local diff; undefined when it cannot (the finding then goes
+ * into the summary). A range is kept only when every line of it is in the same hunk on the same side.
+ */
+export function anchorFor(finding: Finding, index: DiffIndex): Anchor | undefined {
+  if (!finding.inDiff) return undefined;
+  const clamped = index.anchor(finding.path, finding.side, finding.line, finding.endLine);
+  if (!clamped) return undefined;
+  const first = clamped.line;
+  const last = clamped.endLine ?? clamped.line;
+  const lastPair = index.pair(finding.path, finding.side, last);
+  if (!lastPair) return undefined;
+  const anchor: Anchor = { path: finding.path, oldPath: index.oldPath(finding.path) ?? finding.path, side: finding.side, line: last, ...lastPair };
+  if (last > first) {
+    const firstPair = index.pair(finding.path, finding.side, first);
+    anchor.startLine = first;
+    if (firstPair?.oldLine !== undefined) anchor.startOldLine = firstPair.oldLine;
+    if (firstPair?.newLine !== undefined) anchor.startNewLine = firstPair.newLine;
+  }
+  return anchor;
+}
+
+/**
+ * The body of an inline comment: untrusted model text sanitised (no HTML, no forged markers, no pings), the
+ * suggestion in the platform's committable syntax where it has one, and loom's fingerprint marker last.
+ */
+export function renderInlineBody(
+  finding: Finding,
+  anchor: Anchor,
+  opts: { suggestionStyle: SuggestionStyle; markerStyle: MarkerStyle; maxChars: number; index: DiffIndex },
+): string {
+  const marker = fingerprintMarker(finding.fingerprint, opts.markerStyle);
+  const head = `**${ICON[finding.severity]} ${inlineText(finding.title)}**`;
+  const footer = `<sub>loom · ${inlineText(finding.pipeline)} · ${finding.severity}</sub>`;
+  const body = defuseMentions(stripMarkers(sanitizeMarkdownBody(finding.body)));
+  const suggestion = finding.suggestion !== undefined && anchor.side === 'new' ? suggestionBlock(finding.suggestion, anchor, opts) : '';
+  const full = [head, body, suggestion, footer].filter((s) => s !== '').join('\n\n');
+  const room = opts.maxChars - marker.length - 2;
+  const text = full.length <= room ? full : `${[head, body].join('\n\n').slice(0, Math.max(0, room - 120))}\n\n… (cut to fit the platform's comment limit; the full text is in the CI log)`;
+  return `${text}\n\n${marker}`;
+}
+
+function suggestionBlock(text: string, anchor: Anchor, opts: { suggestionStyle: SuggestionStyle; index: DiffIndex }): string {
+  const replacement = text.replace(/\n$/, '');
+  if (opts.suggestionStyle === 'github') return fencedBlock(replacement, 'suggestion');
+  if (opts.suggestionStyle === 'gitlab') {
+    // GitLab anchors on the last line of the range and counts the lines above it that the suggestion replaces.
+    const above = anchor.startLine !== undefined ? anchor.line - anchor.startLine : 0;
+    return fencedBlock(replacement, 'suggestion').replace(/^(`{3,})suggestion/, `$1suggestion:-${above}+0`);
+  }
+  const old: string[] = [];
+  for (let n = anchor.startLine ?? anchor.line; n <= anchor.line; n++) old.push(opts.index.lineText(anchor.path, 'new', n) ?? '');
+  const diff = [...old.map((l) => `-${l}`), ...replacement.split('\n').map((l) => `+${l}`)].join('\n');
+  return `Suggested change:\n\n${fencedBlock(diff, 'diff')}`;
+}
+
+/** `@name` in a comment notifies that person or team; a zero-width joiner keeps the text and drops the ping. */
+export function defuseMentions(text: string): string {
+  const parts = text.split(/(```[\s\S]*?```|`[^`\n]*`)/);
+  return parts.map((part, i) => (i % 2 === 1 ? part : part.replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200d'))).join('');
+}
