@@ -75,6 +75,7 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const triggers = applyTriggers(files, config.triggers, range.baseBranch ? { targetBranch: range.baseBranch } : {});
   const index = indexDiff(files);
   const notices: string[] = [];
+  if (files.length === 0) notices.push(`Nothing to review: there are no changes between ${range.baseRef} and ${range.includesUncommitted ? 'the working tree' : range.headRef}.`);
 
   // Built-in checks see every file, ignored or not: a leaked key in a lock file is still a leaked key.
   const builtin = runBuiltinChecks(files, config.checks, index);
@@ -138,6 +139,10 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
 async function connectPlatform(deps: ReviewDeps): Promise<Platform | undefined> {
   const target = deps.target;
   if (!target) return undefined;
+  if (target.ci.prNumber === undefined) {
+    deps.log.warn(`found a ${target.ci.ci} pull request build but not its number (is GITHUB_EVENT_PATH readable?); the report is printed to the log instead.`);
+    return undefined;
+  }
   if (!target.ci.token) {
     deps.log.warn(
       `no token to post to ${target.ci.platform} with: set ${target.ci.tokenVar ?? 'the platform token'} in the CI job. ` +
