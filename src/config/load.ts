@@ -64,7 +64,14 @@ const nonEmpty = (value: string | undefined) => (value?.trim() ? value.trim() : 
  * elsewhere; they are ignored once a config file exists, so the file alone decides what runs.
  */
 export function defaultConfig(env: Record<string, string | undefined>): LoomConfig {
-  const base = LoomConfig.parse({});
+  return withEnvModel(LoomConfig.parse({}), env);
+}
+
+/**
+ * The implicit default model (used when the config defines no `models`) follows OPENAI_BASE_URL and
+ * LOOM_MODEL/OPENAI_MODEL, so a config that only lists pipelines works against any endpoint.
+ */
+function withEnvModel(base: LoomConfig, env: Record<string, string | undefined>): LoomConfig {
   const baseUrl = nonEmpty(env.OPENAI_BASE_URL);
   const model = nonEmpty(env.LOOM_MODEL) ?? nonEmpty(env.OPENAI_MODEL);
   const implicit = base.models.default;
@@ -84,5 +91,6 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const shown = displayPath(opts.cwd, file);
   const { config, issues } = checkConfigText(text, { file: shown, cwd: opts.cwd, env: opts.env });
   if (!config) throw new LoomError('config-invalid', issues.map((issue) => formatIssue(shown, issue)).join('\n'));
-  return { config, path: file, warnings: issues.filter((issue) => issue.severity === 'warning') };
+  const definesModels = /^models\s*:/m.test(text);
+  return { config: definesModels ? config : withEnvModel(config, opts.env), path: file, warnings: issues.filter((issue) => issue.severity === 'warning') };
 }

@@ -45,6 +45,44 @@ export const ChecksConfig = z.strictObject({
   conflict_markers: z.boolean().default(true).describe('Report merge-conflict markers in added lines'),
 });
 
+/** Files no model needs to read: generated, vendored, minified, lock files. Reported as skipped, never silently. */
+export const DEFAULT_SKIP_PATHS = [
+  '**/*.lock',
+  '**/package-lock.json',
+  '**/npm-shrinkwrap.json',
+  '**/pnpm-lock.yaml',
+  '**/yarn.lock',
+  '**/bun.lockb',
+  '**/Cargo.lock',
+  '**/go.sum',
+  '**/poetry.lock',
+  '**/Pipfile.lock',
+  '**/composer.lock',
+  '**/Gemfile.lock',
+  '**/*.min.js',
+  '**/*.min.css',
+  '**/*.map',
+  '**/*.snap',
+  '**/vendor/**',
+  '**/node_modules/**',
+  '**/dist/**',
+  '**/*.pb.go',
+  '**/*_pb2.py',
+  '**/*.generated.*',
+  '**/*.g.dart',
+  '**/*.svg',
+];
+
+export const LimitsConfig = z.strictObject({
+  max_calls: z.number().int().positive().default(300).describe('Model calls per run, all pipelines together; units beyond it are reported as not reviewed'),
+  max_prompt_tokens: z.number().int().positive().optional().describe('Prompt tokens per run, all pipelines together'),
+});
+
+export const CacheConfig = z.strictObject({
+  enabled: z.boolean().default(true).describe('Reuse model answers for identical prompts (a re-run on the same diff costs no tokens)'),
+  dir: z.string().default('.loom/cache').describe('Cache directory; persist it between CI runs to save tokens'),
+});
+
 export const LoomConfig = z.strictObject({
   models: z
     .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/), ModelConfig)
@@ -57,6 +95,9 @@ export const LoomConfig = z.strictObject({
   checks: ChecksConfig.default(() => ChecksConfig.parse({})),
   fail_on: z.enum(FAIL_ON).default('never').describe('Exit 1 when a finding is at or above this severity'),
   concurrency: z.number().int().min(1).max(64).default(4).describe('Model calls in flight at once'),
+  skip_paths: z.array(z.string()).default(() => [...DEFAULT_SKIP_PATHS]).describe('Globs of files loom does not send to a model (generated, vendored, lock files); they are counted as skipped'),
+  limits: LimitsConfig.default(() => LimitsConfig.parse({})),
+  cache: CacheConfig.default(() => CacheConfig.parse({})),
   guidelines: z.string().optional().describe('Path of a file with team review guidelines, passed to templates as `guidelines`'),
 });
 export type LoomConfig = z.infer<typeof LoomConfig>;
