@@ -1,8 +1,8 @@
 import type { DiffIndex } from '../findings/diff-index.ts';
 import type { Finding, Severity } from '../findings/finding.ts';
 import { fencedBlock, inlineText } from '../report/formats/markdown-escape.ts';
-import { sanitizeMarkdownBody } from '../report/formats/markdown-body.ts';
-import { fingerprintMarker, stripMarkers, type MarkerStyle } from './markers.ts';
+import { defuseTitle, sanitizeMarkdownBody } from '../report/formats/markdown-body.ts';
+import { fingerprintMarker, type MarkerStyle } from './markers.ts';
 import type { Anchor, SuggestionStyle } from './types.ts';
 
 const ICON: Record<Severity, string> = { blocker: '🔴', warning: '🟡', info: '🔵' };
@@ -39,9 +39,9 @@ export function renderInlineBody(
   opts: { suggestionStyle: SuggestionStyle; markerStyle: MarkerStyle; maxChars: number; index: DiffIndex },
 ): string {
   const marker = fingerprintMarker(finding.fingerprint, opts.markerStyle);
-  const head = `**${ICON[finding.severity]} ${inlineText(finding.title)}**`;
+  const head = `**${ICON[finding.severity]} ${inlineText(defuseTitle(finding.title))}**`;
   const footer = `<sub>loom · ${inlineText(finding.pipeline)} · ${finding.severity}</sub>`;
-  const body = defuseMentions(stripMarkers(sanitizeMarkdownBody(finding.body)));
+  const body = sanitizeMarkdownBody(finding.body);
   const suggestion = finding.suggestion !== undefined && anchor.side === 'new' ? suggestionBlock(finding.suggestion, anchor, opts) : '';
   const full = [head, body, suggestion, footer].filter((s) => s !== '').join('\n\n');
   const room = opts.maxChars - marker.length - 2;
@@ -61,10 +61,4 @@ function suggestionBlock(text: string, anchor: Anchor, opts: { suggestionStyle: 
   for (let n = anchor.startLine ?? anchor.line; n <= anchor.line; n++) old.push(opts.index.lineText(anchor.path, 'new', n) ?? '');
   const diff = [...old.map((l) => `-${l}`), ...replacement.split('\n').map((l) => `+${l}`)].join('\n');
   return `Suggested change:\n\n${fencedBlock(diff, 'diff')}`;
-}
-
-/** `@name` in a comment notifies that person or team; a zero-width joiner keeps the text and drops the ping. */
-export function defuseMentions(text: string): string {
-  const parts = text.split(/(```[\s\S]*?```|`[^`\n]*`)/);
-  return parts.map((part, i) => (i % 2 === 1 ? part : part.replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200d'))).join('');
 }

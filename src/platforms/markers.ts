@@ -6,7 +6,6 @@ export type MarkerStyle = 'html' | 'link-ref';
 
 const FP = /(?:<!-- loom:fp=([0-9a-f]{8,64}) -->|\[\/\/\]: # \(loom:fp=([0-9a-f]{8,64})\))/;
 const SUMMARY = /(?:<!-- loom:summary -->|\[\/\/\]: # \(loom:summary\))/;
-const ANY_MARKER = /<!--\s*loom:[^>]*-->|\[\/\/\]:\s*#\s*\(loom:[^)]*\)/gi;
 
 export function fingerprintMarker(fingerprint: string, style: MarkerStyle): string {
   return style === 'html' ? `<!-- loom:fp=${fingerprint} -->` : `[//]: # (loom:fp=${fingerprint})`;
@@ -23,9 +22,4 @@ export function readFingerprint(body: string): string | undefined {
 
 export function isSummary(body: string): boolean {
   return SUMMARY.test(body);
-}
-
-/** Model-written text must never carry a marker: a forged one could hide or hijack loom's own comments. */
-export function stripMarkers(text: string): string {
-  return text.replace(ANY_MARKER, '');
 }

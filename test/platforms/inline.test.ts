@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildFinding, type FindingDraft } from '../../src/findings/build.ts';
 import { indexDiff } from '../../src/findings/diff-index.ts';
-import { anchorFor, defuseMentions, renderInlineBody } from '../../src/platforms/inline.ts';
+import { anchorFor, renderInlineBody } from '../../src/platforms/inline.ts';
 import { readFingerprint } from '../../src/platforms/markers.ts';
 import { renderSummary, truncateMarkdown } from '../../src/platforms/summary.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
@@ -52,14 +52,15 @@ describe('renderInlineBody', () => {
   });
 
   it('drops forged markers, HTML and pings from model text', () => {
-    const f = finding({ title: '<img src=x onerror=alert(1)>', body: 'cc @octocat and @org/team <!-- loom:fp=deadbeefdeadbeef --> `@Decorator` <b>x</b>' });
+    const f = finding({ title: '<img src=x onerror=alert(1)> @admins https://evil.example', body: 'cc @octocat and @org/team <!-- loom:fp=deadbeefdeadbeef --> [//]: # (loom:fp=cafecafecafecafe) `@Decorator` <b>x</b>' });
 
     const body = renderInlineBody(f, anchorFor(f, index)!, opts('github'));
 
     expect(body).not.toContain('<img');
     expect(body).not.toContain('<b>');
     expect(body).not.toContain('deadbeefdeadbeef');
-    expect(body).not.toMatch(/@octocat|@org\/team/);
+    expect(body).not.toContain('cafecafecafecafe');
+    expect(body).not.toMatch(/@octocat|@org\/team|@admins|https:\/\/evil/);
     expect(body).toContain('`@Decorator`');
     expect(readFingerprint(body)).toBe(f.fingerprint);
   });
@@ -71,12 +72,6 @@ describe('renderInlineBody', () => {
 
     expect(body.length).toBeLessThanOrEqual(1000);
     expect(readFingerprint(body)).toBe(f.fingerprint);
-  });
-});
-
-describe('defuseMentions', () => {
-  it('breaks @mentions in prose but not in code or e-mail addresses', () => {
-    expect(defuseMentions('hi @alice, mail bob@example.com, `@x` ```\n@y\n```')).toBe('hi @\u200dalice, mail bob@example.com, `@x` ```\n@y\n```');
   });
 });
 

@@ -4,8 +4,10 @@ import { codeSpan, fencedBlock, inlineText } from '../../src/report/formats/mark
 
 describe('sanitizeMarkdownBody', () => {
   it('keeps ordinary markdown as it is', () => {
-    const body = '**Why**: `x` may be `undefined`.\n\n- one\n- two\n\n> quote\n\n[docs](https://example.com)';
+    const body = '**Why**: `x` may be `undefined`.\n\n- one\n- two\n\n> quote';
     expect(sanitizeMarkdownBody(body)).toBe(body);
+    // Links are the exception: model-written links are shown, not made clickable.
+    expect(sanitizeMarkdownBody('[docs](https://example.com)')).toBe('docs (`https://example.com`)');
   });
 
   it('removes HTML comments, including ones spliced together by a removal', () => {
@@ -15,11 +17,11 @@ describe('sanitizeMarkdownBody', () => {
     expect(sanitizeMarkdownBody('```\n<!-- loom:fp=x -->\n```')).toBe('```\n\n```');
   });
 
-  it('turns raw HTML outside code into text, keeping autolinks', () => {
+  it('turns raw HTML outside code into text, and autolinks into code', () => {
     expect(sanitizeMarkdownBody('<details><summary>x</summary>\n</details>')).toBe(
       '&lt;details>&lt;summary>x&lt;/summary>\n&lt;/details>',
     );
-    expect(sanitizeMarkdownBody('see <https://example.com/a?b=1>')).toBe('see <https://example.com/a?b=1>');
+    expect(sanitizeMarkdownBody('see <https://example.com/a?b=1>')).toBe('see `https://example.com/a?b=1`');
   });
 
   it('keeps code spans and fenced code verbatim', () => {

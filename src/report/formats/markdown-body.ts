@@ -21,7 +21,8 @@ interface Fence {
  * `<scheme:...>` autolinks.
  */
 export function sanitizeMarkdownBody(body: string): string {
-  const lines = removeHtmlComments(removeControls(body)).split('\n');
+  // Bitbucket's hidden markers are link reference definitions; a forged one must go like a forged HTML comment.
+  const lines = removeHtmlComments(removeControls(body)).replace(/\[\/\/\]:\s*#\s*\(loom:[^)]*\)/gi, '').split('\n');
   const out: string[] = [];
   let prose: string[] = [];
   let fence: Fence | undefined;
@@ -84,14 +85,21 @@ const AUTOLINK = /^<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>\u0000-\u001f]*>/;
 
 function neutraliseProse(s: string): string {
   let out = '';
+  let plain = '';
+  const flush = () => {
+    out += neutraliseText(plain);
+    plain = '';
+  };
   let i = 0;
   while (i < s.length) {
     const ch = s[i]!;
     if (ch === '\\' && i + 1 < s.length && /[!-/:-@[-`{-~]/.test(s[i + 1]!)) {
       // An escaped `<` or backtick is already literal for the renderer; keep the pair together.
+      flush();
       out += ch + s[i + 1];
       i += 2;
     } else if (ch === '`') {
+      flush();
       const run = backtickRunAt(s, i);
       const close = findClosingRun(s, i + run, run);
       const content = close === -1 ? '' : s.slice(i + run, close);
@@ -103,13 +111,40 @@ function neutraliseProse(s: string): string {
         i += run;
       }
     } else if (ch === '<') {
+      flush();
       const link = AUTOLINK.exec(s.slice(i, i + 2048))?.[0];
-      out += link ?? '&lt;';
+      // An autolink becomes its URL as code: visible, not clickable.
+      out += link ? `\`${link.slice(1, -1).replaceAll('`', '')}\`` : '&lt;';
       i += link?.length ?? 1;
     } else {
-      out += ch;
+      plain += ch;
       i += 1;
     }
   }
+  flush();
   return out;
+}
+
+/**
+ * Model text must not ping people, load images or offer links to hosts nobody chose: @mentions get a
+ * zero-width joiner, images become their alt text, and links and bare URLs are shown as code, not made clickable.
+ */
+export function neutraliseText(text: string): string {
+  return text
+    .replace(/!\[([^\]\n]*)\]\([^)\n]*\)/g, (_m, alt: string) => `(image: ${alt || 'no description'})`)
+    .replace(/\[([^\]\n]*)\]\(([^)\s]*)[^)\n]*\)/g, (_m, label: string, url: string) => `${label} (\`${url.replaceAll('`', '')}\`)`)
+    .replace(/^( {0,3})\[([^\]\n]+)\]:/gm, '$1\\[$2]:')
+    .replace(/(^|[^`\w])((?:https?|ftp):\/\/[^\s<>()`]+|www\.[^\s<>()`]+)/g, '$1`$2`')
+    .replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200d');
+}
+
+/**
+ * A finding title is one line of model text shown as plain inline markdown: mentions must not ping and URLs
+ * must not autolink. A zero-width joiner after `@`, in `://` and after `www` keeps the text readable.
+ */
+export function defuseTitle(title: string): string {
+  return title
+    .replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200d')
+    .replace(/:\/\//g, ':\u200d//')
+    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}\u200d.`);
 }

@@ -2,7 +2,7 @@ import { SEVERITIES, type Finding, type Severity } from '../../findings/finding.
 import type { Report } from '../report.ts';
 import type { FormatOptions } from './format-options.ts';
 import { firstItems, summariseSkipped } from './list-summaries.ts';
-import { sanitizeMarkdownBody } from './markdown-body.ts';
+import { defuseTitle, sanitizeMarkdownBody } from './markdown-body.ts';
 import { codeSpan, fencedBlock, inlineText } from './markdown-escape.ts';
 import { lineRange, shortSha } from './locations.ts';
 import { countBySeverity, plural, severityLabel } from './severity-counts.ts';
@@ -25,7 +25,7 @@ export function formatMarkdown(report: Report, opts: FormatOptions = {}): string
     for (const f of full) blocks.push(...findingBlocks(f));
   }
   if (inline.length > 0) {
-    blocks.push('### Posted as inline comments', inline.map((f) => `- ${ICON[f.severity]} ${codeSpan(`${f.path}:${lineRange(f)}`)} ${inlineText(f.title)}`).join('\n'));
+    blocks.push('### Posted as inline comments', inline.map((f) => `- ${ICON[f.severity]} ${codeSpan(`${f.path}:${lineRange(f)}`)} ${inlineText(defuseTitle(f.title))}`).join('\n'));
   }
   if (report.failures.length > 0) {
     blocks.push('### Not reviewed', report.failures.map(failureItem).join('\n'));
@@ -56,7 +56,7 @@ function findingBlocks(f: Finding): string[] {
   const where = f.side === 'old' ? `${codeSpan(f.path)} removed line${many ? 's' : ''} ${range}` : codeSpan(`${f.path}:${range}`);
   const meta = [where, f.severity, inlineText(f.pipeline)];
   if (!f.inDiff) meta.push('outside the diff');
-  const blocks = [`#### ${ICON[f.severity]} ${inlineText(f.title)}`, meta.join(' · ')];
+  const blocks = [`#### ${ICON[f.severity]} ${inlineText(defuseTitle(f.title))}`, meta.join(' · ')];
   const body = sanitizeMarkdownBody(f.body);
   if (body !== '') blocks.push(body);
   if (f.suggestion !== undefined) {
