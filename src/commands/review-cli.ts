@@ -64,7 +64,7 @@ export async function reviewFromCli(cli: CliOptions, version: string): Promise<n
         ...(cli.concurrency ? { concurrency: cli.concurrency } : {}),
         uncommitted: cli.uncommitted,
       },
-      { cwd: process.cwd(), env, stdout: (s) => process.stdout.write(s), log, progress, stdoutIsTTY: Boolean(process.stdout.isTTY), color, version, ...(target ? { target } : {}) },
+      { cwd: process.cwd(), env, stdout: (s) => process.stdout.write(s), log, progress, stdoutIsTTY: Boolean(process.stdout.isTTY), color, version, trustBaseOnly: ci?.eventName === 'pull_request_target', ...(target ? { target } : {}) },
     );
   } catch (error) {
     progress.stop();

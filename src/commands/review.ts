@@ -2,6 +2,7 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import picomatch from 'picomatch';
 import { runBuiltinChecks, BUILTIN_PIPELINE } from '../checks/index.ts';
+import { checkoutTrustedConfig } from '../config/from-commit.ts';
 import { loadConfig } from '../config/load.ts';
 import type { LoomConfig } from '../config/schema.ts';
 import { applyTriggers } from '../diff/filter.ts';
@@ -50,6 +51,8 @@ export interface ReviewDeps {
   stdoutIsTTY: boolean;
   color: boolean;
   version: string;
+  /** pull_request_target: read config and prompts from the base commit, never from the pull request. */
+  trustBaseOnly?: boolean;
   /** The pull request to post to, when loom runs in a CI pull request build and is not a dry run. */
   target?: { ci: CiContext; createPlatform: (ci: CiContext) => Promise<Platform> };
 }
@@ -57,19 +60,25 @@ export interface ReviewDeps {
 /** config -> diff -> checks -> units -> pipelines -> findings -> sinks. Returns the exit code. */
 export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<number> {
   const { cwd, env, log, progress } = deps;
+  const computeRange = async (pr?: PullRequestInfo) => {
+    progress.step('computing the diff');
+    // In CI the head is the PR's own head commit, never the merge commit the CI checked out.
+    const head = opts.head ?? deps.target?.ci.headSha ?? pr?.headSha;
+    const baseRef = opts.base ?? deps.target?.ci.baseRef;
+    return resolveRange({ cwd, env, log, includeUncommitted: opts.uncommitted, ...(baseRef ? { base: baseRef } : {}), ...(head ? { head } : {}) });
+  };
+  // pull_request_target needs the base commit before it may read any config.
+  const early = deps.trustBaseOnly ? await computeRange() : undefined;
   progress.step('reading config');
-  const loaded = await loadConfig({ cwd, env, ...(opts.config ? { path: opts.config } : {}) });
+  const configRoot = early ? await checkoutTrustedConfig(cwd, early.baseSha, opts.config) : cwd;
+  if (early) log.info(`pull_request_target: config and prompts are read from the base commit ${early.baseSha.slice(0, 12)}, not from the pull request`);
+  const loaded = await loadConfig({ cwd: configRoot, env, ...(opts.config ? { path: opts.config } : {}) });
   const config = loaded.config;
   for (const warning of loaded.warnings) log.warn(`${loaded.path ?? 'config'}:${warning.line}:${warning.col}: ${warning.message}`);
 
   const platform = await connectPlatform(deps);
   const pr = platform ? await platform.getPullRequest().catch((error: unknown) => warnAndSkip(log, 'could not read the pull request', error)) : undefined;
-
-  progress.step('computing the diff');
-  // In CI the head is the PR's own head commit, never the merge commit the CI checked out.
-  const head = opts.head ?? deps.target?.ci.headSha ?? pr?.headSha;
-  const baseRef = opts.base ?? deps.target?.ci.baseRef;
-  const range = await resolveRange({ cwd, env, log, includeUncommitted: opts.uncommitted, ...(baseRef ? { base: baseRef } : {}), ...(head ? { head } : {}) });
+  const range = early ?? (await computeRange(pr));
   const files = parseDiff(await readDiff(cwd, range));
   log.debug(`diff ${range.mergeBase.slice(0, 12)}..${range.includesUncommitted ? 'worktree' : range.headSha.slice(0, 12)}: ${files.length} files`);
   const triggers = applyTriggers(files, config.triggers, range.baseBranch ? { targetBranch: range.baseBranch } : {});
@@ -89,8 +98,8 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const runModels = !triggers.skip && connect.ok && selected.length > 0;
 
   progress.step('preparing prompts');
-  const prepared = await preparePipelines(runModels ? selected : [], config, kept, { cwd, env, log });
-  const guidelines = config.guidelines ? await readFile(isAbsolute(config.guidelines) ? config.guidelines : join(cwd, config.guidelines), 'utf8') : '';
+  const prepared = await preparePipelines(runModels ? selected : [], config, kept, { cwd: configRoot, env, log });
+  const guidelines = config.guidelines ? await readFile(isAbsolute(config.guidelines) ? config.guidelines : join(configRoot, config.guidelines), 'utf8') : '';
   const base = {
     pr: { title: pr?.title ?? '', description: pr?.description ?? '', author: pr?.author ?? '', base: range.baseRef, head: range.headRef, url: pr?.url ?? '' },
     guidelines,
