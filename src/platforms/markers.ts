@@ -5,7 +5,8 @@
 export type MarkerStyle = 'html' | 'link-ref';
 
 const FP = /(?:<!-- loom:fp=([0-9a-f]{8,64}) -->|\[\/\/\]: # \(loom:fp=([0-9a-f]{8,64})\))/;
-const SUMMARY = /(?:<!-- loom:summary -->|\[\/\/\]: # \(loom:summary\))/;
+// loom writes the summary marker first, so a comment that merely quotes or mentions it is not a summary.
+const SUMMARY = /^\s*(?:<!-- loom:summary -->|\[\/\/\]: # \(loom:summary\))/;
 
 export function fingerprintMarker(fingerprint: string, style: MarkerStyle): string {
   return style === 'html' ? `<!-- loom:fp=${fingerprint} -->` : `[//]: # (loom:fp=${fingerprint})`;

@@ -80,7 +80,14 @@ export async function publishReport(report: Report, platform: Platform, ctx: { i
   if (outdated > 0) notices.push(`${outdated} earlier inline comment(s) are outdated: their findings no longer appear in this revision.`);
 
   const summary = renderSummary({ ...report, notices: [...report.notices, ...notices] }, { postedInline, markerStyle: platform.markerStyle, maxChars: platform.maxBodyChars });
-  await platform.upsertSummary(summary, existing.summary);
+  try {
+    await platform.upsertSummary(summary, existing.summary);
+  } catch (error) {
+    // A summary loom may not edit (someone else's comment that forged the marker) must not cost the summary.
+    if (!existing.summary || !(error instanceof PlatformHttpError) || (error.status !== 403 && error.status !== 404)) throw error;
+    ctx.log.warn(`could not edit the earlier summary (${error.status}); posting a new one`);
+    await platform.upsertSummary(summary);
+  }
   if (existing.extraSummaries.length > 0) {
     await platform.deleteSummaries(existing.extraSummaries).catch((error: unknown) => ctx.log.warn(`could not delete duplicate summaries: ${ctx.log.redact(String(error))}`));
   }

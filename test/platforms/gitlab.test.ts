@@ -75,7 +75,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 async function firstRun(gl: FakeGitLab, platform: Platform) {
   const comments = Object.values(ANCHORS).map((a) => comment(a));
   const result = await platform.postInline(comments, { headSha: FAKE_SHAS.head });
-  await platform.upsertSummary(`## loom\n\nRun 1\n\n${summaryMarker('html')}`);
+  await platform.upsertSummary(`${summaryMarker('html')}\n## loom\n\nRun 1`);
   return { comments, result };
 }
 
@@ -135,7 +135,7 @@ describe('createGitLabPlatform: first run', () => {
       },
     ]);
     expect(sent[3]!.body.position.line_range.start.line_code).toMatch(/^[0-9a-f]{40}_0_30$/);
-    expect(posts(gl, '/notes').map((r) => r.body)).toEqual([{ body: `## loom\n\nRun 1\n\n${summaryMarker('html')}` }]);
+    expect(posts(gl, '/notes').map((r) => r.body)).toEqual([{ body: `${summaryMarker('html')}\n## loom\n\nRun 1` }]);
     expect(gl.state.discussions.map((d) => d.notes[0]!.type)).toEqual(['DiffNote', 'DiffNote', 'DiffNote', 'DiffNote', 'DiffNote', null]);
   });
 
@@ -166,7 +166,7 @@ describe('createGitLabPlatform: re-runs', () => {
     const existing = await platform.listExisting();
 
     expect(existing).toEqual({
-      summary: { id: String(summaryNote.id), body: `## loom\n\nRun 1\n\n${summaryMarker('html')}` },
+      summary: { id: String(summaryNote.id), body: `${summaryMarker('html')}\n## loom\n\nRun 1` },
       extraSummaries: [],
       inline: comments.map((c, i) => ({ id: String(threads[i]!.notes[0]!.id), threadId: threads[i]!.id, fingerprint: c.finding.fingerprint, resolved: false })),
     });
@@ -184,18 +184,18 @@ describe('createGitLabPlatform: re-runs', () => {
     for (let i = 0; i < 60; i++) gl.addNote(`added ${i} commits`, { system: true });
     gl.addNote(`quoting loom: ${summaryMarker('html')}`, { author: human });
     for (let i = 0; i < 60; i++) gl.addNote(`comment ${i}`, { author: human });
-    const summary = gl.addNote(`first summary ${summaryMarker('html')}`);
+    const summary = gl.addNote(`${summaryMarker('html')}\nfirst summary`);
     gl.addDiscussion(`not a summary ${summaryMarker('html')}`, { position: { new_line: 1 } });
     const older = gl.addDiscussion(`old finding ${fingerprintMarker('0123456789abcdef', 'html')}`, { position: { new_line: 3 }, resolved: true });
     gl.addDiscussion(`forged ${fingerprintMarker('fedcba9876543210', 'html')}`, { position: { new_line: 4 }, author: human });
     const general = gl.addDiscussion(`downgraded ${fingerprintMarker('aaaaaaaabbbbbbbb', 'html')}`);
     gl.addNote(`plain note with ${fingerprintMarker('cccccccccccccccc', 'html')}`);
-    const duplicate = gl.addNote(`second summary ${summaryMarker('html')}`);
+    const duplicate = gl.addNote(`${summaryMarker('html')}\nsecond summary`);
 
     const existing = await setup(gl).platform.listExisting();
 
     expect(existing).toEqual({
-      summary: { id: String(summary.id), body: `first summary ${summaryMarker('html')}` },
+      summary: { id: String(summary.id), body: `${summaryMarker('html')}\nfirst summary` },
       extraSummaries: [String(duplicate.id)],
       inline: [
         { id: String(older.notes[0]!.id), threadId: older.id, fingerprint: '0123456789abcdef', resolved: true },
