@@ -1,0 +1,61 @@
+// A minimal OpenAI-compatible chat endpoint on 127.0.0.1 that answers `{"findings":[]}` after a fixed delay.
+// It only records request bodies; counting their tokens happens after a run, so the server's own work never
+// slows the run it measures.
+import { createServer } from 'node:http';
+
+const ANSWER = '{"findings":[]}';
+
+export async function startFakeModel() {
+  let delayMs = 0;
+  let seq = 0;
+  /** Raw JSON bodies of chat completion requests, in arrival order. */
+  const requests = [];
+
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const path = (req.url ?? '').split('?')[0];
+      if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error' } }));
+        return;
+      }
+      const body = Buffer.concat(chunks).toString('utf8');
+      requests.push(body);
+      const reply = () => {
+        const json = JSON.stringify({
+          id: `chatcmpl-bench-${++seq}`,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: 'bench',
+          choices: [{ index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }],
+          // A cheap stand-in; the bench counts real prompt tokens from `requests` afterwards.
+          usage: { prompt_tokens: Math.ceil(body.length / 4), completion_tokens: 5, total_tokens: Math.ceil(body.length / 4) + 5 },
+        });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+        res.end(json);
+      };
+      if (delayMs > 0) setTimeout(reply, delayMs);
+      else reply();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    setDelay(ms) {
+      delayMs = ms;
+    },
+    /** Forgets recorded requests; returns them. */
+    take() {
+      return requests.splice(0, requests.length);
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,312 @@
+// loom's performance bench: `npm run bench` (builds first) or `node bench/run.js [--quick] [--keep] [--root DIR]`.
+// Builds synthetic pull requests in real git repositories, runs the built CLI against a local fake model, and
+// prints measured figures next to the targets in design.md. It is a report: it always exits 0.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeModel } from './fake-model.mjs';
+import { git, largePr, manySmall, removeRepo, singleFile } from './synthetic-repos.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+const rootAt = argv.indexOf('--root');
+/** The loom checkout whose build is measured: this one, or another given with `--root DIR` (e.g. to compare two builds). */
+const ROOT = rootAt >= 0 && argv[rootAt + 1] ? resolve(argv[rootAt + 1]) : resolve(HERE, '..');
+/** Set by snapshotCli(): the bench runs a copy of the build, so a rebuild of dist/ meanwhile cannot change what is measured. */
+let BIN = join(ROOT, 'bin', 'loom.js');
+const args = new Set(argv);
+const QUICK = args.has('--quick');
+const KEEP = args.has('--keep');
+
+const CONCURRENCY = 8;
+const CONTEXT_WINDOW = 32_000;
+const MAX_TOKENS = 2_000;
+const PIPELINES = ['review', 'security'];
+const DELAY_MS = QUICK ? 100 : 200;
+/** Runs per timing, interleaved with the git diff they are compared with; the median is reported. */
+const REPEAT = QUICK ? 1 : 3;
+const COLD_RUNS = QUICK ? 7 : 15;
+const TIME_BIN = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const DIFF_START = '<<<loom:untrusted diff>>>';
+const DIFF_END = '<<<loom:end diff>>>';
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const millis = (ms) => `${ms.toFixed(0)} ms`;
+const thousands = (n) => Math.round(n).toLocaleString('en-US');
+const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
+
+const LOOM_ENV = {
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: process.env.HOME ?? tmpdir(),
+  NO_COLOR: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_SYSTEM: '/dev/null',
+  LOOM_BENCH_KEY: 'bench-key-not-secret',
+};
+
+function writeConfig(dir, baseUrl) {
+  const path = join(dir, 'bench-config.yaml');
+  writeFileSync(
+    path,
+    `models:
+  default:
+    base_url: ${baseUrl}
+    api_key_env: LOOM_BENCH_KEY
+    model: gpt-4o
+    max_tokens: ${MAX_TOKENS}
+    context_window: ${CONTEXT_WINDOW}
+    max_retries: 0
+    timeout_s: 600
+pipelines:
+${PIPELINES.map((name) => `  - name: ${name}\n    template: ${name}\n`).join('')}concurrency: ${CONCURRENCY}
+cache:
+  enabled: false
+limits:
+  max_calls: 100000
+`,
+  );
+  return path;
+}
+
+/** Runs the built CLI; with `memory`, under /usr/bin/time -v (or a maxRSS wrapper) to get its peak RSS. */
+function runLoom(cwd, argv, { memory = false } = {}) {
+  const loomArgs = [BIN, ...argv];
+  const [cmd, cmdArgs] = !memory
+    ? [process.execPath, loomArgs]
+    : TIME_BIN
+      ? [TIME_BIN, ['-v', process.execPath, ...loomArgs]]
+      : [process.execPath, [join(HERE, 'maxrss.mjs'), ...loomArgs]];
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, cmdArgs, { cwd, env: LOOM_ENV, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - started;
+      const stderr = Buffer.concat(err).toString('utf8');
+      const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr) ?? /LOOM_BENCH_MAXRSS_KB=(\d+)/.exec(stderr);
+      resolvePromise({ code, ms, stdout: Buffer.concat(out).toString('utf8'), stderr, maxRssMb: rss ? Number(rss[1]) / 1024 : undefined });
+    });
+  });
+}
+
+function timeGitDiff(dir, from, to) {
+  const started = performance.now();
+  const result = spawnSync('git', ['diff', '--no-color', '--find-renames', from, to], { cwd: dir, env: LOOM_ENV, maxBuffer: 1 << 30 });
+  const ms = performance.now() - started;
+  if (result.status !== 0) throw new Error(`git diff failed: ${result.stderr}`);
+  return { ms, text: result.stdout.toString('utf8') };
+}
+
+function messageText(message) {
+  if (typeof message.content === 'string') return message.content;
+  if (Array.isArray(message.content)) return message.content.map((p) => p.text ?? '').join('');
+  return '';
+}
+
+/** Prompt tokens per call (content of all messages) and the part of them that is the diff block. */
+function promptTokens(bodies, count) {
+  const calls = [];
+  for (const raw of bodies) {
+    const body = JSON.parse(raw);
+    const texts = body.messages.map(messageText);
+    const total = texts.reduce((n, t) => n + count(t), 0);
+    let diff = 0;
+    for (const text of texts) {
+      const start = text.indexOf(DIFF_START);
+      const end = text.indexOf(DIFF_END, start + 1);
+      if (start >= 0 && end > start) diff += count(text.slice(start + DIFF_START.length, end));
+    }
+    // Chat framing: about 3 tokens per message plus 3 for the reply, as OpenAI bills it.
+    calls.push({ total, diff, billed: total + 3 * body.messages.length + 3 });
+  }
+  return calls;
+}
+
+async function measureScenario(build, model, count) {
+  const repo = build();
+  const work = mkdtempSync(join(tmpdir(), 'loom-bench-cfg-'));
+  try {
+    const config = writeConfig(work, model.url);
+    const loomArgs = ['review', '--base', 'main', '--dry-run', '--format', 'json', '--quiet', '--config', config];
+    const mergeBase = git(repo.dir, 'merge-base', 'main', 'feature').trim();
+    let diffText = '';
+    const gitMs = [];
+    const loomMs = [];
+    model.setDelay(0);
+    model.take();
+    // Warm both (disk cache, git's pack index) before timing, then alternate them so drift hits both alike.
+    timeGitDiff(repo.dir, mergeBase, 'feature');
+    await runLoom(repo.dir, loomArgs);
+    model.take();
+    for (let i = 0; i < REPEAT; i++) {
+      const diff = timeGitDiff(repo.dir, mergeBase, 'feature');
+      gitMs.push(diff.ms);
+      diffText = diff.text;
+      const run = await runLoom(repo.dir, loomArgs);
+      if (run.code !== 0) throw new Error(`loom exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
+      loomMs.push(run.ms);
+    }
+    const instantCalls = model.take().length / REPEAT;
+
+    model.setDelay(DELAY_MS);
+    const slow = await runLoom(repo.dir, loomArgs, { memory: true });
+    const bodies = model.take();
+    if (slow.code !== 0) throw new Error(`loom exited ${slow.code}: ${slow.stderr.slice(0, 2000)}`);
+    const report = JSON.parse(slow.stdout);
+
+    const calls = bodies.length;
+    const prompts = promptTokens(bodies, count);
+    const diffTokens = count(diffText);
+    const prompt = prompts.reduce((n, c) => n + c.total, 0);
+    const template = prompts.reduce((n, c) => n + (c.total - c.diff), 0);
+    const largest = Math.max(0, ...prompts.map((c) => c.billed));
+    const critical = Math.ceil(calls / CONCURRENCY) * DELAY_MS;
+    const nonModel = median(loomMs);
+    const gitTime = median(gitMs);
+    return {
+      name: repo.name,
+      calls,
+      instantCalls,
+      coverage: report.coverage,
+      failures: report.failures?.length ?? 0,
+      nonModel,
+      git: gitTime,
+      wall: slow.ms,
+      critical,
+      prompt,
+      template,
+      diffTokens,
+      largest,
+      memory: slow.maxRssMb,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    if (KEEP) console.error(`kept ${repo.dir}`);
+    else removeRepo(repo.dir);
+  }
+}
+
+function coldStart() {
+  const run = (args) => {
+    const started = performance.now();
+    const result = spawnSync(process.execPath, args, { env: LOOM_ENV, stdio: 'ignore' });
+    if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}`);
+    return performance.now() - started;
+  };
+  run(['-e', '0']);
+  run([BIN, '--version']);
+  const node = [];
+  const loom = [];
+  for (let i = 0; i < COLD_RUNS; i++) {
+    node.push(run(['-e', '0']));
+    loom.push(run([BIN, '--version']));
+  }
+  return { node: median(node), loom: median(loom) };
+}
+
+function printScenario(s) {
+  const limit = 3 * s.git + 300;
+  const wallRatio = s.wall / s.critical;
+  const modelPhase = (s.wall - s.nonModel) / s.critical;
+  const pipelines = PIPELINES.length;
+  const raw = s.prompt / (s.diffTokens * pipelines);
+  const net = (s.prompt - s.template) / (s.diffTokens * pipelines);
+  const budget = CONTEXT_WINDOW - MAX_TOKENS;
+  const cov = s.coverage;
+  console.log(`\n### ${s.name}`);
+  console.log(
+    `${s.calls} model calls${s.instantCalls === s.calls ? '' : ` (${s.instantCalls} with the instant model: the plan is not deterministic!)`} (${pipelines} pipelines, concurrency ${CONCURRENCY}); coverage: ${cov ? `${thousands(cov.linesReviewed)} of ${thousands(cov.linesChanged)} changed lines reviewed, ${cov.filesReviewed} of ${cov.filesChanged} files, ${cov.filesSkipped.length} skipped` : 'n/a'}${s.failures ? `; ${s.failures} failed unit(s)` : ''}\n`,
+  );
+  console.log('| measure | loom | reference | ratio | target | result |');
+  console.log('|---|---|---|---|---|---|');
+  console.log(`| (a) non-model time | ${seconds(s.nonModel)} | git diff ${seconds(s.git)} | ${(s.nonModel / s.git).toFixed(2)}x | ≤ 3x git diff + 0.3 s = ${seconds(limit)} | ${verdict(s.nonModel <= limit)} |`);
+  console.log(
+    `| (b) wall time, model delay ${DELAY_MS} ms | ${seconds(s.wall)} | critical path ceil(${s.calls}/${CONCURRENCY}) x ${DELAY_MS} ms = ${seconds(s.critical)} | ${wallRatio.toFixed(2)} (model phase alone ${modelPhase.toFixed(2)}) | ≤ 1.15 | ${verdict(wallRatio <= 1.15)} |`,
+  );
+  console.log(
+    `| (c) prompt tokens | ${thousands(s.prompt)} (template ${thousands(s.template)}) | diff ${thousands(s.diffTokens)} x ${pipelines} pipelines | ${raw.toFixed(2)} raw, ${net.toFixed(2)} without the per-call template | ≤ 1.3 + template | ${verdict(net <= 1.3)} |`,
+  );
+  console.log(`| largest call | ${thousands(s.largest)} tokens | window ${thousands(CONTEXT_WINDOW)} - max_tokens ${thousands(MAX_TOKENS)} = ${thousands(budget)} | ${(s.largest / budget).toFixed(2)} | ≤ 1 | ${verdict(s.largest <= budget)} |`);
+  console.log(`| (d) peak memory | ${s.memory === undefined ? 'n/a' : `${s.memory.toFixed(0)} MB`} | | | < 300 MB | ${s.memory === undefined ? 'n/a' : verdict(s.memory < 300)} |`);
+}
+
+/** Copies what a published package holds (bin, dist without source maps, templates, package.json) to a temp dir. */
+function snapshotCli() {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-bench-cli-'));
+  for (const entry of ['package.json', 'bin', 'templates']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
+  BIN = join(dir, 'bin', 'loom.js');
+  return dir;
+}
+
+async function main() {
+  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
+    console.error('bench: dist/ is missing; run `npm run bench` (it builds first) or `npx tsup`.');
+    return;
+  }
+  const snapshot = snapshotCli();
+  try {
+    await report();
+  } finally {
+    rmSync(snapshot, { recursive: true, force: true });
+  }
+}
+
+async function report() {
+  const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
+  const asText = { disallowedSpecial: new Set() };
+  const count = (text) => countTokens(text, asText);
+  const gitVersion = spawnSync('git', ['--version'], { encoding: 'utf8' }).stdout.trim();
+  console.log(`## loom bench${QUICK ? ' (--quick)' : ''}\n`);
+  console.log(`node ${process.version}, ${gitVersion}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}; model gpt-4o, context_window ${CONTEXT_WINDOW}, max_tokens ${MAX_TOKENS}, cache off`);
+
+  const model = await startFakeModel();
+  const scenarios = QUICK
+    ? [() => largePr(0.25), () => singleFile(5_000), () => manySmall(200)]
+    : [() => largePr(1), () => singleFile(20_000), () => manySmall(500)];
+  try {
+    for (const build of scenarios) {
+      try {
+        printScenario(await measureScenario(build, model, count));
+      } catch (error) {
+        console.log(`\nscenario failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  } finally {
+    await model.close();
+  }
+
+  const cold = coldStart();
+  const ratio = cold.loom / cold.node;
+  console.log('\n### start-up\n');
+  console.log('| measure | loom | reference | ratio | target | result |');
+  console.log('|---|---|---|---|---|---|');
+  console.log(`| (e) \`loom --version\` cold start | ${millis(cold.loom)} | \`node -e 0\` ${millis(cold.node)} | ${ratio.toFixed(2)}x | ≤ 1.6x | ${verdict(ratio <= 1.6)} |`);
+
+  console.log(`
+How it is measured (all in this run, on this machine):
+- (a) non-model time: loom's wall time with the fake model answering at once (delay 0): start-up, git, parsing,
+  packing, token counting, prompts, HTTP and the report; everything but waiting on a model. Median of ${REPEAT}
+  run(s), each alternated with \`git diff --no-color --find-renames <merge-base> feature\` (output read through a pipe).
+- (b) the same review with every answer delayed ${DELAY_MS} ms; calls = requests the fake server received. "model
+  phase alone" subtracts the non-model time from (a): how close the limiter keeps to ceil(calls/${CONCURRENCY}) x delay.
+- (c) prompt tokens: o200k tokens of every message the server received. The per-call template is everything
+  outside the ${DIFF_START} ... ${DIFF_END} block of each call; diff tokens: o200k tokens of the git diff text.
+- largest call: its prompt tokens plus chat framing (3 per message + 3) against the input the model allows.
+- (d) peak RSS of the loom process in the delayed run (${TIME_BIN ? '/usr/bin/time -v' : 'process.resourceUsage().maxRSS via bench/maxrss.mjs'}).
+- (e) median of ${COLD_RUNS} alternating runs of each, after one warm-up run each.`);
+}
+
+await main().catch((error) => console.error(`bench failed: ${error instanceof Error ? error.stack : String(error)}`));
+process.exitCode = 0;

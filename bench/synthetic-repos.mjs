@@ -1,0 +1,149 @@
+// Synthetic pull requests in real git repositories: `main` holds the base, `feature` (checked out) the head.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+const GIT_ENV = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_SYSTEM: '/dev/null' };
+
+export function git(dir, ...args) {
+  return execFileSync('git', args, { cwd: dir, env: GIT_ENV, encoding: 'utf8', maxBuffer: 1 << 30 });
+}
+
+/** Deterministic, so every run measures the same repositories. */
+function random(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = ['user', 'order', 'total', 'items', 'config', 'cache', 'result', 'value', 'index', 'request', 'response', 'buffer', 'limit', 'retry', 'token', 'path', 'entry', 'count', 'offset', 'handler'];
+const TYPES = ['string', 'number', 'boolean', 'Order', 'User[]', 'Map<string, number>', 'Promise<void>'];
+
+/** Lines that look like TypeScript: identifiers, calls, literals, comments, braces, blank lines (about 35 characters on average). */
+export function codeLines(seed, count) {
+  const rnd = random(seed);
+  const pick = (list) => list[Math.floor(rnd() * list.length)];
+  const ident = () => pick(WORDS) + (rnd() < 0.5 ? pick(WORDS).replace(/^./, (c) => c.toUpperCase()) : '');
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const r = rnd();
+    if (r < 0.08) out.push('');
+    else if (r < 0.16) out.push('  }');
+    else if (r < 0.26) out.push(`export function ${ident()}(${ident()}: ${pick(TYPES)}): ${pick(TYPES)} {`);
+    else if (r < 0.4) out.push(`  // ${pick(WORDS)} ${pick(WORDS)} ${pick(WORDS)} before ${pick(WORDS)}`);
+    else if (r < 0.55) out.push(`  if (${ident()} > ${Math.floor(rnd() * 1000)}) {`);
+    else if (r < 0.75) out.push(`    const ${ident()} = ${ident()}(${ident()}, ${Math.floor(rnd() * 100)});`);
+    else out.push(`    return ${ident()}.${ident()}('${pick(WORDS)}-${Math.floor(rnd() * 10000)}');`);
+  }
+  return out;
+}
+
+const text = (lines) => `${lines.join('\n')}\n`;
+
+function write(dir, files) {
+  for (const [path, content] of Object.entries(files)) {
+    const full = join(dir, path);
+    if (content === null) {
+      rmSync(full, { force: true });
+      continue;
+    }
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, content);
+  }
+}
+
+function commitAll(dir, message) {
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '--no-verify', '-m', message);
+}
+
+/** A repository on `main` with `base`, then branch `feature` with `head` applied; returns its directory. */
+function makeRepo(name, base, head) {
+  const dir = mkdtempSync(join(tmpdir(), `loom-bench-${name}-`));
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'config', 'user.email', 'bench@example.com');
+  git(dir, 'config', 'user.name', 'bench');
+  git(dir, 'config', 'commit.gpgsign', 'false');
+  write(dir, base);
+  commitAll(dir, 'base');
+  git(dir, 'checkout', '-q', '-b', 'feature');
+  write(dir, head);
+  commitAll(dir, 'change');
+  return dir;
+}
+
+/** Replaces `hunks` runs of `size` lines, spread through the file: each run is `size` removed plus `size` added lines. */
+function modify(lines, seed, hunks, size) {
+  const next = [...lines];
+  const fresh = codeLines(seed, hunks * size);
+  const step = Math.floor(lines.length / hunks);
+  for (let h = 0; h < hunks; h++) {
+    const at = h * step + Math.floor(step / 2);
+    for (let i = 0; i < size; i++) next[at + i] = `${fresh[h * size + i]} // v2`;
+  }
+  return next;
+}
+
+function kindPath(i, folder) {
+  if (i % 20 === 0) return `docs/${folder}/page${i}.md`;
+  if (i % 10 === 0) return `test/${folder}/case${i}.test.ts`;
+  return `src/${folder}/module${i}.ts`;
+}
+
+/**
+ * scale 1: 2,000 files and 100,000 changed lines: 1,600 modified files (4 hunks of 5 replaced lines: 40 changed
+ * lines each), 300 added files of 100 lines, 100 deleted files of 60 lines. Smaller scales shrink every count.
+ */
+export function largePr(scale = 1) {
+  const modified = Math.round(1600 * scale);
+  const added = Math.round(300 * scale);
+  const deleted = Math.round(100 * scale);
+  const base = {};
+  const head = {};
+  for (let i = 0; i < modified; i++) {
+    const path = kindPath(i, `pkg${i % 40}`);
+    const lines = codeLines(i + 1, 200);
+    base[path] = text(lines);
+    head[path] = text(modify(lines, 100_000 + i, 4, 5));
+  }
+  for (let i = 0; i < added; i++) head[kindPath(i, `new${i % 10}`)] = text(codeLines(200_000 + i, 100));
+  for (let i = 0; i < deleted; i++) {
+    const path = `src/old/legacy${i}.ts`;
+    base[path] = text(codeLines(300_000 + i, 60));
+    head[path] = null;
+  }
+  return {
+    name: `${modified + added + deleted} files / ${modified * 40 + added * 100 + deleted * 60} changed lines`,
+    dir: makeRepo('large', base, head),
+  };
+}
+
+/** One new file of `lines` lines: a single hunk far bigger than any budget. */
+export function singleFile(lines = 20_000) {
+  return { name: `a single ${lines}-line file`, dir: makeRepo('single', { 'README.md': '# bench\n' }, { 'src/generated/huge.ts': text(codeLines(7, lines)) }) };
+}
+
+/** `count` small files: half modified (one line replaced in the middle), half added (10 lines). */
+export function manySmall(count = 500) {
+  const base = {};
+  const head = {};
+  for (let i = 0; i < count; i++) {
+    const path = `src/small/f${i}.ts`;
+    if (i % 2 === 0) {
+      const lines = codeLines(400_000 + i, 30);
+      base[path] = text(lines);
+      head[path] = text(modify(lines, 500_000 + i, 1, 1));
+    } else head[path] = text(codeLines(600_000 + i, 10));
+  }
+  return { name: `${count} small files`, dir: makeRepo('small', base, head) };
+}
+
+export function removeRepo(dir) {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,25 @@
+import type { FileDiff } from '../diff/types.ts';
+import type { UnitFile, UnitLines } from './types.ts';
+
+/**
+ * Changed lines a unit's files account for. Lines in collapsed hunks or files are reviewed by summary; the
+ * overlap at the start of a split hunk's later runs is context, so it is not counted twice.
+ */
+export function countUnitLines(files: readonly UnitFile[]): UnitLines {
+  const counts: UnitLines = { reviewed: 0, summarised: 0 };
+  for (const file of files) {
+    for (const hunk of file.hunks) {
+      const key = file.collapsed || hunk.collapsed ? 'summarised' : 'reviewed';
+      for (const line of hunk.lines) if (line.kind !== 'context') counts[key]++;
+    }
+  }
+  return counts;
+}
+
+/** Added plus removed lines of a file, from its hunks when it has any (binary files report none). */
+export function changedLineCount(file: FileDiff): number {
+  if (file.hunks.length === 0) return file.additions + file.deletions;
+  let n = 0;
+  for (const hunk of file.hunks) for (const line of hunk.lines) if (line.kind !== 'context') n++;
+  return n;
+}

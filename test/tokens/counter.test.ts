@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { byteBoundCounter, createTokenCounter, loadEncoding, type EncodingLoader } from '../../src/tokens/counter.ts';
+import { OTHER_FAMILY_MARGIN, tokenizerFor } from '../../src/tokens/tokenizer-choice.ts';
+
+describe('tokenizerFor', () => {
+  it.each([
+    ['gpt-4o', 'o200k_base', 1],
+    ['gpt-4o-mini-2024-07-18', 'o200k_base', 1],
+    ['gpt-4.1-nano', 'o200k_base', 1],
+    ['gpt-5-mini', 'o200k_base', 1],
+    ['o3-mini', 'o200k_base', 1],
+    ['o1', 'o200k_base', 1],
+    ['openai/gpt-oss-20b', 'o200k_base', 1],
+    ['gpt-4', 'cl100k_base', 1],
+    ['gpt-4-turbo', 'cl100k_base', 1],
+    ['gpt-3.5-turbo', 'cl100k_base', 1],
+    ['gpt-35-turbo', 'cl100k_base', 1],
+    ['llama3.1:8b', 'o200k_base', OTHER_FAMILY_MARGIN],
+    ['qwen2.5-coder:32b', 'o200k_base', OTHER_FAMILY_MARGIN],
+    ['claude-3-5-sonnet-latest', 'o200k_base', OTHER_FAMILY_MARGIN],
+    ['my-azure-deployment', 'o200k_base', OTHER_FAMILY_MARGIN],
+  ])('%s -> %s x%s', (model, encoding, margin) => {
+    expect(tokenizerFor(model)).toEqual({ encoding, margin });
+  });
+});
+
+describe('createTokenCounter', () => {
+  it('loads only the encoding the model needs, when asked, and applies the margin rounded up', async () => {
+    const loads: string[] = [];
+    const load: EncodingLoader = async (encoding) => {
+      loads.push(encoding);
+      return (text) => text.length;
+    };
+    expect(loads).toEqual([]);
+
+    const gpt = await createTokenCounter({ model: 'gpt-4o' }, load);
+    const llama = await createTokenCounter({ model: 'llama3.1' }, load);
+    const old = await createTokenCounter({ model: 'gpt-3.5-turbo' }, load);
+
+    expect(loads).toEqual(['o200k_base', 'o200k_base', 'cl100k_base']);
+    expect(gpt.count('abcdefghij')).toBe(10);
+    expect(llama.count('abcdefghij')).toBe(13); // ceil(10 x 1.25)
+    expect(llama.count('abcd')).toBe(5);
+    expect(old).toMatchObject({ encoding: 'cl100k_base', margin: 1 });
+  });
+
+  it('counts with the real o200k and cl100k encodings, treating special-token text as plain text', async () => {
+    const o200k = await createTokenCounter({ model: 'gpt-4o' });
+    const cl100k = await createTokenCounter({ model: 'gpt-4' });
+
+    expect(o200k.count('hello world')).toBe(2);
+    expect(cl100k.count('hello world')).toBe(2);
+    expect(o200k.count('')).toBe(0);
+    // Would throw "Disallowed special token" with gpt-tokenizer's defaults.
+    expect(o200k.count('x <|endoftext|> y')).toBe(9);
+  });
+
+  it('imports each encoding once and shares it between counters', async () => {
+    const first = loadEncoding('o200k_base');
+    const second = loadEncoding('o200k_base');
+    expect(second).toBe(first);
+    expect((await first)('héllo wörld 日本語')).toBe((await second)('héllo wörld 日本語'));
+  });
+});
+
+describe('byteBoundCounter', () => {
+  it('counts UTF-8 bytes: never fewer than real tokens, even with another family margin', async () => {
+    const bytes = byteBoundCounter();
+    const samples = ['', 'hello world', '  const x = a.b(c, 42);\n', '日本語のテキスト 🎉🎉', 'x <|endoftext|> y', ' '.repeat(100), 'aaaaaaaaaaaaaaaaaaaaaaaa'];
+    const real = [await createTokenCounter({ model: 'gpt-4o' }), await createTokenCounter({ model: 'gpt-4' }), await createTokenCounter({ model: 'llama3.1' })];
+
+    expect(samples.map((t) => bytes.count(t))).toEqual([0, 11, 24, 33, 17, 100, 24]);
+    for (const text of samples) for (const counter of real) expect(counter.count(text)).toBeLessThanOrEqual(bytes.count(text));
+  });
+});

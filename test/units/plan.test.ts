@@ -1,0 +1,246 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FileDiff } from '../../src/diff/types.ts';
+import { renderDiff } from '../../src/prompts/render-diff.ts';
+import { byteBoundCounter, createTokenCounter, type TokenCounter } from '../../src/tokens/counter.ts';
+import { planUnits } from '../../src/units/plan.ts';
+import { fileDiff } from '../helpers/file-diff.ts';
+import { codeLine, expectAccountedFor } from './plan-helpers.ts';
+
+let counter: TokenCounter;
+beforeAll(async () => {
+  counter = await createTokenCounter({ model: 'gpt-4o' });
+});
+
+const added = (path: string, lines: string[], section = '') => fileDiff(path, [{ oldStart: 0, newStart: 1, lines: lines.map((l) => `+${l}`), section }], { status: 'added' });
+
+/** Lines whose text ends with their own line number, so a test can see that numbering survived a split. */
+const numbered = (count: number, from = 1) => Array.from({ length: count }, (_, i) => `${codeLine(i)} // ${from + i}`);
+
+function awkwardDiff(): FileDiff[] {
+  return [
+    added('src/huge.ts', numbered(1500), 'class Huge {'),
+    fileDiff(
+      'src/big.ts',
+      Array.from({ length: 12 }, (_, h) => ({
+        oldStart: 1 + h * 100,
+        newStart: 1 + h * 100,
+        section: `function part${h}() {`,
+        lines: Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? `-${codeLine(h * 30 + i)}` : i % 3 === 1 ? `+${codeLine(h * 30 + i + 1)} // new` : ` ${codeLine(i)}`)),
+      })),
+    ),
+    ...Array.from({ length: 40 }, (_, i) => fileDiff(`src/tiny/t${i}.ts`, [{ oldStart: 1, newStart: 1, lines: [' a', `+b${i}`, ' c'] }])),
+    fileDiff('src/mixed.ts', [
+      { oldStart: 10, newStart: 10, lines: [' keep', '-gone one', '-gone two', ' keep too'] },
+      { oldStart: 40, newStart: 38, lines: [' x', '+y', ' z'] },
+    ]),
+    fileDiff('src/gone.ts', [{ oldStart: 1, newStart: 0, lines: numbered(30).map((l) => `-${l}`) }], { status: 'deleted' }),
+    fileDiff('img/logo.png', [], { binary: true, status: 'added' }),
+    fileDiff('src/new-name.ts', [], { status: 'renamed', oldPath: 'src/old-name.ts' }),
+    fileDiff('bin/run.sh', [], { modeOnly: true, oldMode: '100644', newMode: '100755' }),
+    fileDiff('third_party/sub', [], { binary: true, oldMode: '160000', newMode: '160000' }),
+    added('web/static/app.min.js', ['var a=1;']),
+    added('a/b/c/yarn.lock', ['lock 1', 'lock 2']),
+    added('dist/out.js', ['built']),
+    added('src/dist/keep.ts', ['export const kept = true;']),
+    added('.generated/api.ts', ['export {};', '// generated']),
+    added('docs/i18n.md', ['日本語のテキストです。レビューしてください。', 'emoji 🎉🎉🎉 and ünïcödé', 'Ελληνικά κείμενα'.repeat(5)]),
+    added('src/ünïcode.ts', ['export const 名前 = "値";']),
+  ];
+}
+
+const SKIP = ['*.min.js', '**/*.lock', '/dist/', '.generated/**'];
+
+describe('planUnits', () => {
+  it('accounts for every changed line of an awkward diff exactly once, and keeps every unit within budget', () => {
+    const files = awkwardDiff();
+    const plan = planUnits(files, { budgetTokens: 700, counter, skipPaths: SKIP });
+
+    expectAccountedFor(files, plan, 700, counter);
+    expect(plan.units.length).toBeGreaterThan(30);
+    expect([...plan.skipped].sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+      { path: '.generated/api.ts', reason: 'skip_paths: .generated/**', lines: 2 },
+      { path: 'a/b/c/yarn.lock', reason: 'skip_paths: **/*.lock', lines: 2 },
+      { path: 'bin/run.sh', reason: 'mode change only', lines: 0 },
+      { path: 'dist/out.js', reason: 'skip_paths: /dist/', lines: 1 },
+      { path: 'img/logo.png', reason: 'binary', lines: 0 },
+      { path: 'src/new-name.ts', reason: 'renamed without changes', lines: 0 },
+      { path: 'third_party/sub', reason: 'submodule', lines: 0 },
+      { path: 'web/static/app.min.js', reason: 'skip_paths: *.min.js', lines: 1 },
+    ]);
+    expect(plan.totals).toEqual({ files: files.length, changedLines: 1500 + 240 + 40 + 3 + 30 + 1 + 2 + 1 + 1 + 2 + 3 + 1, reviewed: 1500 + 240 + 40 + 1 + 1 + 3 + 1, summarised: 32, skipped: 6 });
+    const paths = new Set(plan.units.flatMap((u) => u.files.map((f) => f.path)));
+    expect(paths.has('src/dist/keep.ts')).toBe(true);
+    expect(paths.has('src/ünïcode.ts')).toBe(true);
+  });
+
+  it('produces the same plan for the same diff', () => {
+    const a = planUnits(awkwardDiff(), { budgetTokens: 700, counter, skipPaths: SKIP });
+    const b = planUnits(awkwardDiff(), { budgetTokens: 700, counter, skipPaths: SKIP });
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  });
+
+  it('keeps a file that fits whole in one unit, together with other small files', () => {
+    const files = [added('src/a.ts', numbered(20)), added('src/b.ts', numbered(20)), added('src/c.ts', numbered(20))];
+    const plan = planUnits(files, { budgetTokens: 100_000, counter, skipPaths: [] });
+
+    expect(plan.units).toHaveLength(1);
+    expect(plan.units[0]!.files.map((f) => f.path)).toEqual(['src/a.ts', 'src/b.ts', 'src/c.ts']);
+    // Unsplit files and hunks are the input objects' hunks, not copies.
+    expect(plan.units[0]!.files[0]!.hunks[0]).toBe(files[0]!.hunks[0]);
+    expect(plan.units[0]!.lines).toEqual({ reviewed: 60, summarised: 0 });
+  });
+
+  it('splits a file bigger than the budget at hunk boundaries, whole hunks together', () => {
+    const hunks = Array.from({ length: 10 }, (_, h) => ({ oldStart: 1 + h * 50, newStart: 1 + h * 50, section: `function f${h}() {`, lines: [' a', ...numbered(10, 2 + h * 50).map((l) => `+${l}`), ' b'] }));
+    const file = fileDiff('src/split.ts', hunks);
+    const whole = counter.count(renderDiff([file]));
+
+    const plan = planUnits([file], { budgetTokens: Math.ceil(whole / 3), counter, skipPaths: [] });
+
+    expectAccountedFor([file], plan, Math.ceil(whole / 3), counter);
+    expect(plan.units.length).toBeGreaterThanOrEqual(3);
+    const inOrder = plan.units.flatMap((u) => u.files.flatMap((f) => f.hunks));
+    // Every hunk intact and in order: no hunk needed cutting.
+    expect(inOrder).toEqual(file.hunks);
+    for (const unit of plan.units) expect(unit.files.map((f) => f.path)).toEqual(['src/split.ts']);
+  });
+
+  it('cuts a huge hunk into runs that keep line numbers, the section, and a few lines of overlap as context', () => {
+    const file = added('src/huge.ts', numbered(400), 'function huge() {');
+    const plan = planUnits([file], { budgetTokens: 500, counter, skipPaths: [] });
+
+    expectAccountedFor([file], plan, 500, counter);
+    expect(plan.units.length).toBeGreaterThan(5);
+    let previousLast = 0;
+    plan.units.forEach((unit, u) => {
+      expect(unit.files).toHaveLength(1);
+      for (const hunk of unit.files[0]!.hunks) {
+        expect(hunk.section).toBe('function huge() {');
+        expect(hunk.newStart).toBe(hunk.lines[0]!.newLine);
+        expect(hunk.newLines).toBe(hunk.lines.length);
+        for (const line of hunk.lines) expect(line.text.endsWith(`// ${line.newLine}`)).toBe(true);
+        const context = hunk.lines.filter((l) => l.kind === 'context');
+        const firstAdded = hunk.lines.find((l) => l.kind === 'add')!;
+        // Runs after the first open with the new file's lines just before them, as context, then continue.
+        expect(context.length).toBe(u === 0 ? 0 : 3);
+        expect(hunk.lines.slice(0, context.length)).toEqual(context);
+        expect(firstAdded.newLine).toBe(previousLast + 1);
+        if (context.length > 0) expect(context.map((l) => l.newLine)).toEqual([previousLast - 2, previousLast - 1, previousLast]);
+        previousLast = hunk.lines.at(-1)!.newLine!;
+      }
+      // What the model sees: each printed number is the line's own.
+      for (const printed of renderDiff(unit.files).split('\n').filter((l) => /^\s*\d+ [+ -] /.test(l))) {
+        const [, number, own] = /^\s*(\d+) [+ ] .*\/\/ (\d+)$/.exec(printed)!;
+        expect(number).toBe(own);
+      }
+    });
+    expect(previousLast).toBe(400);
+  });
+
+  it('numbers removed lines from the old file in the runs of a split replacement hunk', () => {
+    const lines = Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? `-old ${codeLine(i)} @${101 + i / 2}` : `+new ${codeLine(i)} @${201 + (i - 1) / 2}`));
+    const file = fileDiff('src/replace.ts', [{ oldStart: 101, newStart: 201, lines, section: 'def replace():' }]);
+
+    const plan = planUnits([file], { budgetTokens: 400, counter, skipPaths: [] });
+
+    expectAccountedFor([file], plan, 400, counter);
+    for (const unit of plan.units) {
+      for (const hunk of unit.files[0]!.hunks) {
+        const changed = hunk.lines.filter((l) => l.kind !== 'context');
+        for (const line of changed) expect(line.text.endsWith(`@${line.kind === 'del' ? line.oldLine : line.newLine}`)).toBe(true);
+        const firstOld = hunk.lines.find((l) => l.oldLine !== undefined);
+        if (firstOld) expect(hunk.oldStart).toBe(firstOld.oldLine);
+        expect(hunk.section).toBe('def replace():');
+      }
+    }
+  });
+
+  it('summarises a deleted file and a removed-only hunk instead of showing their lines', () => {
+    const gone = fileDiff('src/gone.ts', [{ oldStart: 1, newStart: 0, lines: numbered(25).map((l) => `-${l}`) }], { status: 'deleted' });
+    const mixed = fileDiff('src/mixed.ts', [
+      { oldStart: 10, newStart: 10, lines: [' keep', '-gone one', '-gone two', ' keep too'], section: 'function f() {' },
+      { oldStart: 40, newStart: 38, lines: [' x', '+y', '-w', ' z'] },
+    ]);
+
+    const plan = planUnits([gone, mixed], { budgetTokens: 10_000, counter, skipPaths: [] });
+
+    expectAccountedFor([gone, mixed], plan, 10_000, counter);
+    expect(plan.units).toHaveLength(1);
+    const [goneUnit, mixedUnit] = plan.units[0]!.files;
+    expect(goneUnit).toMatchObject({ path: 'src/gone.ts', status: 'deleted', collapsed: true });
+    expect(goneUnit!.hunks.map((h) => h.collapsed)).toEqual([true]);
+    expect(goneUnit!.hunks[0]!.lines).toBe(gone.hunks[0]!.lines);
+    expect(mixedUnit!.collapsed).toBe(false);
+    expect(mixedUnit!.hunks.map((h) => h.collapsed ?? false)).toEqual([true, false]);
+    expect(mixedUnit!.hunks[0]).toMatchObject({ oldStart: 10, oldLines: 4, section: 'function f() {' });
+    expect(plan.units[0]!.lines).toEqual({ reviewed: 2, summarised: 27 });
+    expect(plan.totals).toEqual({ files: 2, changedLines: 29, reviewed: 2, summarised: 27, skipped: 0 });
+  });
+
+  it('orders files source first, then tests, config, other, docs; stable within each', () => {
+    const names = ['README.md', 'package.json', 'test/a.test.ts', 'src/a.ts', 'assets/data.csv', 'docs/guide.md', 'src/b.py', '.github/workflows/ci.yml', 'lib/x.test.js'];
+    const files = names.map((n) => added(n, numbered(3)));
+    const expected = ['src/a.ts', 'src/b.py', 'test/a.test.ts', 'lib/x.test.js', 'package.json', '.github/workflows/ci.yml', 'assets/data.csv', 'README.md', 'docs/guide.md'];
+
+    const together = planUnits(files, { budgetTokens: 100_000, counter, skipPaths: [] });
+    const apart = planUnits(files, { budgetTokens: Math.max(...files.map((f) => counter.count(renderDiff([f])))), counter, skipPaths: [] });
+
+    expect(together.units.flatMap((u) => u.files.map((f) => f.path))).toEqual(expected);
+    expect(apart.units.map((u) => u.files.map((f) => f.path))).toEqual(expected.map((p) => [p]));
+    expect(apart.units.map((u) => u.id)).toEqual(expected.map((_, i) => `u${i + 1}`));
+  });
+
+  it('reports a line longer than the budget as skipped and reviews the rest of its file', () => {
+    const minified = Array.from({ length: 600 }, (_, i) => `a${i}=${i * 7}`).join(';');
+    const file = added('src/bundle.ts', ['const a = 1;', minified, 'const b = 2;']);
+
+    const plan = planUnits([file], { budgetTokens: 500, counter, skipPaths: [] });
+
+    expectAccountedFor([file], plan, 500, counter);
+    expect(plan.skipped).toEqual([{ path: 'src/bundle.ts', reason: "line +2 longer than the model's input budget of 500 tokens", lines: 1 }]);
+    expect(plan.totals).toEqual({ files: 1, changedLines: 3, reviewed: 2, summarised: 0, skipped: 1 });
+  });
+
+  it('skips everything, with the reason, when the budget is 0', () => {
+    const files = [added('src/a.ts', numbered(3))];
+    const plan = planUnits(files, { budgetTokens: 0, counter, skipPaths: [] });
+
+    expect(plan.units).toEqual([]);
+    expect(plan.skipped).toEqual([{ path: 'src/a.ts', reason: "lines +1, +2, +3 longer than the model's input budget of 0 tokens", lines: 3 }]);
+    expectAccountedFor(files, plan, 0, counter);
+  });
+
+  it('sends no call for a file whose hunks hold only context', () => {
+    const files = [fileDiff('src/same.ts', [{ oldStart: 1, newStart: 1, lines: [' a', ' b'] }])];
+    const plan = planUnits(files, { budgetTokens: 1000, counter, skipPaths: [] });
+
+    expect(plan.units).toEqual([]);
+    expect(plan.skipped).toEqual([{ path: 'src/same.ts', reason: 'no changed lines', lines: 0 }]);
+  });
+
+  it('has nothing to do for an empty diff', () => {
+    expect(planUnits([], { budgetTokens: 1000, counter, skipPaths: [] })).toEqual({ units: [], skipped: [], totals: { files: 0, changedLines: 0, reviewed: 0, summarised: 0, skipped: 0 } });
+  });
+
+  it('plans with the tokenizer-free byte bound, and those units fit the real count too', () => {
+    const files = awkwardDiff();
+    const bytes = byteBoundCounter();
+
+    const plan = planUnits(files, { budgetTokens: 2_000, counter: bytes, skipPaths: SKIP });
+
+    expectAccountedFor(files, plan, 2_000, bytes);
+    for (const unit of plan.units) expect(counter.count(renderDiff(unit.files))).toBeLessThanOrEqual(2_000);
+  });
+
+  it('re-cuts units when the real count comes out above the estimate, and still never exceeds the budget', () => {
+    // Superadditive: long texts cost more per character than the short samples the estimate is calibrated on,
+    // like a tokenizer that merges across lines would, or a renderer that prints more than the estimate knows.
+    const lying: TokenCounter = { encoding: 'o200k_base', margin: 1, count: (text) => Math.ceil(text.length / 4) + Math.floor((text.length / 300) ** 2) };
+    const files = awkwardDiff();
+
+    const plan = planUnits(files, { budgetTokens: 1500, counter: lying, skipPaths: SKIP });
+
+    expectAccountedFor(files, plan, 1500, lying);
+    expect(plan.totals.skipped).toBe(6);
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SKIP_PATHS } from '../../src/config/schema.ts';
+import { skipMatcher, skipReason } from '../../src/units/skip.ts';
+import { fileDiff } from '../helpers/file-diff.ts';
+
+describe('skipMatcher', () => {
+  it('matches patterns without a slash against the file name at any depth, others from the root', () => {
+    const match = skipMatcher(['*.min.js', 'dist/**', './build/', '/out/', '.cache/**', 'gen/*.ts']);
+
+    expect(match('app.min.js')).toBe('*.min.js');
+    expect(match('web/static/js/app.min.js')).toBe('*.min.js');
+    expect(match('dist/a/b.js')).toBe('dist/**');
+    expect(match('pkg/dist/b.js')).toBeUndefined();
+    expect(match('build/x.js')).toBe('./build/');
+    expect(match('src/build/x.js')).toBeUndefined();
+    expect(match('out/deep/er.txt')).toBe('/out/');
+    expect(match('.cache/x')).toBe('.cache/**');
+    expect(match('gen/api.ts')).toBe('gen/*.ts');
+    expect(match('gen/sub/api.ts')).toBeUndefined();
+    expect(match('src/app.js')).toBeUndefined();
+  });
+
+  it('skips lock files, vendored and generated code at any depth with the default list', () => {
+    const match = skipMatcher(DEFAULT_SKIP_PATHS);
+
+    expect(match('packages/web/package-lock.json')).toBe('**/package-lock.json');
+    expect(match('a/b/c/yarn.lock')).toBe('**/*.lock');
+    expect(match('go.sum')).toBe('**/go.sum');
+    expect(match('services/api/vendor/github.com/x/y.go')).toBe('**/vendor/**');
+    expect(match('web/node_modules/.pnpm/x/index.js')).toBe('**/node_modules/**');
+    expect(match('proto/api.pb.go')).toBe('**/*.pb.go');
+    expect(match('src/app.ts')).toBeUndefined();
+    expect(match('src/vendors.ts')).toBeUndefined();
+  });
+});
+
+describe('skipReason', () => {
+  const none = skipMatcher([]);
+
+  it('names why a file has nothing for a model', () => {
+    expect(skipReason(fileDiff('a.png', [], { binary: true }), none)).toBe('binary');
+    expect(skipReason(fileDiff('lib', [], { binary: true, oldMode: '160000', newMode: '160000' }), none)).toBe('submodule');
+    expect(skipReason(fileDiff('run.sh', [], { modeOnly: true }), none)).toBe('mode change only');
+    expect(skipReason(fileDiff('b.ts', [], { status: 'renamed', oldPath: 'a.ts' }), none)).toBe('renamed without changes');
+    expect(skipReason(fileDiff('c.ts', [], { status: 'copied', oldPath: 'a.ts' }), none)).toBe('copied without changes');
+    expect(skipReason(fileDiff('empty.ts', [], { status: 'added' }), none)).toBe('empty file added');
+    expect(skipReason(fileDiff('x.lock', [{ oldStart: 0, newStart: 1, lines: ['+a'] }]), skipMatcher(['*.lock']))).toBe('skip_paths: *.lock');
+    expect(skipReason(fileDiff('x.ts', [{ oldStart: 0, newStart: 1, lines: ['+a'] }]), none)).toBeUndefined();
+  });
+});
