@@ -53,6 +53,7 @@ program
   .option('--pipeline <name>', 'run only this pipeline (repeatable)', collect, [])
   .option('--uncommitted', 'also review staged, unstaged and untracked changes in the working tree', false)
   .option('--dry-run', 'print the report; never post to a platform', false)
+  .option('--no-cache', 'ask the model again even for prompts it has answered before (see cache in the config)')
   .addOption(new Option('--format <format>', 'format printed to stdout (default: text on a terminal, markdown otherwise)').choices(FORMATS))
   .option('--output <format=path>', 'also write a format to a file (repeatable), e.g. sarif=loom.sarif', outputSpec, [])
   .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity (default: config fail_on, else never)').choices(FAIL_ON))

@@ -16,6 +16,7 @@ interface CliOptions {
   pipeline: string[];
   uncommitted: boolean;
   dryRun: boolean;
+  cache: boolean;
   format?: FormatId;
   output: { format: FormatId; path: string }[];
   failOn?: ReviewOptions['failOn'];
@@ -58,6 +59,7 @@ export async function reviewFromCli(cli: CliOptions, version: string): Promise<n
         ...(cli.config ? { config: cli.config } : {}),
         pipelines: cli.pipeline,
         dryRun: cli.dryRun,
+        noCache: !cli.cache,
         ...(cli.format ? { format: cli.format } : {}),
         outputs: cli.output,
         ...(cli.failOn ? { failOn: cli.failOn } : {}),

@@ -1,7 +1,7 @@
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
-import picomatch from 'picomatch';
-import { runBuiltinChecks, BUILTIN_PIPELINE } from '../checks/index.ts';
+import { createAnswerCache } from '../cache/answer-cache.ts';
+import { BUILTIN_PIPELINE, runBuiltinChecks } from '../checks/index.ts';
 import { checkoutTrustedConfig } from '../config/from-commit.ts';
 import { loadConfig } from '../config/load.ts';
 import type { LoomConfig } from '../config/schema.ts';
@@ -9,24 +9,21 @@ import { applyTriggers } from '../diff/filter.ts';
 import { parseDiff } from '../diff/parse.ts';
 import { resolveRange } from '../diff/range.ts';
 import { readDiff } from '../diff/read.ts';
-import type { FileDiff } from '../diff/types.ts';
 import { EXIT, LoomError } from '../errors.ts';
 import { dedupeFindings } from '../findings/build.ts';
 import { indexDiff } from '../findings/diff-index.ts';
 import { atOrAbove, compareFindings } from '../findings/finding.ts';
-import { createLlmClient, type LlmClient } from '../llm/client.ts';
-import type { Logger } from '../log.ts';
-import { runPipelines, type PreparedPipeline } from '../pipelines/run.ts';
-import type { Progress } from '../progress.ts';
-import { loadPipelineTemplate, loadTemplate, renderTemplate } from '../prompts/render.ts';
-import { formats, type FormatId } from '../report/formats/index.ts';
-import type { Coverage, Report } from '../report/report.ts';
-import { PlatformHttpError } from '../platforms/http.ts';
-import { publishReport } from '../platforms/publish.ts';
-import type { CiContext, Platform, PullRequestInfo } from '../platforms/types.ts';
-import { buildUnits } from '../units/build.ts';
-import { budgetChars } from '../units/budget.ts';
 import { isLocalBaseUrl } from '../llm/api-key.ts';
+import type { Logger } from '../log.ts';
+import { runPipelines } from '../pipelines/run.ts';
+import type { CiContext, Platform, PullRequestInfo } from '../platforms/types.ts';
+import type { Progress } from '../progress.ts';
+import { formats, type FormatId } from '../report/formats/index.ts';
+import type { Report } from '../report/report.ts';
+import { coverageOf } from '../review/coverage.ts';
+import { applyLimits } from '../review/limits.ts';
+import { connectPlatform, post, warnAndSkip, writeStepSummary } from '../review/post.ts';
+import { preparePipelines } from '../review/prepare.ts';
 
 export interface ReviewOptions {
   base?: string;
@@ -39,6 +36,8 @@ export interface ReviewOptions {
   failOn?: LoomConfig['fail_on'];
   concurrency?: number;
   uncommitted: boolean;
+  /** Ignore the answer cache for this run (neither read nor written). */
+  noCache?: boolean;
 }
 
 export interface ReviewDeps {
@@ -98,18 +97,21 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const runModels = !triggers.skip && connect.ok && selected.length > 0;
 
   progress.step('preparing prompts');
-  const prepared = await preparePipelines(runModels ? selected : [], config, kept, { cwd: configRoot, env, log });
   const guidelines = config.guidelines ? await readFile(isAbsolute(config.guidelines) ? config.guidelines : join(configRoot, config.guidelines), 'utf8') : '';
   const base = {
     pr: { title: pr?.title ?? '', description: pr?.description ?? '', author: pr?.author ?? '', base: range.baseRef, head: range.headRef, url: pr?.url ?? '' },
     guidelines,
   };
-  // A template that cannot render is a config error: find out before spending any model calls.
-  for (const p of prepared) renderTemplate(p.template, { ...base, diff: '', files: [], pipeline: { name: p.config.name, severity: p.config.severity }, instructions: '' });
+  const preparation = await preparePipelines(runModels ? selected : [], config, kept, { cwd: configRoot, env, log, base });
+  const limited = applyLimits(preparation.pipelines, config.limits, preparation.templateTokens);
+  const prepared = limited.pipelines;
+  if (limited.capped.length > 0) notices.push(`${limited.capped.length} unit(s) were not reviewed because a limit in the config was reached (limits.max_calls / limits.max_prompt_tokens).`);
+  const cache = createAnswerCache({ dir: config.cache.dir, enabled: config.cache.enabled && !opts.noCache, cwd, onWriteError: (e) => log.warn(`the answer cache cannot be written (${String(e)}); continuing without it`) });
 
   const total = prepared.reduce((n, p) => n + p.units.length, 0);
   if (total > 0) progress.step(`reviewing with ${prepared.length} pipeline(s), ${total} model call(s)`);
-  const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index, base, log, onProgress: (d, t) => progress.calls(d, t) });
+  const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index, base, log, cache, models: config.models, onProgress: (d, t) => progress.calls(d, t) });
+  result.failures.push(...limited.capped);
   progress.stop();
   if (result.dropped.length > 0) {
     notices.push(`${result.dropped.length} item(s) in model answers named no usable file or line and were left out (run with --verbose to see them).`);
@@ -128,7 +130,7 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
       { name: BUILTIN_PIPELINE, model: 'builtin', calls: 0, failedCalls: 0, promptTokens: 0, completionTokens: 0 },
       ...result.stats,
     ],
-    coverage: coverageOf(files, triggers.ignored, prepared, result.failures),
+    coverage: coverageOf(files, [...triggers.ignored, ...preparation.skipped], prepared, result.failures),
     ...(triggers.skip ? { skipped: triggers.skip } : {}),
   };
   await emit(report, opts, deps);
@@ -143,65 +145,6 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const failOn = opts.failOn ?? config.fail_on;
   if (failOn !== 'never' && report.findings.some((f) => atOrAbove(f.severity, failOn))) return EXIT.findings;
   return EXIT.ok;
-}
-
-async function connectPlatform(deps: ReviewDeps): Promise<Platform | undefined> {
-  const target = deps.target;
-  if (!target) return undefined;
-  if (target.ci.prNumber === undefined) {
-    deps.log.warn(`found a ${target.ci.ci} pull request build but not its number (is GITHUB_EVENT_PATH readable?); the report is printed to the log instead.`);
-    return undefined;
-  }
-  if (!target.ci.token) {
-    deps.log.warn(
-      `no token to post to ${target.ci.platform} with: set ${target.ci.tokenVar ?? 'the platform token'} in the CI job. ` +
-        'The report is printed to the log instead.',
-    );
-    return undefined;
-  }
-  deps.log.addSecret(target.ci.token);
-  return target.createPlatform(target.ci);
-}
-
-function warnAndSkip(log: Logger, what: string, error: unknown): undefined {
-  log.warn(`${what}: ${log.redact(error instanceof Error ? error.message : String(error))}`);
-  return undefined;
-}
-
-const PERMISSION_ADVICE: Record<string, string> = {
-  github: 'give the job `permissions: pull-requests: write`; pull requests from forks get a read-only GITHUB_TOKEN (see ci-examples/github-actions.yml)',
-  gitlab: 'CI_JOB_TOKEN cannot post: store a project access token with the api scope (Reporter or higher) as the masked variable LOOM_GITLAB_TOKEN',
-  azure: 'map `SYSTEM_ACCESSTOKEN: $(System.AccessToken)` in the step env and allow the build service "Contribute to pull requests" on the repository',
-  bitbucket: 'set LOOM_BITBUCKET_TOKEN to a repository access token with the "Pull requests: Write" scope',
-  gitea: 'give the workflow `permissions: pull-requests: write` or set GITEA_TOKEN to a token that can comment; fork pull requests get a read-only token',
-};
-
-/** Posts the report. A refusal never loses it: it is already on stdout, and goes to the step summary too. */
-async function post(report: Report, platform: Platform, ctx: { index: ReturnType<typeof indexDiff>; headSha: string; deps: ReviewDeps }): Promise<'ok' | 'refused' | 'failed'> {
-  const { log } = ctx.deps;
-  try {
-    const outcome = await publishReport(report, platform, { index: ctx.index, headSha: ctx.headSha, log });
-    log.info(
-      `posted to ${platform.id}: ${outcome.posted} new inline comment(s), ${outcome.alreadyPosted} already there, ` +
-        `${outcome.inSummary} in the summary${outcome.resolved ? `, ${outcome.resolved} resolved` : ''}`,
-    );
-    return 'ok';
-  } catch (error) {
-    const message = log.redact(error instanceof Error ? error.message : String(error));
-    await writeStepSummary(report, ctx.deps);
-    if (error instanceof PlatformHttpError && [401, 403, 404].includes(error.status)) {
-      log.warn(`${platform.id} refused to take the review (${message}). To fix: ${PERMISSION_ADVICE[platform.id]}. The full report is printed above.`);
-      return 'refused';
-    }
-    log.error(`posting to ${platform.id} failed: ${message}. The full report is printed above.`);
-    return 'failed';
-  }
-}
-
-async function writeStepSummary(report: Report, deps: ReviewDeps): Promise<void> {
-  const path = deps.env.GITHUB_STEP_SUMMARY;
-  if (!path) return;
-  await appendFile(path, formats.markdown(report)).catch(() => undefined);
 }
 
 function selectPipelines(config: LoomConfig, names: string[] | undefined) {
@@ -230,75 +173,7 @@ function modelConnection(config: LoomConfig, configPath: string | undefined, env
   };
 }
 
-async function preparePipelines(
-  selected: LoomConfig['pipelines'],
-  config: LoomConfig,
-  files: FileDiff[],
-  deps: { cwd: string; env: ReviewDeps['env']; log: Logger },
-): Promise<PreparedPipeline[]> {
-  const system = await loadTemplate('system');
-  const clients = new Map<string, LlmClient | string>();
-  const clientFor = (name: string): LlmClient | string => {
-    if (!clients.has(name)) {
-      const model = config.models[name];
-      if (!model) clients.set(name, `model "${name}" is not defined in models`);
-      else {
-        try {
-          clients.set(name, createLlmClient(name, model, { env: deps.env, log: deps.log }));
-        } catch (error) {
-          clients.set(name, error instanceof Error ? error.message : String(error));
-        }
-      }
-    }
-    return clients.get(name)!;
-  };
-  const prepared: PreparedPipeline[] = [];
-  for (const pipeline of selected) {
-    const model = config.models[pipeline.model];
-    const chain = [pipeline.model, ...(model?.fallback ?? [])].map(clientFor);
-    const usable = chain.filter((c): c is LlmClient => typeof c !== 'string');
-    const scoped = pipeline.paths ? files.filter((f) => picomatch.isMatch(f.path, pipeline.paths!, { dot: true })) : files;
-    const unavailable = usable.length === 0 ? chain.filter((c): c is string => typeof c === 'string').join('; ') : undefined;
-    prepared.push({
-      config: pipeline,
-      template: await loadPipelineTemplate(pipeline, deps.cwd),
-      system,
-      clients: usable,
-      ...(unavailable ? { unavailable } : {}),
-      units: buildUnits(scoped, { budgetChars: budgetChars(model) }).units,
-    });
-  }
-  return prepared;
-}
 
-function coverageOf(files: FileDiff[], ignored: { path: string; reason: string }[], prepared: PreparedPipeline[], failures: Report['failures']): Coverage {
-  const failedFiles = new Set(failures.flatMap((f) => f.files));
-  const reviewedLines = new Set<string>();
-  const reviewedFiles = new Set<string>();
-  for (const p of prepared) {
-    for (const unit of p.units) {
-      if (p.unavailable) continue;
-      for (const file of unit.files) {
-        if (failedFiles.has(file.path) && failures.some((f) => f.pipeline === p.config.name && f.files.includes(file.path))) continue;
-        reviewedFiles.add(file.path);
-        for (const hunk of file.hunks) for (const line of hunk.lines) if (line.kind !== 'context') reviewedLines.add(`${file.path}\0${line.kind}${line.kind === 'add' ? line.newLine : line.oldLine}`);
-      }
-    }
-  }
-  const skipped = [...ignored];
-  for (const file of files) {
-    if (ignored.some((i) => i.path === file.path)) continue;
-    if (file.binary) skipped.push({ path: file.path, reason: 'binary' });
-    else if (file.modeOnly) skipped.push({ path: file.path, reason: 'mode change only' });
-  }
-  return {
-    filesChanged: files.length,
-    filesReviewed: reviewedFiles.size,
-    filesSkipped: skipped,
-    linesChanged: files.reduce((n, f) => n + f.additions + f.deletions, 0),
-    linesReviewed: reviewedLines.size,
-  };
-}
 
 async function emit(report: Report, opts: ReviewOptions, deps: ReviewDeps): Promise<void> {
   const format = opts.format ?? (deps.stdoutIsTTY ? 'text' : 'markdown');

@@ -3,7 +3,10 @@ import type { PipelineConfig } from '../config/schema.ts';
 import type { DiffIndex } from '../findings/diff-index.ts';
 import { buildFinding } from '../findings/build.ts';
 import type { Finding } from '../findings/finding.ts';
+import type { AnswerCache } from '../cache/answer-cache.ts';
+import type { ModelConfig } from '../config/schema.ts';
 import { askForFindings, LlmCallError, ReplyParseError } from '../llm/ask-findings.ts';
+import { parseFindingsReply } from '../llm/reply.ts';
 import type { LlmClient } from '../llm/client.ts';
 import type { Logger } from '../log.ts';
 import { renderDiff } from '../prompts/render-diff.ts';
@@ -39,6 +42,10 @@ export async function runPipelines(
     index: DiffIndex;
     base: Omit<PromptData, 'diff' | 'files' | 'pipeline' | 'instructions'>;
     log: Logger;
+    /** Answers by prompt, so a re-run on the same diff costs no tokens. */
+    cache?: AnswerCache;
+    /** Model settings by name: part of the cache key, since they change the answer. */
+    models?: Record<string, ModelConfig>;
     onProgress?: (done: number, total: number) => void;
   },
 ): Promise<PipelinesResult> {
@@ -58,7 +65,7 @@ export async function runPipelines(
           if ('reason' in outcome) {
             result.calls.failed++;
             stats.failedCalls++;
-            result.failures.push({ pipeline: pipeline.config.name, files: unit.files.map((f) => f.path).filter(unique), reason: outcome.reason });
+            result.failures.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason: outcome.reason });
             ctx.log.warn(`${pipeline.config.name}: unit ${unit.id} failed: ${outcome.reason}`);
           } else {
             result.findings.push(...outcome.findings);
@@ -91,7 +98,13 @@ async function reviewUnit(
   const reasons: string[] = [];
   for (const client of pipeline.clients) {
     try {
-      const answer = await askForFindings(client, prompt);
+      const settings = ctx.models?.[client.name];
+      const key = ctx.cache?.enabled && settings ? ctx.cache.keyFor({ model: settings.model, baseUrl: settings.base_url, temperature: settings.temperature, system: prompt.system, user: prompt.user, extra: JSON.stringify({ max_tokens: settings.max_tokens }) }) : undefined;
+      const cached = key ? await ctx.cache!.get(key) : undefined;
+      const hit = cached === undefined ? undefined : parseFindingsReply(cached);
+      const answer = hit?.ok ? { findings: hit.findings, dropped: hit.dropped, usage: { promptTokens: 0, completionTokens: 0 }, calls: 0 } : await askForFindings(client, prompt);
+      if (hit?.ok) stats.cachedCalls = (stats.cachedCalls ?? 0) + 1;
+      else if (key) await ctx.cache!.set(key, JSON.stringify({ findings: answer.findings }));
       stats.calls += answer.calls;
       stats.promptTokens += answer.usage.promptTokens;
       stats.completionTokens += answer.usage.completionTokens;

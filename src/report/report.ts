@@ -6,6 +6,8 @@ export interface UnitFailure {
   /** Files the unit covered. */
   files: string[];
   reason: string;
+  /** The unit's id within the run (absent for failures that are not about one unit). */
+  unit?: string;
 }
 
 export interface PipelineStats {
@@ -16,6 +18,8 @@ export interface PipelineStats {
   failedCalls: number;
   promptTokens: number;
   completionTokens: number;
+  /** Units answered from the answer cache (no call, no tokens). */
+  cachedCalls?: number;
 }
 
 export interface Coverage {
@@ -24,7 +28,14 @@ export interface Coverage {
   /** Skipped by rule (ignore_paths, binary, mode-only), with the reason per file. */
   filesSkipped: { path: string; reason: string }[];
   linesChanged: number;
+  /** Shown to a model line by line and answered. */
   linesReviewed: number;
+  /** Removals shown to a model as a one-line summary (delete-only hunks and deleted files). */
+  linesSummarised: number;
+  /** In files skipped by rule (ignore_paths, skip_paths, binary, ...). */
+  linesSkipped: number;
+  /** Reviewable, but no model answered for them: a call failed, a limit was hit, or no model is connected. */
+  linesNotReviewed: number;
 }
 
 /** Everything a sink needs. Formatters are pure functions of this object. */

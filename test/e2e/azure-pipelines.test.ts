@@ -54,7 +54,7 @@ function azureEnv(): Record<string, string> {
   };
 }
 
-const review = (args: string[] = []): Promise<CliResult> => runCli(['review', ...args], { cwd: fx.repo.dir, env: azureEnv() });
+const review = (args: string[] = []): Promise<CliResult> => runCli(['review', '--no-cache', ...args], { cwd: fx.repo.dir, env: azureEnv() });
 const fileThreads = () => az.state.threads.filter((t) => t.threadContext !== null);
 const summaries = () => az.state.threads.filter((t) => t.threadContext === null && t.comments[0]!.content.startsWith('<!-- loom:summary -->'));
 const onLine = (line: number): FakeAzureThread => fileThreads().find((t) => t.threadContext.rightFileStart?.line === line)!;

@@ -47,7 +47,7 @@ function bitbucketEnv(): Record<string, string> {
   };
 }
 
-const review = (args: string[] = []): Promise<CliResult> => runCli(['review', ...args], { cwd: fx.repo.dir, env: bitbucketEnv() });
+const review = (args: string[] = []): Promise<CliResult> => runCli(['review', '--no-cache', ...args], { cwd: fx.repo.dir, env: bitbucketEnv() });
 const inline = () => bb.state.comments.filter((c) => c.inline !== undefined && !c.deleted);
 const summaries = () => bb.state.comments.filter((c) => c.inline === undefined && !c.deleted);
 const onLine = (to: number): FakeBitbucketComment => inline().find((c) => c.inline!.to === to)!;

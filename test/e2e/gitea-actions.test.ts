@@ -68,7 +68,7 @@ describe.each(FLAVORS)('loom review in $name on a pull request (built CLI, fake 
     };
   }
 
-  const review = (args: string[] = []): Promise<CliResult> => runCli(['review', ...args], { cwd: fx.repo.dir, env: actionsEnv() });
+  const review = (args: string[] = []): Promise<CliResult> => runCli(['review', '--no-cache', ...args], { cwd: fx.repo.dir, env: actionsEnv() });
   const summaries = () => gt.state.issueComments.filter((c) => c.body.startsWith('<!-- loom:summary -->'));
 
   it('posts one review with the anchored findings and one summary; a re-run edits the summary in place', async () => {

@@ -56,7 +56,7 @@ function gitlabEnv(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 
-const review = (args: string[] = [], env = gitlabEnv()): Promise<CliResult> => runCli(['review', ...args], { cwd: fx.repo.dir, env });
+const review = (args: string[] = [], env = gitlabEnv()): Promise<CliResult> => runCli(['review', '--no-cache', ...args], { cwd: fx.repo.dir, env });
 const diffNotes = () => gl.state.discussions.filter((d) => d.notes[0]!.type === 'DiffNote').map((d) => d.notes[0]!);
 const summaries = () => gl.notes().filter((n) => n.type === null && n.body.startsWith('<!-- loom:summary -->'));
 

@@ -94,8 +94,24 @@ describe('loom review (built CLI, seed config, local model server)', () => {
     expect(failing.code).toBe(1);
     expect(JSON.parse(failing.stdout).findings[0]).toMatchObject({ path: 'src/db.js', line: 5, severity: 'blocker', inDiff: true });
     server.setHandler(() => findingsReply([{ ...sqlFinding, severity: 'warning' }]));
-    const warningOnly = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json', '--fail-on', 'blocker'], { cwd: repo.dir, env: { OPENAI_API_KEY: KEY } });
+    const warningOnly = await runCli(['review', '--base', 'main', '--dry-run', '--no-cache', '--format', 'json', '--fail-on', 'blocker'], { cwd: repo.dir, env: { OPENAI_API_KEY: KEY } });
     expect(warningOnly.code).toBe(0);
+  });
+
+  it('answers a re-run on the same diff from the cache, with no model call, unless --no-cache', async () => {
+    repo = featureRepo(SEED_CONFIG(server.url));
+    server.setHandler(() => findingsReply([sqlFinding]));
+    const args = ['review', '--base', 'main', '--dry-run', '--format', 'json'];
+
+    const first = await runCli(args, { cwd: repo.dir, env: { OPENAI_API_KEY: KEY } });
+    const second = await runCli(args, { cwd: repo.dir, env: { OPENAI_API_KEY: KEY } });
+    const forced = await runCli([...args, '--no-cache'], { cwd: repo.dir, env: { OPENAI_API_KEY: KEY } });
+
+    expect(server.requests).toHaveLength(2);
+    expect(JSON.parse(second.stdout).findings).toEqual(JSON.parse(first.stdout).findings);
+    expect(JSON.parse(second.stdout).pipelines.find((p: { name: string }) => p.name === 'security')).toMatchObject({ calls: 0, cachedCalls: 1, promptTokens: 0 });
+    expect(JSON.parse(forced.stdout).pipelines.find((p: { name: string }) => p.name === 'security')).toMatchObject({ calls: 1, cachedCalls: 0 });
+    expect(repo.git('status', '--porcelain')).toBe('');
   });
 
   it('writes --output files next to the stdout format', async () => {

@@ -48,7 +48,7 @@ export function makeReport(overrides: ReportOverrides = {}): Report {
       mergeBase: '1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
       ...range,
     },
-    coverage: { filesChanged: 1, filesReviewed: 1, filesSkipped: [], linesChanged: 10, linesReviewed: 10, ...coverage },
+    coverage: { filesChanged: 1, filesReviewed: 1, filesSkipped: [], linesChanged: 10, linesReviewed: 10, linesSummarised: 0, linesSkipped: 0, linesNotReviewed: 0, ...coverage },
     findings: [...(findings ?? [])].sort(compareFindings),
   };
 }

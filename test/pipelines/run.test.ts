@@ -82,7 +82,7 @@ describe('runPipelines', () => {
     const result = await runPipelines([await pipeline('review', [client('a', server.url, log)])], { concurrency: 2, index: indexDiff(files), base, log });
 
     expect(result.calls).toEqual({ attempted: 6, failed: 1 });
-    expect(result.failures).toEqual([{ pipeline: 'review', files: ['src/f3.ts'], reason: expect.stringContaining('context length exceeded') }]);
+    expect(result.failures).toEqual([{ pipeline: 'review', unit: 'u4', files: ['src/f3.ts'], reason: expect.stringContaining('context length exceeded') }]);
     expect(lines.join('')).toContain('unit u4 failed');
   });
 

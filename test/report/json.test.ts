@@ -22,8 +22,8 @@ describe('formatJson', () => {
       findings: [],
       failures: [],
       notices: [],
-      coverage: { filesChanged: 1, filesReviewed: 1, filesSkipped: [], linesChanged: 10, linesReviewed: 10 },
-      pipelines: [{ name: 'review', model: 'gpt-4o', calls: 1, failedCalls: 0, promptTokens: 1200, completionTokens: 80 }],
+      coverage: { filesChanged: 1, filesReviewed: 1, filesSkipped: [], linesChanged: 10, linesReviewed: 10, linesSummarised: 0, linesSkipped: 0, linesNotReviewed: 0 },
+      pipelines: [{ name: 'review', model: 'gpt-4o', calls: 1, failedCalls: 0, promptTokens: 1200, completionTokens: 80, cachedCalls: 0 }],
     });
   });
 

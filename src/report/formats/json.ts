@@ -59,6 +59,9 @@ export function toJsonReport(report: Report): JsonReport {
       filesSkipped: report.coverage.filesSkipped.map((s) => ({ path: s.path, reason: s.reason })),
       linesChanged: report.coverage.linesChanged,
       linesReviewed: report.coverage.linesReviewed,
+      linesSummarised: report.coverage.linesSummarised,
+      linesSkipped: report.coverage.linesSkipped,
+      linesNotReviewed: report.coverage.linesNotReviewed,
     },
     pipelines: report.pipelines.map((p) => ({
       name: p.name,
@@ -67,6 +70,7 @@ export function toJsonReport(report: Report): JsonReport {
       failedCalls: p.failedCalls,
       promptTokens: p.promptTokens,
       completionTokens: p.completionTokens,
+      cachedCalls: p.cachedCalls ?? 0,
     })),
   };
   if (report.skipped) doc.skipped = { reason: report.skipped.reason };

@@ -1,5 +1,6 @@
 import { SEVERITIES, type Finding, type Severity } from '../../findings/finding.ts';
 import type { Report } from '../report.ts';
+import { coverageParts } from './coverage-parts.ts';
 import type { FormatOptions } from './format-options.ts';
 import { firstItems, summariseSkipped } from './list-summaries.ts';
 import { defuseTitle, sanitizeMarkdownBody } from './markdown-body.ts';
@@ -79,6 +80,7 @@ function failureItem(failure: Report['failures'][number]): string {
 function coverageLine(report: Report): string {
   const cov = report.coverage;
   let line = `Reviewed ${cov.filesReviewed} of ${cov.filesChanged} files, ${cov.linesReviewed} of ${cov.linesChanged} changed lines`;
+  for (const part of coverageParts(cov)) line += `; ${part}`;
   const skipped = summariseSkipped(cov.filesSkipped);
   if (skipped.kind === 'files' && skipped.files.length > 0) {
     line += `; skipped: ${skipped.files.map((s) => `${codeSpan(s.path)} (${inlineText(s.reason)})`).join(', ')}`;

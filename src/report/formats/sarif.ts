@@ -61,7 +61,7 @@ export function toSarif(report: Report): SarifLog {
         ],
         results,
         // versionControlProvenance would need the repository URL (required there), which the report lacks.
-        properties: { range: { ...report.range } },
+        properties: { range: { ...report.range }, coverage: { ...report.coverage, filesSkipped: report.coverage.filesSkipped.map((s) => ({ ...s })) }, usage: report.pipelines.map((p) => ({ ...p })) },
       },
     ],
   };

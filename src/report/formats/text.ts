@@ -1,3 +1,4 @@
+import { coverageParts } from './coverage-parts.ts';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Finding, Severity } from '../../findings/finding.ts';
 import type { Report } from '../report.ts';
@@ -78,6 +79,7 @@ function findingLines(f: Finding, c: ChalkInstance): string[] {
 function coverageLine(report: Report): string {
   const cov = report.coverage;
   let line = `Coverage: reviewed ${cov.filesReviewed} of ${cov.filesChanged} files, ${cov.linesReviewed} of ${cov.linesChanged} changed lines`;
+  for (const part of coverageParts(cov)) line += `; ${part}`;
   const skipped = summariseSkipped(cov.filesSkipped);
   if (skipped.kind === 'files' && skipped.files.length > 0) {
     line += `; skipped: ${skipped.files.map((s) => `${terminalSafeLine(s.path)} (${terminalSafeLine(s.reason)})`).join(', ')}`;
