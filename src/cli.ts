@@ -27,11 +27,15 @@ function outputSpec(value: string, previous: { format: string; path: string }[])
 
 async function run(action: () => Promise<number>): Promise<void> {
   const { handleError } = await import('./cli-errors.ts');
+  let code: number;
   try {
-    process.exitCode = await action();
+    code = await action();
   } catch (error) {
-    process.exitCode = handleError(error);
+    code = handleError(error);
   }
+  // Exit as soon as the output is flushed: idle keep-alive sockets of the HTTP clients would hold the process
+  // open for a while otherwise, and that is time a CI job pays for nothing.
+  process.stdout.write('', () => process.exit(code));
 }
 
 const program = new Command('loom')

@@ -1,4 +1,5 @@
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { LoomError } from '../errors.ts';
 
 /**
@@ -45,34 +46,48 @@ export interface GitResult {
 // A 100,000-line diff is a few MB; the cap only exists to fail clearly on a runaway output.
 const MAX_BUFFER = 1024 * 1024 * 1024;
 
-/** Runs git and returns the outcome without throwing on a non-zero exit (callers decide what failure means). */
-export async function tryGit(cwd: string, args: readonly string[], opts: GitRunOptions = {}): Promise<GitResult> {
-  const result = await execa('git', [...GLOBAL_FLAGS, ...args], {
-    cwd,
-    reject: false,
-    // No prompt for credentials in CI: a fetch that needs them must fail, not hang the job.
-    env: { GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', ...opts.env },
-    input: opts.input,
-    stdin: opts.input === undefined ? 'ignore' : undefined,
-    stripFinalNewline: !opts.raw,
-    maxBuffer: MAX_BUFFER,
+/**
+ * Runs git and returns the outcome without throwing on a non-zero exit (callers decide what failure means).
+ * Plain child_process rather than execa: loom runs git a handful of times per review, and loading execa cost
+ * more start-up time than all those calls together.
+ */
+export function tryGit(cwd: string, args: readonly string[], opts: GitRunOptions = {}): Promise<GitResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = execFile(
+      'git',
+      [...GLOBAL_FLAGS, ...args],
+      {
+        cwd,
+        // No prompt for credentials in CI: a fetch that needs them must fail, not hang the job.
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', ...opts.env },
+        maxBuffer: MAX_BUFFER,
+        encoding: 'utf8',
+        windowsHide: true,
+      },
+      (error, stdout, stderr) => {
+        const code = (error as NodeJS.ErrnoException | null)?.code;
+        if (error && typeof code === 'string') {
+          // Node reports a missing cwd and a missing git binary with the same ENOENT.
+          if (code === 'ENOENT') {
+            if (!existsSync(cwd)) reject(new LoomError('git-failed', `not a git repository: ${cwd} does not exist. Run loom inside the repository you want reviewed.`));
+            else reject(new LoomError('git-failed', 'git was not found on PATH. Install git (loom reads the diff from the local checkout).'));
+            return;
+          }
+          if (code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
+            reject(new LoomError('git-failed', `git ${args[0] ?? ''} printed more than ${MAX_BUFFER / 1024 / 1024} MB; the diff is too large to read`));
+            return;
+          }
+          reject(new LoomError('git-failed', `could not run git in ${cwd}: ${error.message.split('\n')[0]}`));
+          return;
+        }
+        const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        const out = opts.raw ? stdout : stdout.replace(/\r?\n$/, '');
+        resolvePromise({ ok: exitCode === 0, exitCode, stdout: out, stderr: stderr.trim() });
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    else child.stdin?.end();
   });
-  if (result.failed && result.exitCode === undefined) {
-    // Node reports a missing cwd and a missing git binary with the same ENOENT; execa names the cwd.
-    if (result.message?.includes('"cwd" option is invalid')) {
-      throw new LoomError('git-failed', `not a git repository: ${cwd} does not exist. Run loom inside the repository you want reviewed.`);
-    }
-    if (result.code === 'ENOENT') {
-      throw new LoomError('git-failed', 'git was not found on PATH. Install git (loom reads the diff from the local checkout).');
-    }
-    throw new LoomError('git-failed', `could not run git in ${cwd}: ${(result.shortMessage ?? '').split('\n')[0]}`);
-  }
-  return {
-    ok: result.exitCode === 0,
-    exitCode: result.exitCode ?? -1,
-    stdout: String(result.stdout),
-    stderr: String(result.stderr).trim(),
-  };
 }
 
 /** Runs git and returns stdout; a non-zero exit becomes a LoomError quoting git's own message. */

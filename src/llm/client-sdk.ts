@@ -1,0 +1,164 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAI } from 'openai';
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ModelConfig } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import { resolveApiKey } from './api-key.ts';
+import type { ChatRequest, ChatResult, ChatTurn, LlmClient, LlmClientDeps } from './client.ts';
+import { readCompletion } from './completion-body.ts';
+import { withOpenAiErrorBodies } from './error-body.ts';
+import { LlmCallError } from './errors.ts';
+import { type AdaptableParam, rejectedParam } from './param-fallback.ts';
+import { DEFAULT_RETRY_BASE_MS, isRetryable, MAX_RETRY_AFTER_MS, retryWait } from './retry.ts';
+
+/**
+ * A chat client for one configured model. Retries are loom's own loop (the SDK's are off): the SDK neither
+ * caps a huge retry-after nor lets the backoff be injected, and the loop also adapts to parameters the
+ * endpoint refuses (response_format, temperature, max_tokens), remembering them for later calls.
+ */
+export function createSdkClient(name: string, model: ModelConfig, deps: LlmClientDeps): LlmClient {
+  const { log } = deps;
+  const { key, placeholder } = resolveApiKey(name, model, deps.env);
+  if (!placeholder) {
+    log.addSecret(key);
+    log.addSecret(deps.env[model.api_key_env]);
+  }
+  const sdk = new OpenAI({
+    baseURL: model.base_url,
+    apiKey: key,
+    // Explicit nulls: otherwise the SDK reads OPENAI_ORG_ID etc. from process.env behind loom's back.
+    organization: null,
+    project: null,
+    adminAPIKey: null,
+    webhookSecret: null,
+    timeout: model.timeout_s * 1000,
+    maxRetries: 0,
+    defaultHeaders: model.headers,
+    logLevel: 'off',
+    fetch: withOpenAiErrorBodies(deps.fetch ?? globalThis.fetch),
+  });
+  const sleep = deps.sleep ?? abortableSleep;
+  const baseMs = deps.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+  const where = `model ${model.model} at ${model.base_url}`;
+  // Parameters this endpoint refused once; never sent again by this client.
+  const refused = new Set<AdaptableParam>();
+
+  const buildBody = (req: ChatRequest): ChatCompletionCreateParamsNonStreaming => {
+    const messages: ChatCompletionMessageParam[] = [];
+    if (req.system !== '') messages.push({ role: 'system', content: req.system });
+    messages.push({ role: 'user', content: req.user });
+    for (const turn of req.followUp ?? []) messages.push({ role: turn.role, content: turn.content });
+    const body: ChatCompletionCreateParamsNonStreaming = { model: model.model, messages, stream: false };
+    if (!refused.has('temperature')) body.temperature = model.temperature;
+    if (refused.has('max_tokens')) body.max_completion_tokens = model.max_tokens;
+    else body.max_tokens = model.max_tokens;
+    if (req.jsonSchema && !refused.has('response_format')) {
+      body.response_format = { type: 'json_schema', json_schema: { name: req.jsonSchema.name, schema: req.jsonSchema.schema, strict: false } };
+    }
+    return body;
+  };
+
+  const describe = (error: unknown, attempts: number, retried: boolean): LlmCallError => {
+    const status = error instanceof APIError && typeof error.status === 'number' ? error.status : undefined;
+    let reason: string;
+    if (error instanceof APIConnectionTimeoutError) reason = `timed out after ${model.timeout_s} s (models.${name}.timeout_s)`;
+    else if (error instanceof APIConnectionError) reason = connectionReason(error);
+    else reason = oneLine(error instanceof Error ? error.message : String(error));
+    const hint = status === undefined ? '' : statusHint(status, name, model, placeholder);
+    const tries = retried ? ` (gave up after ${attempts} attempts)` : '';
+    return new LlmCallError(log.redact(`${where}: ${reason}${hint}${tries}`), { ...(status === undefined ? {} : { status }), attempts, cause: error });
+  };
+
+  const complete = async (req: ChatRequest): Promise<ChatResult> => {
+    let attempts = 0;
+    let retries = 0;
+    for (;;) {
+      const body = buildBody(req);
+      attempts++;
+      let raw: unknown;
+      try {
+        raw = await sdk.chat.completions.create(body, req.signal ? { signal: req.signal } : {});
+      } catch (error) {
+        if (req.signal?.aborted) throw req.signal.reason ?? error;
+        const param = rejectedParam(error, {
+          maxTokens: body.max_tokens !== undefined,
+          temperature: body.temperature !== undefined,
+          responseFormat: body.response_format !== undefined,
+        });
+        if (param && !refused.has(param)) {
+          refused.add(param);
+          log.debug(log.redact(`${where} refused ${param} (${oneLine(String((error as Error).message))}); ${adaptation(param)} from now on`));
+          continue;
+        }
+        if (isRetryable(error) && retries < model.max_retries) {
+          const wait = retryWait(error, retries, baseMs);
+          retries++;
+          if (wait.capped) {
+            log.debug(`${where} asked to wait ${Math.round((wait.askedMs ?? 0) / 1000)} s before retrying; loom waits at most ${MAX_RETRY_AFTER_MS / 1000} s`);
+          }
+          log.debug(log.redact(`${where}: ${oneLine(String((error as Error).message))}; retry ${retries}/${model.max_retries} in ${wait.ms} ms`));
+          await sleep(wait.ms, req.signal);
+          continue;
+        }
+        throw describe(error, attempts, retries > 0);
+      }
+      const completion = readCompletion(raw);
+      if (!completion) {
+        const shown = typeof raw === 'string' ? raw : JSON.stringify(raw) ?? String(raw);
+        throw new LlmCallError(log.redact(`${where}: the answer is not a chat completion: ${oneLine(shown).slice(0, 200)}`), { attempts });
+      }
+      if (completion.finishReason === 'length') {
+        log.warn(`${where} stopped at max_tokens (${model.max_tokens}), so the answer may be cut off; raise models.${name}.max_tokens`);
+      }
+      // Model output ends up in PR comments: a registered secret it echoes must not be posted.
+      return { text: log.redact(completion.text), usage: completion.usage };
+    }
+  };
+
+  return { name, model: model.model, complete };
+}
+
+function adaptation(param: AdaptableParam): string {
+  if (param === 'max_tokens') return 'sending max_completion_tokens instead';
+  return `not sending ${param}`;
+}
+
+function statusHint(status: number, name: string, model: ModelConfig, placeholder: boolean): string {
+  if (status === 401 || status === 403) {
+    return placeholder ? ` (the server wants an API key: set ${model.api_key_env})` : ` (check ${model.api_key_env})`;
+  }
+  if (status === 404) return ` (check models.${name}.model and models.${name}.base_url)`;
+  return '';
+}
+
+/** undici hides the useful part ("ECONNREFUSED", "other side closed") two causes deep. */
+function connectionReason(error: APIConnectionError): string {
+  let cause: unknown = error.cause;
+  let detail = '';
+  for (let depth = 0; cause instanceof Error && depth < 4; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    detail = typeof code === 'string' ? code : cause.message;
+    cause = cause.cause;
+  }
+  const hint = detail === 'ECONNREFUSED' ? ': is the server running?' : '';
+  return `connection failed${detail ? ` (${oneLine(detail)})` : ''}${hint}`;
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 400 ? `${line.slice(0, 400)}…` : line;
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
