@@ -1,7 +1,7 @@
 import { LoomError } from '../errors.ts';
 import type { AzureIteration, AzureIterationChanges, AzurePullRequest, AzureThread, AzureThreadCreate } from './azure-api.ts';
 import { existingFromThreads, inlineThreadBody, parseSummaryId, summaryThreadBody } from './azure-threads.ts';
-import { createHttp, type HttpClient, PlatformHttpError } from './http.ts';
+import { createHttp, refusesOnlyThisComment, settled } from './http.ts';
 import type { InlineComment, Platform, PlatformFactory, PostedComment, PullRequestInfo } from './types.ts';
 
 /** The 7.1 description states no limit on comment content; 150,000 characters is a cautious guess. */
@@ -27,15 +27,14 @@ export const createAzurePlatform: PlatformFactory = (deps) => {
   const project = ci.azure.project;
   const prNumber = ci.prNumber;
   const pr = `/pullRequests/${prNumber}`;
-  const http = withAuthHint(
-    createHttp({
+  const http = createHttp({
       baseUrl: `${collectionUri}${encodeURIComponent(project)}/_apis/git/repositories/${encodeURIComponent(ci.repo)}`,
       headers: { authorization: `Bearer ${deps.token}` },
       log,
       ...(deps.fetch && { fetch: deps.fetch }),
       ...(deps.sleep && { sleep: deps.sleep }),
-    }),
-  );
+      authHint: AZURE_AUTH_HINT,
+    });
   const call = async <T>(method: string, path: string, body?: unknown, query: Record<string, string | number> = {}): Promise<T> =>
     (await http.request<T>(method, path, { query: { ...query, 'api-version': AZURE_API_VERSION }, ...(body !== undefined && { body }) })).data;
 
@@ -80,7 +79,7 @@ export const createAzurePlatform: PlatformFactory = (deps) => {
       await call<AzureThread>('POST', `${pr}/threads`, inlineThreadBody(comment, { changeTrackingId, lastIteration: iteration.id }));
       return undefined;
     } catch (error) {
-      if (isAnchorRefusal(error)) return `${error.status} ${error.detail}`;
+      if (refusesOnlyThisComment(error)) return `${error.status} ${error.detail}`;
       throw error;
     }
   }
@@ -130,7 +129,7 @@ export const createAzurePlatform: PlatformFactory = (deps) => {
       for (const comment of comments) {
         if (comment.resolved || comment.threadId === undefined) continue;
         // PATCH …/pullRequests/{id}/threads/{threadId}
-        await ignoreGone(call('PATCH', `${pr}/threads/${comment.threadId}`, { status: 'fixed' } satisfies Partial<AzureThreadCreate>));
+        await settled(call('PATCH', `${pr}/threads/${comment.threadId}`, { status: 'fixed' } satisfies Partial<AzureThreadCreate>), [404]);
       }
     },
 
@@ -149,7 +148,7 @@ export const createAzurePlatform: PlatformFactory = (deps) => {
       for (const id of ids) {
         const { threadId, commentId } = parseSummaryId(id);
         // DELETE …/pullRequests/{id}/threads/{threadId}/comments/{commentId}
-        await ignoreGone(call('DELETE', `${pr}/threads/${threadId}/comments/${commentId}`));
+        await settled(call('DELETE', `${pr}/threads/${threadId}/comments/${commentId}`), [404]);
       }
     },
   };
@@ -164,35 +163,5 @@ function webUrl(data: AzurePullRequest, at: { collectionUri: string; project: st
   return data.url ?? '';
 }
 
-/**
- * A refusal that concerns this one comment: a 400 for a position Azure will not take, or any other failure but
- * auth and rate limiting (those concern every comment and are thrown), so one odd comment never costs the rest.
- */
-function isAnchorRefusal(error: unknown): error is PlatformHttpError {
-  return error instanceof PlatformHttpError && ![401, 403, 429].includes(error.status);
-}
 
-/** A thread or comment someone already deleted needs nothing more. */
-async function ignoreGone(request: Promise<unknown>): Promise<void> {
-  try {
-    await request;
-  } catch (error) {
-    if (!(error instanceof PlatformHttpError && error.status === 404)) throw error;
-  }
-}
 
-/** 401/403 almost always mean the token was not mapped or the build identity lacks the permission. */
-function withAuthHint(http: HttpClient): HttpClient {
-  return {
-    async request(method, path, opts) {
-      try {
-        return await http.request(method, path, opts);
-      } catch (error) {
-        if (error instanceof PlatformHttpError && (error.status === 401 || error.status === 403)) {
-          throw new PlatformHttpError({ status: error.status, method: error.method, endpoint: error.endpoint, detail: `${error.detail.replace(/[.\s]+$/, '')}. To fix: ${AZURE_AUTH_HINT}` });
-        }
-        throw error;
-      }
-    },
-  };
-}

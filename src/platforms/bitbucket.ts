@@ -8,7 +8,7 @@ import {
   inlineCommentBody,
   summaryCommentBody,
 } from './bitbucket-comments.ts';
-import { createHttp, type HttpClient, PlatformHttpError } from './http.ts';
+import { createHttp, refusesOnlyThisComment, settled } from './http.ts';
 import type { InlineComment, Platform, PlatformFactory, PostedComment, PullRequestInfo } from './types.ts';
 
 export const BITBUCKET_API_URL = 'https://api.bitbucket.org/2.0';
@@ -30,15 +30,14 @@ export const createBitbucketPlatform: PlatformFactory = (deps) => {
   const apiUrl = (ci.apiUrl || BITBUCKET_API_URL).replace(/\/+$/, '');
   const repoPath = `/repositories/${encodeURIComponent(workspace)}/${encodeURIComponent(slug)}`;
   const pr = `${repoPath}/pullrequests/${ci.prNumber}`;
-  const http = withAuthHint(
-    createHttp({
+  const http = createHttp({
       baseUrl: apiUrl,
       headers: { authorization: `Bearer ${deps.token}` },
       log,
       ...(deps.fetch && { fetch: deps.fetch }),
       ...(deps.sleep && { sleep: deps.sleep }),
-    }),
-  );
+      authHint: BITBUCKET_AUTH_HINT,
+    });
   const call = async <T>(method: string, path: string, body?: unknown, query?: Record<string, string | number>): Promise<T> =>
     (await http.request<T>(method, path, { ...(query && { query }), ...(body !== undefined && { body }) })).data;
 
@@ -78,7 +77,7 @@ export const createBitbucketPlatform: PlatformFactory = (deps) => {
       await call<BitbucketComment>('POST', `${pr}/comments`, inlineCommentBody(comment));
       return undefined;
     } catch (error) {
-      if (isCommentRefusal(error)) return `${error.status} ${error.detail}`;
+      if (refusesOnlyThisComment(error)) return `${error.status} ${error.detail}`;
       throw error;
     }
   }
@@ -126,7 +125,7 @@ export const createBitbucketPlatform: PlatformFactory = (deps) => {
       for (const comment of comments) {
         if (comment.resolved) continue;
         // POST …/pullrequests/{id}/comments/{comment_id}/resolve
-        await ignoreSettled(call('POST', `${pr}/comments/${comment.id}/resolve`));
+        await settled(call('POST', `${pr}/comments/${comment.id}/resolve`), [404, 409]);
       }
     },
 
@@ -143,42 +142,12 @@ export const createBitbucketPlatform: PlatformFactory = (deps) => {
     async deleteSummaries(ids) {
       for (const id of ids) {
         // DELETE …/pullrequests/{id}/comments/{comment_id}
-        await ignoreSettled(call('DELETE', `${pr}/comments/${id}`));
+        await settled(call('DELETE', `${pr}/comments/${id}`), [404, 409]);
       }
     },
   };
   return platform;
 };
 
-/**
- * A refusal that concerns this one comment: a 400 for an inline position Bitbucket will not take, or any
- * other failure but auth and rate limiting (those concern every comment and are thrown).
- */
-function isCommentRefusal(error: unknown): error is PlatformHttpError {
-  return error instanceof PlatformHttpError && ![401, 403, 429].includes(error.status);
-}
 
-/** 404: someone deleted the comment already; 409: it is already resolved. Either way nothing is left to do. */
-async function ignoreSettled(request: Promise<unknown>): Promise<void> {
-  try {
-    await request;
-  } catch (error) {
-    if (!(error instanceof PlatformHttpError && (error.status === 404 || error.status === 409))) throw error;
-  }
-}
 
-/** Bitbucket answers 401 for a revoked or app-password credential and 403 for a token without the scope. */
-function withAuthHint(http: HttpClient): HttpClient {
-  return {
-    async request(method, path, opts) {
-      try {
-        return await http.request(method, path, opts);
-      } catch (error) {
-        if (error instanceof PlatformHttpError && (error.status === 401 || error.status === 403)) {
-          throw new PlatformHttpError({ status: error.status, method: error.method, endpoint: error.endpoint, detail: `${error.detail.replace(/[.\s]+$/, '')}. To fix: ${BITBUCKET_AUTH_HINT}` });
-        }
-        throw error;
-      }
-    },
-  };
-}

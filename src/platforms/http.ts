@@ -45,6 +45,8 @@ export function createHttp(opts: {
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
   maxRetries?: number;
+  /** Appended to 401/403 errors: what the user must change (map the token, grant a permission, ...). */
+  authHint?: string;
 }): HttpClient {
   const doFetch = opts.fetch ?? fetch;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -82,7 +84,8 @@ export function createHttp(opts: {
           await sleep(wait);
           continue;
         }
-        const detail = opts.log.redact(errorDetail(await response.text().catch(() => '')));
+        let detail = opts.log.redact(errorDetail(await response.text().catch(() => '')));
+        if (opts.authHint && (response.status === 401 || response.status === 403)) detail = `${detail.replace(/[.\s]+$/, '')}. To fix: ${opts.authHint}`;
         throw new PlatformHttpError({ status: response.status, method, endpoint, detail });
       }
     },
@@ -122,4 +125,22 @@ function errorDetail(text: string): string {
     // not JSON
   }
   return text.replace(/\s+/g, ' ').trim().slice(0, 300) || '(no body)';
+}
+
+/**
+ * A failure that concerns one comment (a position the platform will not take, a server error on that POST),
+ * as opposed to auth and rate limiting, which concern every comment and are thrown: one odd comment never
+ * costs the rest.
+ */
+export function refusesOnlyThisComment(error: unknown): error is PlatformHttpError {
+  return error instanceof PlatformHttpError && ![401, 403, 429].includes(error.status);
+}
+
+/** Awaits a request whose listed failure statuses mean "nothing left to do" (already deleted, already resolved). */
+export async function settled(request: Promise<unknown>, statuses: readonly number[]): Promise<void> {
+  try {
+    await request;
+  } catch (error) {
+    if (!(error instanceof PlatformHttpError && statuses.includes(error.status))) throw error;
+  }
 }
