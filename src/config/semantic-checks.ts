@@ -1,3 +1,4 @@
+import { isLocalBaseUrl } from '../llm/api-key.ts';
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Document, LineCounter } from 'yaml';
@@ -38,7 +39,8 @@ export function semanticIssues(config: LoomConfig, ctx: SemanticContext): Config
 
   for (const [name, model] of Object.entries(config.models)) {
     // Only the variable's name is ever printed: its value is a credential.
-    if (!ctx.env[model.api_key_env]) {
+    // Local servers (Ollama, vLLM on the runner) need no key, so its absence there is not worth a warning.
+    if (!ctx.env[model.api_key_env] && !isLocalBaseUrl(model.base_url)) {
       add('warning', ['models', name, 'api_key_env'], `${model.api_key_env} is not set; loom will not be able to call this model`);
     }
     model.fallback.forEach((other, i) => {
