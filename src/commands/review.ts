@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createAnswerCache } from '../cache/answer-cache.ts';
 import { BUILTIN_PIPELINE, runBuiltinChecks } from '../checks/index.ts';
+import { maskSecretsInText } from '../checks/mask-text.ts';
 import { checkoutTrustedConfig } from '../config/from-commit.ts';
 import { loadConfig } from '../config/load.ts';
 import type { LoomConfig } from '../config/schema.ts';
@@ -99,7 +100,8 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   progress.step('preparing prompts');
   const guidelines = config.guidelines ? await readFile(isAbsolute(config.guidelines) ? config.guidelines : join(configRoot, config.guidelines), 'utf8') : '';
   const base = {
-    pr: { title: pr?.title ?? '', description: pr?.description ?? '', author: pr?.author ?? '', base: range.baseRef, head: range.headRef, url: pr?.url ?? '' },
+    // The description is as much pull-request content as the diff: a token pasted there is masked too.
+    pr: { title: maskSecretsInText(pr?.title ?? ''), description: maskSecretsInText(pr?.description ?? ''), author: pr?.author ?? '', base: range.baseRef, head: range.headRef, url: pr?.url ?? '' },
     guidelines,
   };
   const preparation = await preparePipelines(runModels ? selected : [], config, kept, { cwd: configRoot, env, log, base });

@@ -8,7 +8,7 @@ import { readCompletion } from './completion-body.ts';
 import { withOpenAiErrorBodies } from './error-body.ts';
 import { LlmCallError } from './errors.ts';
 import { type AdaptableParam, rejectedParam } from './param-fallback.ts';
-import { DEFAULT_RETRY_BASE_MS, isRetryable, MAX_RETRY_AFTER_MS, retryWait } from './retry.ts';
+import { DEFAULT_RETRY_BASE_MS, isCutConnection, isRetryable, MAX_RETRY_AFTER_MS, retryWait } from './retry.ts';
 
 /**
  * A chat client for one configured model. Retries are loom's own loop (the SDK's are off): the SDK neither
@@ -62,6 +62,7 @@ export function createSdkClient(name: string, model: ModelConfig, deps: LlmClien
     let reason: string;
     if (error instanceof APIConnectionTimeoutError) reason = `timed out after ${model.timeout_s} s (models.${name}.timeout_s)`;
     else if (error instanceof APIConnectionError) reason = connectionReason(error);
+    else if (isCutConnection(error)) reason = 'the connection closed before the answer was complete';
     else reason = oneLine(error instanceof Error ? error.message : String(error));
     const hint = status === undefined ? '' : statusHint(status, name, model, placeholder);
     const tries = retried ? ` (gave up after ${attempts} attempts)` : '';
@@ -84,9 +85,11 @@ export function createSdkClient(name: string, model: ModelConfig, deps: LlmClien
           temperature: body.temperature !== undefined,
           responseFormat: body.response_format !== undefined,
         });
-        if (param && !refused.has(param)) {
+        // The body carried the parameter, so adapting helps, even when a call in flight at the same time
+        // already learnt the same refusal.
+        if (param) {
+          if (!refused.has(param)) log.debug(log.redact(`${where} refused ${param} (${oneLine(String((error as Error).message))}); ${adaptation(param)} from now on`));
           refused.add(param);
-          log.debug(log.redact(`${where} refused ${param} (${oneLine(String((error as Error).message))}); ${adaptation(param)} from now on`));
           continue;
         }
         if (isRetryable(error) && retries < model.max_retries) {

@@ -9,7 +9,7 @@ export const DEFAULT_RETRY_BASE_MS = 500;
 /** 429, 5xx, 408/409 and connection failures (timeouts included) are worth another try; the rest will not change. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof APIUserAbortError) return false;
-  if (error instanceof APIConnectionError) return true;
+  if (error instanceof APIConnectionError || isCutConnection(error)) return true;
   if (error instanceof APIError && typeof error.status === 'number') {
     const s = error.status;
     return s === 408 || s === 409 || s === 429 || s >= 500;
@@ -61,4 +61,14 @@ function serverWaitMs(error: unknown, now: number): number | undefined {
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(after);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * A connection that closed while the answer's body was being read: undici throws `TypeError: terminated`
+ * (cause UND_ERR_SOCKET or ECONNRESET), which the SDK does not wrap. It is as retryable as a refused connection.
+ */
+export function isCutConnection(error: unknown): boolean {
+  if (!(error instanceof TypeError)) return false;
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return error.message === 'terminated' || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
 }

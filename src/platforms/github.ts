@@ -41,7 +41,7 @@ export const createGitHubPlatform: PlatformFactory = (deps) => {
   /** A crashed run can leave a PENDING review, and GitHub allows one per user and PR; only its author can see it. */
   const deletePendingReviews = async () => {
     // GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews
-    const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, { ...pr(), per_page: 100 });
+    const reviews = await allPages((page) => octokit.rest.pulls.listReviews({ ...pr(), per_page: PAGE, page }));
     for (const review of reviews.filter((r) => r.state === 'PENDING')) {
       deps.log.debug(`deleting pending review ${review.id} left by an earlier run`);
       // DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}
@@ -71,9 +71,9 @@ export const createGitHubPlatform: PlatformFactory = (deps) => {
 
     async listExisting() {
       // GET /repos/{owner}/{repo}/issues/{issue_number}/comments
-      const issueComments = await octokit.paginate(octokit.rest.issues.listComments, { ...issue(), per_page: 100 });
+      const issueComments = await allPages((page) => octokit.rest.issues.listComments({ ...issue(), per_page: PAGE, page }));
       // GET /repos/{owner}/{repo}/pulls/{pull_number}/comments
-      const reviewComments = await octokit.paginate(octokit.rest.pulls.listReviewComments, { ...pr(), per_page: 100 });
+      const reviewComments = await allPages((page) => octokit.rest.pulls.listReviewComments({ ...pr(), per_page: PAGE, page }));
       const summaries = issueComments
         .filter((c) => c.body !== undefined && isSummary(c.body))
         .sort((a, b) => a.id - b.id)
@@ -152,4 +152,21 @@ function toReviewComment(comment: InlineComment) {
 
 function isPendingConflict(error: unknown): boolean {
   return error instanceof PlatformHttpError && error.status === 422 && /one pending review/i.test(error.detail);
+}
+
+const PAGE = 100;
+
+/**
+ * Pages through a list. Not octokit.paginate: it answers a 409 with an empty list, and an empty list of earlier
+ * comments would make loom post everything again.
+ */
+async function allPages<T>(fetchPage: (page: number) => Promise<{ data: T[] }>): Promise<T[]> {
+  const all: T[] = [];
+  // 100 pages of 100 is far beyond any real pull request; the cap only stops a server that never ends.
+  for (let page = 1; page <= 100; page++) {
+    const { data } = await fetchPage(page);
+    all.push(...data);
+    if (data.length < PAGE) break;
+  }
+  return all;
 }

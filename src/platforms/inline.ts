@@ -3,6 +3,7 @@ import type { Finding, Severity } from '../findings/finding.ts';
 import { fencedBlock, inlineText } from '../report/formats/markdown-escape.ts';
 import { defuseTitle, sanitizeMarkdownBody } from '../report/formats/markdown-body.ts';
 import { fingerprintMarker, type MarkerStyle } from './markers.ts';
+import { truncateMarkdown } from './summary.ts';
 import type { Anchor, SuggestionStyle } from './types.ts';
 
 const ICON: Record<Severity, string> = { blocker: '🔴', warning: '🟡', info: '🔵' };
@@ -45,7 +46,8 @@ export function renderInlineBody(
   const suggestion = finding.suggestion !== undefined && anchor.side === 'new' ? suggestionBlock(finding.suggestion, anchor, opts) : '';
   const full = [head, body, suggestion, footer].filter((s) => s !== '').join('\n\n');
   const room = opts.maxChars - marker.length - 2;
-  const text = full.length <= room ? full : `${[head, body].join('\n\n').slice(0, Math.max(0, room - 120))}\n\n… (cut to fit the platform's comment limit; the full text is in the CI log)`;
+  // Cut fence-aware: a code block left open would show the marker below it as code.
+  const text = truncateMarkdown(full, room);
   return `${text}\n\n${marker}`;
 }
 

@@ -94,8 +94,8 @@ describe('GitHub platform', () => {
     expect(await platform.postInline(comments, { headSha: HEAD })).toEqual({ rejected: [] });
     await platform.upsertSummary(summaryBody('3 findings'));
 
-    expect(calls(gh)).toEqual([`GET ${ISSUE_COMMENTS}`, 'GET /repos/acme/api/pulls/42/comments', `POST ${REVIEWS}`, `POST ${ISSUE_COMMENTS}`]);
-    expect(gh.requests[0]!.query).toEqual({ per_page: '100' });
+    expect(calls(gh)).toEqual([`GET ${ISSUE_COMMENTS}?page=1`, 'GET /repos/acme/api/pulls/42/comments?page=1', `POST ${REVIEWS}`, `POST ${ISSUE_COMMENTS}`]);
+    expect(gh.requests[0]!.query).toEqual({ per_page: '100', page: '1' });
     expect(gh.requests[2]!.body).toEqual({
       commit_id: HEAD,
       event: 'COMMENT',
@@ -130,7 +130,7 @@ describe('GitHub platform', () => {
     });
     await platform.upsertSummary(summaryBody('run 2'), existing.summary);
 
-    expect(calls(gh)).toEqual([`GET ${ISSUE_COMMENTS}`, 'GET /repos/acme/api/pulls/42/comments', `PATCH /repos/acme/api/issues/comments/${summaryId}`]);
+    expect(calls(gh)).toEqual([`GET ${ISSUE_COMMENTS}?page=1`, 'GET /repos/acme/api/pulls/42/comments?page=1', `PATCH /repos/acme/api/issues/comments/${summaryId}`]);
     expect(gh.requests[2]!.body).toEqual({ body: summaryBody('run 2') });
     expect(gh.state.issueComments.map((c) => c.body)).toEqual([summaryBody('run 2'), 'LGTM, thanks']);
   });
@@ -171,10 +171,10 @@ describe('GitHub platform', () => {
     const existing = await platform.listExisting();
 
     expect(calls(gh)).toEqual([
-      `GET ${ISSUE_COMMENTS}`,
+      `GET ${ISSUE_COMMENTS}?page=1`,
       `GET ${ISSUE_COMMENTS}?page=2`,
       `GET ${ISSUE_COMMENTS}?page=3`,
-      'GET /repos/acme/api/pulls/42/comments',
+      'GET /repos/acme/api/pulls/42/comments?page=1',
       'GET /repos/acme/api/pulls/42/comments?page=2',
     ]);
     expect(gh.requests.every((r) => r.query.per_page === '100')).toBe(true);
@@ -222,7 +222,7 @@ describe('GitHub platform', () => {
     const comments = [comment('src/a.ts', 1)];
     expect(await platform.postInline(comments, { headSha: HEAD })).toEqual({ rejected: [] });
 
-    expect(calls(gh)).toEqual([`POST ${REVIEWS}`, `GET ${REVIEWS}`, `DELETE ${REVIEWS}/${pending.id}`, `POST ${REVIEWS}`]);
+    expect(calls(gh)).toEqual([`POST ${REVIEWS}`, `GET ${REVIEWS}?page=1`, `DELETE ${REVIEWS}/${pending.id}`, `POST ${REVIEWS}`]);
     expect(gh.state.reviews.map((r) => [r.user.login, r.state])).toEqual([
       ['octocat', 'COMMENTED'],
       ['github-actions[bot]', 'COMMENTED'],
@@ -238,7 +238,7 @@ describe('GitHub platform', () => {
     const error = await platform.postInline([comment('src/a.ts', 1)], { headSha: HEAD }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PlatformHttpError);
     expect((error as PlatformHttpError).status).toBe(422);
-    expect(calls(gh)).toEqual([`POST ${REVIEWS}`, `GET ${REVIEWS}`, `POST ${REVIEWS}`]);
+    expect(calls(gh)).toEqual([`POST ${REVIEWS}`, `GET ${REVIEWS}?page=1`, `POST ${REVIEWS}`]);
   });
 
   it('429 with retry-after: waits as told (recorded, never slept) and retries', async () => {

@@ -86,8 +86,12 @@ const AUTOLINK = /^<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>\u0000-\u001f]*>/;
 function neutraliseProse(s: string): string {
   let out = '';
   let plain = '';
+  // Two backtick runs side by side would merge into one longer delimiter and change which spans close.
+  const append = (piece: string) => {
+    out += out.endsWith('`') && piece.startsWith('`') ? `\u200b${piece}` : piece;
+  };
   const flush = () => {
-    out += neutraliseText(plain);
+    append(neutraliseText(plain));
     plain = '';
   };
   let i = 0;
@@ -96,7 +100,8 @@ function neutraliseProse(s: string): string {
     if (ch === '\\' && i + 1 < s.length && /[!-/:-@[-`{-~]/.test(s[i + 1]!)) {
       // An escaped `<` or backtick is already literal for the renderer; keep the pair together.
       flush();
-      out += ch + s[i + 1];
+      // `\@name` renders as `@name`, which still pings.
+      append(s[i + 1] === '@' ? '\\@\u200d' : ch + s[i + 1]);
       i += 2;
     } else if (ch === '`') {
       flush();
@@ -104,17 +109,17 @@ function neutraliseProse(s: string): string {
       const close = findClosingRun(s, i + run, run);
       const content = close === -1 ? '' : s.slice(i + run, close);
       if (close !== -1 && !content.includes('\n') && !content.includes('|')) {
-        out += s.slice(i, close + run);
+        append(s.slice(i, close + run));
         i = close + run;
       } else {
-        out += '\\`'.repeat(run);
+        append('\\`'.repeat(run));
         i += run;
       }
     } else if (ch === '<') {
       flush();
       const link = AUTOLINK.exec(s.slice(i, i + 2048))?.[0];
       // An autolink becomes its URL as code: visible, not clickable.
-      out += link ? `\`${link.slice(1, -1).replaceAll('`', '')}\`` : '&lt;';
+      append(link ? `\`${link.slice(1, -1).replaceAll('`', '')}\`` : '&lt;');
       i += link?.length ?? 1;
     } else {
       plain += ch;
@@ -135,7 +140,7 @@ export function neutraliseText(text: string): string {
     .replace(/\[([^\]\n]*)\]\(([^)\s]*)[^)\n]*\)/g, (_m, label: string, url: string) => `${label} (\`${url.replaceAll('`', '')}\`)`)
     .replace(/^( {0,3})\[([^\]\n]+)\]:/gm, '$1\\[$2]:')
     .replace(/(^|[^`\w])((?:https?|ftp):\/\/[^\s<>()`]+|www\.[^\s<>()`]+)/g, '$1`$2`')
-    .replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200d');
+    .replace(/(^|[^A-Za-z0-9`])@(?=[A-Za-z0-9])/g, '$1@\u200d');
 }
 
 /**
@@ -144,7 +149,7 @@ export function neutraliseText(text: string): string {
  */
 export function defuseTitle(title: string): string {
   return title
-    .replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200d')
+    .replace(/(^|[^A-Za-z0-9`])@(?=[A-Za-z0-9])/g, '$1@\u200d')
     .replace(/:\/\//g, ':\u200d//')
     .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}\u200d.`);
 }
