@@ -39,7 +39,12 @@ export const createAzurePlatform: PlatformFactory = (deps) => {
     (await http.request<T>(method, path, { query: { ...query, 'api-version': AZURE_API_VERSION }, ...(body !== undefined && { body }) })).data;
 
   let iterationOnce: Promise<AzureIteration> | undefined;
-  const lastIteration = () => (iterationOnce ??= fetchLastIteration());
+  // A failed read is not kept: the next caller asks again, so one fault costs one call, not the whole review.
+  const lastIteration = () =>
+    (iterationOnce ??= fetchLastIteration().catch((error: unknown) => {
+      iterationOnce = undefined;
+      throw error;
+    }));
   async function fetchLastIteration(): Promise<AzureIteration> {
     // GET …/pullRequests/{id}/iterations
     const { value = [] } = await call<{ value?: AzureIteration[] }>('GET', `${pr}/iterations`);
@@ -49,7 +54,11 @@ export const createAzurePlatform: PlatformFactory = (deps) => {
   }
 
   let trackingOnce: Promise<Map<string, number>> | undefined;
-  const trackingIds = () => (trackingOnce ??= fetchTrackingIds());
+  const trackingIds = () =>
+    (trackingOnce ??= fetchTrackingIds().catch((error: unknown) => {
+      trackingOnce = undefined;
+      throw error;
+    }));
   /** Change tracking ids by path, for the latest iteration against the merge base (the diff loom reviewed). */
   async function fetchTrackingIds(): Promise<Map<string, number>> {
     const iteration = (await lastIteration()).id;

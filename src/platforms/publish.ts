@@ -45,6 +45,7 @@ export async function publishReport(report: Report, platform: Platform, ctx: { i
 
   const notices: string[] = [];
   let rejected: { comment: InlineComment; reason: string }[] = [];
+  let batchFailed = false;
   if (candidates.length > 0) {
     try {
       rejected = (await platform.postInline(candidates, { headSha: ctx.headSha })).rejected;
@@ -52,15 +53,18 @@ export async function publishReport(report: Report, platform: Platform, ctx: { i
       if (error instanceof PlatformHttpError && (error.status === 401 || error.status === 403)) throw error;
       // The summary still carries every finding, so a failed batch loses nothing.
       rejected = candidates.map((comment) => ({ comment, reason: error instanceof Error ? error.message : String(error) }));
+      batchFailed = true;
       ctx.log.warn(`posting inline comments failed; all ${candidates.length} go into the summary: ${ctx.log.redact(rejected[0]!.reason)}`);
     }
   }
   const refused = new Set(rejected.map((r) => r.comment.finding.fingerprint));
   for (const c of candidates) if (!refused.has(c.finding.fingerprint)) postedInline.add(c.finding.fingerprint);
-  for (const r of rejected) {
-    ctx.log.warn(`${platform.id} refused an inline comment on ${r.comment.anchor.path}:${r.comment.anchor.line}: ${ctx.log.redact(r.reason)}`);
+  if (batchFailed) {
+    notices.push(`Posting inline comments to ${platform.id} failed, so all ${rejected.length} new finding(s) are listed here in full.`);
+  } else if (rejected.length > 0) {
+    for (const r of rejected) ctx.log.warn(`${platform.id} refused an inline comment on ${r.comment.anchor.path}:${r.comment.anchor.line}: ${ctx.log.redact(r.reason)}`);
+    notices.push(`${rejected.length} finding(s) could not be posted inline (${platform.id} refused the line), so they are listed here in full.`);
   }
-  if (rejected.length > 0) notices.push(`${rejected.length} finding(s) could not be posted inline (${platform.id} refused the line), so they are listed here in full.`);
 
   const gone = existing.inline.filter((c) => !current.has(c.fingerprint) && !c.resolved);
   let resolved = 0;

@@ -58,7 +58,9 @@ export async function post(report: Report, platform: Platform, ctx: { index: Dif
     const message = log.redact(error instanceof Error ? error.message : String(error));
     await writeStepSummary(report, ctx.deps);
     if (error instanceof PlatformHttpError && [401, 403, 404].includes(error.status)) {
-      log.warn(`${platform.id} refused to take the review (${message}). To fix: ${PERMISSION_ADVICE[platform.id]}. The full report is printed above.`);
+      // Adapters that know the fix put it in the message already; say it once, after the API's own words.
+      const [detail, fix] = message.split(/\.? To fix: /, 2);
+      log.warn(`${platform.id} refused to take the review (${detail}). To fix: ${fix ?? PERMISSION_ADVICE[platform.id]}. The full report is printed above.`);
       return 'refused';
     }
     log.error(`posting to ${platform.id} failed: ${message}. The full report is printed above.`);

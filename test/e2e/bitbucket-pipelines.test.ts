@@ -107,7 +107,7 @@ describe('loom review in a Bitbucket Pipelines pull request build (built CLI, fa
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('SQL built from user input');
     expect(result.stderr).toMatch(/bitbucket refused to take the review .*403/);
-    expect(result.stderr).toMatch(/To fix: set LOOM_BITBUCKET_TOKEN to a repository access token/);
+    expect(result.stderr).toMatch(/To fix: .*repository access token.*LOOM_BITBUCKET_TOKEN/);
     expect(bb.state.comments).toHaveLength(0);
     expectNoSecrets([result], TOKEN, KEY);
   });
