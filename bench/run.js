@@ -1,6 +1,9 @@
-// loom's performance bench: `npm run bench` (builds first) or `node bench/run.js [--quick] [--keep] [--root DIR]`.
+// loom's performance bench: `npm run bench` (builds first) or
+// `node bench/run.js [--quick] [--keep] [--root DIR] [--baseline DIR]`.
 // Builds synthetic pull requests in real git repositories, runs the built CLI against a local fake model, and
-// prints measured figures next to the targets in design.md. It is a report: it always exits 0.
+// prints measured figures next to the targets in design.md. With `--baseline DIR` (another loom checkout, built)
+// both builds are measured in the same run, interleaved, and printed side by side: a before/after comparison
+// on a shared, noisy machine. It is a report: it always exits 0.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -14,8 +17,11 @@ const argv = process.argv.slice(2);
 const rootAt = argv.indexOf('--root');
 /** The loom checkout whose build is measured: this one, or another given with `--root DIR` (e.g. to compare two builds). */
 const ROOT = rootAt >= 0 && argv[rootAt + 1] ? resolve(argv[rootAt + 1]) : resolve(HERE, '..');
-/** Set by snapshotCli(): the bench runs a copy of the build, so a rebuild of dist/ meanwhile cannot change what is measured. */
-let BIN = join(ROOT, 'bin', 'loom.js');
+const baselineAt = argv.indexOf('--baseline');
+/** A second loom checkout measured in the same run, for a side-by-side comparison (`--baseline DIR`). */
+const BASELINE = baselineAt >= 0 && argv[baselineAt + 1] ? resolve(argv[baselineAt + 1]) : undefined;
+/** Builds measured, set by snapshotCli(): the bench runs copies, so a rebuild of dist/ meanwhile cannot change what is measured. */
+const BUILDS = [];
 const args = new Set(argv);
 const QUICK = args.has('--quick');
 const KEEP = args.has('--keep');
@@ -75,9 +81,9 @@ limits:
   return path;
 }
 
-/** Runs the built CLI; with `memory`, under /usr/bin/time -v (or a maxRSS wrapper) to get its peak RSS. */
-function runLoom(cwd, argv, { memory = false } = {}) {
-  const loomArgs = [BIN, ...argv];
+/** Runs a built CLI; with `memory`, under /usr/bin/time -v (or a maxRSS wrapper) to get its peak RSS. */
+function runLoom(bin, cwd, argv, { memory = false } = {}) {
+  const loomArgs = [bin, ...argv];
   const [cmd, cmdArgs] = !memory
     ? [process.execPath, loomArgs]
     : TIME_BIN
@@ -133,6 +139,7 @@ function promptTokens(bodies, count) {
   return calls;
 }
 
+/** Measures every build on one synthetic repository; returns one result per build, in BUILDS order. */
 async function measureScenario(build, model, count) {
   const repo = build();
   const work = mkdtempSync(join(tmpdir(), 'loom-bench-cfg-'));
@@ -142,54 +149,56 @@ async function measureScenario(build, model, count) {
     const mergeBase = git(repo.dir, 'merge-base', 'main', 'feature').trim();
     let diffText = '';
     const gitMs = [];
-    const loomMs = [];
+    const loomMs = BUILDS.map(() => []);
+    const instantCalls = BUILDS.map(() => 0);
     model.setDelay(0);
     model.take();
-    // Warm both (disk cache, git's pack index) before timing, then alternate them so drift hits both alike.
+    // Warm git and every build (disk cache, git's pack index) before timing, then alternate them so drift hits all alike.
     timeGitDiff(repo.dir, mergeBase, 'feature');
-    await runLoom(repo.dir, loomArgs);
+    for (const b of BUILDS) await runLoom(b.bin, repo.dir, loomArgs);
     model.take();
     for (let i = 0; i < REPEAT; i++) {
       const diff = timeGitDiff(repo.dir, mergeBase, 'feature');
       gitMs.push(diff.ms);
       diffText = diff.text;
-      const run = await runLoom(repo.dir, loomArgs);
-      if (run.code !== 0) throw new Error(`loom exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
-      loomMs.push(run.ms);
+      for (const [k, b] of BUILDS.entries()) {
+        const run = await runLoom(b.bin, repo.dir, loomArgs);
+        if (run.code !== 0) throw new Error(`${b.label}: loom exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
+        loomMs[k].push(run.ms);
+        instantCalls[k] += model.take().length / REPEAT;
+      }
     }
-    const instantCalls = model.take().length / REPEAT;
+    const diffTokens = count(diffText);
+    const gitTime = median(gitMs);
 
     model.setDelay(DELAY_MS);
-    const slow = await runLoom(repo.dir, loomArgs, { memory: true });
-    const bodies = model.take();
-    if (slow.code !== 0) throw new Error(`loom exited ${slow.code}: ${slow.stderr.slice(0, 2000)}`);
-    const report = JSON.parse(slow.stdout);
-
-    const calls = bodies.length;
-    const prompts = promptTokens(bodies, count);
-    const diffTokens = count(diffText);
-    const prompt = prompts.reduce((n, c) => n + c.total, 0);
-    const template = prompts.reduce((n, c) => n + (c.total - c.diff), 0);
-    const largest = Math.max(0, ...prompts.map((c) => c.billed));
-    const critical = Math.ceil(calls / CONCURRENCY) * DELAY_MS;
-    const nonModel = median(loomMs);
-    const gitTime = median(gitMs);
-    return {
-      name: repo.name,
-      calls,
-      instantCalls,
-      coverage: report.coverage,
-      failures: report.failures?.length ?? 0,
-      nonModel,
-      git: gitTime,
-      wall: slow.ms,
-      critical,
-      prompt,
-      template,
-      diffTokens,
-      largest,
-      memory: slow.maxRssMb,
-    };
+    const results = [];
+    for (const [k, b] of BUILDS.entries()) {
+      const slow = await runLoom(b.bin, repo.dir, loomArgs, { memory: true });
+      const bodies = model.take();
+      if (slow.code !== 0) throw new Error(`${b.label}: loom exited ${slow.code}: ${slow.stderr.slice(0, 2000)}`);
+      const report = JSON.parse(slow.stdout);
+      const calls = bodies.length;
+      const prompts = promptTokens(bodies, count);
+      results.push({
+        name: repo.name,
+        label: b.label,
+        calls,
+        instantCalls: instantCalls[k],
+        coverage: report.coverage,
+        failures: report.failures?.length ?? 0,
+        nonModel: median(loomMs[k]),
+        git: gitTime,
+        wall: slow.ms,
+        critical: Math.ceil(calls / CONCURRENCY) * DELAY_MS,
+        prompt: prompts.reduce((n, c) => n + c.total, 0),
+        template: prompts.reduce((n, c) => n + (c.total - c.diff), 0),
+        diffTokens,
+        largest: Math.max(0, ...prompts.map((c) => c.billed)),
+        memory: slow.maxRssMb,
+      });
+    }
+    return results;
   } finally {
     rmSync(work, { recursive: true, force: true });
     if (KEEP) console.error(`kept ${repo.dir}`);
@@ -205,14 +214,14 @@ function coldStart() {
     return performance.now() - started;
   };
   run(['-e', '0']);
-  run([BIN, '--version']);
+  for (const b of BUILDS) run([b.bin, '--version']);
   const node = [];
-  const loom = [];
+  const loom = BUILDS.map(() => []);
   for (let i = 0; i < COLD_RUNS; i++) {
     node.push(run(['-e', '0']));
-    loom.push(run([BIN, '--version']));
+    BUILDS.forEach((b, k) => loom[k].push(run([b.bin, '--version'])));
   }
-  return { node: median(node), loom: median(loom) };
+  return BUILDS.map((b, k) => ({ label: b.label, node: median(node), loom: median(loom[k]) }));
 }
 
 function printScenario(s) {
@@ -224,7 +233,7 @@ function printScenario(s) {
   const net = (s.prompt - s.template) / (s.diffTokens * pipelines);
   const budget = CONTEXT_WINDOW - MAX_TOKENS;
   const cov = s.coverage;
-  console.log(`\n### ${s.name}`);
+  console.log(`\n### ${s.name}${BUILDS.length > 1 ? ` — ${s.label}` : ''}`);
   console.log(
     `${s.calls} model calls${s.instantCalls === s.calls ? '' : ` (${s.instantCalls} with the instant model: the plan is not deterministic!)`} (${pipelines} pipelines, concurrency ${CONCURRENCY}); coverage: ${cov ? `${thousands(cov.linesReviewed)} of ${thousands(cov.linesChanged)} changed lines reviewed, ${cov.filesReviewed} of ${cov.filesChanged} files, ${cov.filesSkipped.length} skipped` : 'n/a'}${s.failures ? `; ${s.failures} failed unit(s)` : ''}\n`,
   );
@@ -242,24 +251,26 @@ function printScenario(s) {
 }
 
 /** Copies what a published package holds (bin, dist without source maps, templates, package.json) to a temp dir. */
-function snapshotCli() {
+function snapshotCli(root, label) {
   const dir = mkdtempSync(join(tmpdir(), 'loom-bench-cli-'));
-  for (const entry of ['package.json', 'bin', 'templates']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
-  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
-  BIN = join(dir, 'bin', 'loom.js');
-  return dir;
+  for (const entry of ['package.json', 'bin', 'templates']) cpSync(join(root, entry), join(dir, entry), { recursive: true });
+  cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
+  BUILDS.push({ label, root, dir, bin: join(dir, 'bin', 'loom.js') });
 }
 
 async function main() {
-  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
-    console.error('bench: dist/ is missing; run `npm run bench` (it builds first) or `npx tsup`.');
-    return;
+  for (const root of [BASELINE, ROOT]) {
+    if (root && !existsSync(join(root, 'dist', 'cli.js'))) {
+      console.error(`bench: ${root}/dist/ is missing; run \`npm run bench\` (it builds first) or \`npx tsup\` there.`);
+      return;
+    }
   }
-  const snapshot = snapshotCli();
   try {
+    if (BASELINE) snapshotCli(BASELINE, `baseline ${BASELINE}`);
+    snapshotCli(ROOT, BASELINE ? `this build ${ROOT}` : ROOT);
     await report();
   } finally {
-    rmSync(snapshot, { recursive: true, force: true });
+    for (const b of BUILDS) rmSync(b.dir, { recursive: true, force: true });
   }
 }
 
@@ -278,7 +289,7 @@ async function report() {
   try {
     for (const build of scenarios) {
       try {
-        printScenario(await measureScenario(build, model, count));
+        for (const result of await measureScenario(build, model, count)) printScenario(result);
       } catch (error) {
         console.log(`\nscenario failed: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -287,12 +298,13 @@ async function report() {
     await model.close();
   }
 
-  const cold = coldStart();
-  const ratio = cold.loom / cold.node;
   console.log('\n### start-up\n');
-  console.log('| measure | loom | reference | ratio | target | result |');
-  console.log('|---|---|---|---|---|---|');
-  console.log(`| (e) \`loom --version\` cold start | ${millis(cold.loom)} | \`node -e 0\` ${millis(cold.node)} | ${ratio.toFixed(2)}x | ≤ 1.6x | ${verdict(ratio <= 1.6)} |`);
+  console.log(`| measure${BUILDS.length > 1 ? ' | build' : ''} | loom | reference | ratio | target | result |`);
+  console.log(`|---${BUILDS.length > 1 ? '|---' : ''}|---|---|---|---|---|`);
+  for (const cold of coldStart()) {
+    const ratio = cold.loom / cold.node;
+    console.log(`| (e) \`loom --version\` cold start${BUILDS.length > 1 ? ` | ${cold.label}` : ''} | ${millis(cold.loom)} | \`node -e 0\` ${millis(cold.node)} | ${ratio.toFixed(2)}x | ≤ 1.6x | ${verdict(ratio <= 1.6)} |`);
+  }
 
   console.log(`
 How it is measured (all in this run, on this machine):

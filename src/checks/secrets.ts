@@ -1,5 +1,5 @@
-import type { DiffLine, FileDiff } from '../diff/types.ts';
-import { PRIVATE_KEY_BEGIN, PRIVATE_KEY_END, SECRET_PATTERNS } from './secret-patterns.ts';
+import type { DiffLine, FileDiff, Hunk } from '../diff/types.ts';
+import { PRIVATE_KEY_BEGIN, PRIVATE_KEY_END, SECRET_HINT, SECRET_PATTERNS } from './secret-patterns.ts';
 
 export interface SecretHit {
   path: string;
@@ -23,11 +23,14 @@ export function scanAndMaskSecrets(files: readonly FileDiff[]): { hits: SecretHi
   const masked = files.map((file) => {
     if (file.binary) return file;
     let inKey: SecretHit | undefined;
-    let touched = false;
-    const hunks = file.hunks.map((hunk) => {
-      const lines = hunk.lines.map((line): DiffLine => {
-        let text = line.text;
-        if (inKey || PRIVATE_KEY_BEGIN.test(text)) {
+    // Hunks and lines are copied only where something is masked: most files come back as they were.
+    let hunks: Hunk[] | undefined;
+    file.hunks.forEach((hunk, h) => {
+      let lines: DiffLine[] | undefined;
+      hunk.lines.forEach((line, l) => {
+        const text = line.text;
+        let out = text;
+        if (inKey || (SECRET_HINT.test(text) && PRIVATE_KEY_BEGIN.test(text))) {
           if (!inKey && line.kind === 'add' && line.newLine !== undefined) {
             inKey = { path: file.path, line: line.newLine, patternId: 'private-key', label: 'private key' };
             hits.push(inKey);
@@ -37,28 +40,30 @@ export function scanAndMaskSecrets(files: readonly FileDiff[]): { hits: SecretHi
           if (inKey.line > 0 && line.newLine !== undefined && line.kind === 'add') inKey.endLine = line.newLine;
           if (PRIVATE_KEY_END.test(text)) inKey = undefined;
           maskedCount++;
-          touched = true;
-          return { ...line, text: MASK('private-key') };
-        }
-        for (const pattern of SECRET_PATTERNS) {
-          pattern.regex.lastIndex = 0;
-          if (!pattern.regex.test(text)) continue;
-          pattern.regex.lastIndex = 0;
-          text = text.replace(pattern.regex, () => {
-            maskedCount++;
-            return MASK(pattern.id);
-          });
-          if (line.kind === 'add' && line.newLine !== undefined) {
-            hits.push({ path: file.path, line: line.newLine, patternId: pattern.id, label: pattern.label });
+          out = MASK('private-key');
+        } else if (SECRET_HINT.test(text)) {
+          for (const pattern of SECRET_PATTERNS) {
+            pattern.regex.lastIndex = 0;
+            if (!pattern.regex.test(out)) continue;
+            pattern.regex.lastIndex = 0;
+            out = out.replace(pattern.regex, () => {
+              maskedCount++;
+              return MASK(pattern.id);
+            });
+            if (line.kind === 'add' && line.newLine !== undefined) {
+              hits.push({ path: file.path, line: line.newLine, patternId: pattern.id, label: pattern.label });
+            }
           }
         }
-        if (text === line.text) return line;
-        touched = true;
-        return { ...line, text };
+        if (out === text && !lines) return;
+        lines ??= hunk.lines.slice(0, l);
+        lines.push(out === text ? line : { ...line, text: out });
       });
-      return { ...hunk, lines };
+      if (!lines) return;
+      hunks ??= [...file.hunks];
+      hunks[h] = { ...hunk, lines };
     });
-    return touched ? { ...file, hunks } : file;
+    return hunks ? { ...file, hunks } : file;
   });
   return { hits, masked, maskedCount };
 }

@@ -24,7 +24,7 @@ import type { Report } from '../report/report.ts';
 import { coverageOf } from '../review/coverage.ts';
 import { applyLimits } from '../review/limits.ts';
 import { connectPlatform, post, warnAndSkip, writeStepSummary } from '../review/post.ts';
-import { preparePipelines } from '../review/prepare.ts';
+import { preloadTokenizers, preparePipelines } from '../review/prepare.ts';
 
 export interface ReviewOptions {
   base?: string;
@@ -74,6 +74,8 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   if (early) log.info(`pull_request_target: config and prompts are read from the base commit ${early.baseSha.slice(0, 12)}, not from the pull request`);
   const loaded = await loadConfig({ cwd: configRoot, env, ...(opts.config ? { path: opts.config } : {}) });
   const config = loaded.config;
+  // The tokenizer loads (in a worker thread) while git computes the diff, then counts it while the checks run.
+  const tokenizers = modelConnection(config, loaded.path, env).ok ? preloadTokenizers(config, opts.pipelines) : undefined;
   for (const warning of loaded.warnings) log.warn(`${loaded.path ?? 'config'}:${warning.line}:${warning.col}: ${warning.message}`);
 
   const platform = await connectPlatform(deps);
@@ -82,6 +84,7 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const files = parseDiff(await readDiff(cwd, range));
   log.debug(`diff ${range.mergeBase.slice(0, 12)}..${range.includesUncommitted ? 'worktree' : range.headSha.slice(0, 12)}: ${files.length} files`);
   const triggers = applyTriggers(files, config.triggers, range.baseBranch ? { targetBranch: range.baseBranch } : {});
+  if (!triggers.skip) tokenizers?.countAhead(triggers.files);
   const index = indexDiff(files);
   const notices: string[] = [];
   if (files.length === 0) notices.push(`Nothing to review: there are no changes between ${range.baseRef} and ${range.includesUncommitted ? 'the working tree' : range.headRef}.`);
@@ -104,16 +107,19 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
     pr: { title: maskSecretsInText(pr?.title ?? ''), description: maskSecretsInText(pr?.description ?? ''), author: pr?.author ?? '', base: range.baseRef, head: range.headRef, url: pr?.url ?? '' },
     guidelines,
   };
-  const preparation = await preparePipelines(runModels ? selected : [], config, kept, { cwd: configRoot, env, log, base });
+  // Streamed: model calls start as soon as the first units are planned, while the rest is still being counted.
+  const preparation = await preparePipelines(runModels ? selected : [], config, kept, { cwd: configRoot, env, log, base, stream: true, ...(tokenizers ? { tokenizers } : {}) });
   const limited = applyLimits(preparation.pipelines, config.limits, preparation.templateTokens);
   const prepared = limited.pipelines;
-  if (limited.capped.length > 0) notices.push(`${limited.capped.length} unit(s) were not reviewed because a limit in the config was reached (limits.max_calls / limits.max_prompt_tokens).`);
   const cache = createAnswerCache({ dir: config.cache.dir, enabled: config.cache.enabled && !opts.noCache, cwd, onWriteError: (e) => log.warn(`the answer cache cannot be written (${String(e)}); continuing without it`) });
 
   const total = prepared.reduce((n, p) => n + p.units.length, 0);
-  if (total > 0) progress.step(`reviewing with ${prepared.length} pipeline(s), ${total} model call(s)`);
-  const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index, base, log, cache, models: config.models, onProgress: (d, t) => progress.calls(d, t) });
-  result.failures.push(...limited.capped);
+  if (total > 0 || preparation.units) progress.step(`reviewing with ${prepared.length} pipeline(s)${preparation.units ? '' : `, ${total} model call(s)`}`);
+  const stream = preparation.units ? { units: preparation.units, limits: config.limits, templateTokens: preparation.templateTokens } : undefined;
+  const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index, base, log, cache, models: config.models, onProgress: (d, t) => progress.calls(d, t), ...(stream ? { stream } : {}) });
+  const capped = [...limited.capped, ...result.capped];
+  if (capped.length > 0) notices.push(`${capped.length} unit(s) were not reviewed because a limit in the config was reached (limits.max_calls / limits.max_prompt_tokens).`);
+  result.failures.push(...capped);
   progress.stop();
   if (result.dropped.length > 0) {
     notices.push(`${result.dropped.length} item(s) in model answers named no usable file or line and were left out (run with --verbose to see them).`);

@@ -1,4 +1,3 @@
-import parseDiffLib from 'parse-diff';
 import type { DiffLine, FileDiff, FileStatus, Hunk } from './types.ts';
 import { emptyHeader, type FileHeader, readHeaderLine } from './file-header.ts';
 
@@ -9,8 +8,8 @@ const SUBMODULE_MODE = '160000';
  * Parses `git diff` output (as produced by readDiff) into loom's types, in one pass over the text.
  *
  * Each `diff --git` section's header is read by loom (parse-diff drops renames, copies and binary markers
- * and mis-splits quoted paths or names containing " b/"); its hunks go to parse-diff for line numbering,
- * and the result is corrected: `\ No newline at end of file` becomes a flag, not a line.
+ * and mis-splits quoted paths or names containing " b/"); its hunks are read by convertHunks, with
+ * parse-diff's rules: `\ No newline at end of file` becomes a flag, not a line.
  *
  * CRLF: a trailing `\r` is removed from each line's `text`, so rendering and matching see the same
  * text for CRLF and LF files; every other character is kept exactly.
@@ -49,7 +48,7 @@ function parseSection(text: string, start: number, end: number): FileDiff {
     pos = lineEnd + 1;
   }
   const submodule = header.oldMode === SUBMODULE_MODE || header.newMode === SUBMODULE_MODE;
-  const body = hunkStart >= 0 && !submodule && !header.binary ? convertHunks(text.slice(hunkStart, end)) : undefined;
+  const body = hunkStart >= 0 && !submodule && !header.binary ? convertHunks(text, hunkStart, end) : undefined;
   return buildFile(header, body, submodule);
 }
 
@@ -61,41 +60,83 @@ interface HunkBody {
   newNoEol: boolean;
 }
 
-function convertHunks(hunkText: string): HunkBody {
-  const parsed = parseDiffLib(hunkText)[0];
+const HUNK_HEADER = /^@@\s+-(\d+),?(\d+)?\s+\+(\d+),?(\d+)?\s@@/;
+const NO_NEWLINE = '\\ No newline at end of file';
+
+/**
+ * Reads the hunks of one section (`text` from its first `@@` line to `end`), line by line without copying the
+ * section: parse-diff's rules, which git's output follows, in one pass. A hunk takes lines until its `@@`
+ * counts are used up: `-` removed, `+` added, anything else context. `\ No newline at end of file` refers to the
+ * line before it and becomes a flag (for both sides when no line precedes it in its hunk, which git never writes).
+ */
+function convertHunks(text: string, start: number, end: number): HunkBody {
   const body: HunkBody = { hunks: [], additions: 0, deletions: 0, oldNoEol: false, newNoEol: false };
-  for (const chunk of parsed?.chunks ?? []) {
-    const lines: DiffLine[] = [];
-    let previous: DiffLine['kind'] | undefined;
-    for (const change of chunk.changes) {
-      const content = change.content;
-      if (content.charCodeAt(0) === 0x5c /* '\' */) {
-        // "\ No newline at end of file" refers to the line before it; parse-diff repeats that line.
-        if (previous !== 'add') body.oldNoEol = true;
-        if (previous !== 'del') body.newNoEol = true;
-        continue;
-      }
-      const end = content.endsWith('\r') ? content.length - 1 : content.length;
-      const lineText = content.slice(1, end);
-      if (change.type === 'add') {
-        lines.push({ kind: 'add', newLine: change.ln, text: lineText });
-        body.additions++;
-      } else if (change.type === 'del') {
-        lines.push({ kind: 'del', oldLine: change.ln, text: lineText });
-        body.deletions++;
-      } else {
-        lines.push({ kind: 'context', oldLine: change.ln1, newLine: change.ln2, text: lineText });
-      }
-      previous = lines[lines.length - 1]!.kind;
+  let lines: DiffLine[] | undefined;
+  let oldLine = 0;
+  let newLine = 0;
+  let oldLeft = 0;
+  let newLeft = 0;
+  let inHunk = false;
+  let pos = start;
+  const marker = () => {
+    if (!lines) return;
+    const previous = lines.at(-1)?.kind;
+    if (previous !== 'add') body.oldNoEol = true;
+    if (previous !== 'del') body.newNoEol = true;
+  };
+  while (pos < end) {
+    const nl = text.indexOf('\n', pos);
+    const lineEnd = nl < 0 || nl >= end ? end : nl;
+    const next = lineEnd + 1;
+    const first = text.charCodeAt(pos);
+    if (!inHunk) {
+      if (first === 0x40 /* '@' */) {
+        const line = text.slice(pos, lineEnd);
+        const header = HUNK_HEADER.exec(line);
+        if (header) {
+          oldLine = Number(header[1]);
+          newLine = Number(header[3]);
+          const oldLines = header[2] ? Number(header[2]) : 1;
+          const newLines = header[4] ? Number(header[4]) : 1;
+          lines = [];
+          body.hunks.push({ oldStart: oldLine, oldLines, newStart: newLine, newLines, section: hunkSection(line), lines });
+          oldLeft = oldLines;
+          newLeft = newLines;
+          inHunk = true;
+        }
+      } else if (first === 0x5c /* '\\' */ && text.startsWith(NO_NEWLINE, pos) && lineEnd - pos === NO_NEWLINE.length) marker();
+      pos = next;
+      continue;
     }
-    body.hunks.push({
-      oldStart: chunk.oldStart,
-      oldLines: chunk.oldLines,
-      newStart: chunk.newStart,
-      newLines: chunk.newLines,
-      section: hunkSection(chunk.content),
-      lines,
-    });
+    const textEnd = lineEnd > pos && text.charCodeAt(lineEnd - 1) === 0x0d ? lineEnd - 1 : lineEnd;
+    if (first === 0x5c /* '\\' */) {
+      marker();
+      // parse-diff counts any other line starting with a backslash as context.
+      if (!(text.startsWith(NO_NEWLINE, pos) && lineEnd - pos === NO_NEWLINE.length)) {
+        oldLine++;
+        newLine++;
+        oldLeft--;
+        newLeft--;
+      }
+    } else if (first === 0x2d /* '-' */) {
+      lines!.push({ kind: 'del', oldLine: oldLine++, text: text.slice(pos + 1, textEnd) });
+      body.deletions++;
+      oldLeft--;
+    } else if (first === 0x2b /* '+' */) {
+      lines!.push({ kind: 'add', newLine: newLine++, text: text.slice(pos + 1, textEnd) });
+      body.additions++;
+      newLeft--;
+    } else {
+      lines!.push({ kind: 'context', oldLine: oldLine++, newLine: newLine++, text: text.slice(pos + 1, textEnd) });
+      oldLeft--;
+      newLeft--;
+    }
+    if (oldLeft === 0 && newLeft === 0) inHunk = false;
+    pos = next;
+  }
+  // A hunk cut short by the end of the text takes the empty line after the last newline, as parse-diff does.
+  if (inHunk && end > start && text.charCodeAt(end - 1) === 0x0a) {
+    lines!.push({ kind: 'context', oldLine: oldLine++, newLine: newLine++, text: '' });
   }
   return body;
 }

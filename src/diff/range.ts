@@ -75,25 +75,35 @@ async function fetchShaQuietly(root: string, sha: string, depth: number | undefi
   if (!result.ok) log.debug(`git fetch origin ${sha} failed: ${result.stderr}`);
 }
 
-/** Resolves base, head and their merge base, fetching history from origin when the checkout lacks it. */
+/**
+ * Resolves base, head and their merge base, fetching history from origin when the checkout lacks it. Lookups that
+ * do not depend on each other run at once: a review starts with only a few rounds of git calls.
+ */
 export async function resolveRange(opts: ResolveRangeOptions): Promise<DiffRange> {
   const { log } = opts;
   const root = await repoRoot(opts.cwd);
-  const canFetch = (opts.fetch ?? true) && (await hasRemote(root, 'origin'));
+  const [hasOrigin, base] = await Promise.all([opts.fetch ?? true ? hasRemote(root, 'origin') : false, pickBase(root, opts)]);
+  const canFetch = hasOrigin;
 
-  const base = await pickBase(root, opts);
   const head: NamedRef = opts.head?.trim()
     ? { name: opts.head.trim(), source: 'flag' }
     : (headFromEnv(opts.env) ?? { name: 'HEAD', source: 'default' });
   log.debug(`base ${base.name} (${base.envVar ?? base.source}), head ${head.name} (${head.envVar ?? head.source})`);
 
-  const headSha = await resolveHead(root, head, canFetch, log);
-  if (opts.includeUncommitted && headSha !== (await resolveCommit(root, 'HEAD'))) {
+  const candidates = baseCandidates(base);
+  // Started now, settled in order below: an error from the head is reported before anything about the base.
+  const headCommit = resolveHead(root, head, canFetch, log);
+  const worktreeHead = opts.includeUncommitted ? resolveCommit(root, 'HEAD') : undefined;
+  const baseCommit = resolveFirst(root, candidates);
+  let baseBranch = branchOf(root, base.name);
+  for (const pending of [worktreeHead, baseCommit, baseBranch]) pending?.catch(() => undefined);
+
+  const headSha = await headCommit;
+  if (opts.includeUncommitted && headSha !== (await worktreeHead)) {
     throw new LoomError('usage', `uncommitted changes can only be reviewed on top of HEAD, not ${head.name}. Drop --head or the uncommitted option.`);
   }
 
-  const candidates = baseCandidates(base);
-  let baseSha = await resolveFirst(root, candidates);
+  let baseSha = await baseCommit;
   let mergeBase = baseSha ? await mergeBaseOf(root, baseSha, headSha) : undefined;
 
   if (!mergeBase && canFetch && (!baseSha || (await isShallow(root)))) {
@@ -113,6 +123,8 @@ export async function resolveRange(opts: ResolveRangeOptions): Promise<DiffRange
         return mergeBase !== undefined;
       },
     });
+    // The fetch may have created the remote-tracking branch.
+    baseBranch = branchOf(root, base.name);
   }
 
   if (!baseSha) {
@@ -138,8 +150,8 @@ export async function resolveRange(opts: ResolveRangeOptions): Promise<DiffRange
     mergeBase,
     includesUncommitted: opts.includeUncommitted ?? false,
   };
-  const baseBranch = await branchOf(root, base.name);
-  if (baseBranch) range.baseBranch = baseBranch;
+  const branch = await baseBranch;
+  if (branch) range.baseBranch = branch;
   return range;
 }
 
@@ -147,8 +159,6 @@ export async function resolveRange(opts: ResolveRangeOptions): Promise<DiffRange
 async function branchOf(root: string, name: string): Promise<string | undefined> {
   const branch = branchToFetch(name);
   if (!branch) return undefined;
-  const isBranch =
-    (await resolveCommit(root, `refs/remotes/origin/${branch}`)) !== undefined ||
-    (await resolveCommit(root, `refs/heads/${branch}`)) !== undefined;
-  return isBranch ? branch : undefined;
+  const [remote, local] = await Promise.all([resolveCommit(root, `refs/remotes/origin/${branch}`), resolveCommit(root, `refs/heads/${branch}`)]);
+  return remote !== undefined || local !== undefined ? branch : undefined;
 }

@@ -52,15 +52,15 @@ export function headFromEnv(env: Env): NamedRef | undefined {
 
 /** The remote's default branch (origin/HEAD), else the usual names. Returns a ref name that exists. */
 export async function defaultBranch(root: string): Promise<string | undefined> {
-  const head = await tryGit(root, ['symbolic-ref', '--quiet', 'refs/remotes/origin/HEAD']);
+  const usual = ['origin/main', 'origin/master', 'main', 'master'];
+  // The usual names are looked up alongside origin/HEAD, and used only when it names no commit.
+  const [head, ...found] = await Promise.all([tryGit(root, ['symbolic-ref', '--quiet', 'refs/remotes/origin/HEAD']), ...usual.map((name) => resolveCommit(root, name))]);
   if (head.ok && head.stdout.startsWith('refs/remotes/')) {
     const name = head.stdout.slice('refs/remotes/'.length);
-    if (await resolveCommit(root, name)) return name;
+    const index = usual.indexOf(name);
+    if (index >= 0 ? found[index] : await resolveCommit(root, name)) return name;
   }
-  for (const name of ['origin/main', 'origin/master', 'main', 'master']) {
-    if (await resolveCommit(root, name)) return name;
-  }
-  return undefined;
+  return usual.find((_, i) => found[i] !== undefined);
 }
 
 export function isFullSha(ref: string): boolean {
@@ -87,10 +87,8 @@ export function baseCandidates(ref: NamedRef): string[] {
   return ref.source === 'env' ? [remote, ref.name] : [ref.name, remote];
 }
 
+/** The commit of the first candidate that names one (all are looked up at once). */
 export async function resolveFirst(root: string, candidates: readonly string[]): Promise<string | undefined> {
-  for (const candidate of candidates) {
-    const sha = await resolveCommit(root, candidate);
-    if (sha) return sha;
-  }
-  return undefined;
+  const shas = await Promise.all(candidates.map((candidate) => resolveCommit(root, candidate)));
+  return shas.find((sha) => sha !== undefined);
 }

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { PipelineConfig } from '../config/schema.ts';
+import type { LoomConfig, PipelineConfig } from '../config/schema.ts';
 import type { DiffIndex } from '../findings/diff-index.ts';
 import { buildFinding } from '../findings/build.ts';
 import type { Finding } from '../findings/finding.ts';
@@ -32,9 +32,15 @@ export interface PipelinesResult {
   /** Items of model answers that were unusable (no file, no line), for the log. */
   dropped: string[];
   calls: { attempted: number; failed: number };
+  /** Units a limit kept from their calls (with `stream`; otherwise applyLimits reports them before the run). */
+  capped: UnitFailure[];
 }
 
-/** Every (pipeline x unit) call goes through this one limiter, so --concurrency is the real bound. */
+/**
+ * Every (pipeline x unit) call goes through this one limiter, so --concurrency is the real bound. With `stream`,
+ * units arrive while the plan is still being made (see preparePipelines): each is offered to every pipeline in
+ * turn, under the limits as applyLimits applies them, added to the pipeline's `units` and started at once.
+ */
 export async function runPipelines(
   pipelines: readonly PreparedPipeline[],
   ctx: {
@@ -47,37 +53,93 @@ export async function runPipelines(
     /** Model settings by name: part of the cache key, since they change the answer. */
     models?: Record<string, ModelConfig>;
     onProgress?: (done: number, total: number) => void;
+    stream?: { units: AsyncIterable<ReviewUnit>; limits: LoomConfig['limits']; templateTokens: ReadonlyMap<string, number> };
   },
 ): Promise<PipelinesResult> {
   const limit = pLimit(ctx.concurrency);
-  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 } };
-  const total = pipelines.reduce((n, p) => n + p.units.length, 0);
+  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [] };
+  const diffs = new DiffCache();
+  let total = 0;
   let done = 0;
   const tasks: Promise<void>[] = [];
-  for (const pipeline of pipelines) {
-    const stats: PipelineStats = { name: pipeline.config.name, model: pipeline.clients[0]?.model ?? pipeline.config.model, calls: 0, failedCalls: 0, promptTokens: 0, completionTokens: 0 };
-    result.stats.push(stats);
-    for (const unit of pipeline.units) {
-      tasks.push(
-        limit(async () => {
-          result.calls.attempted++;
-          const outcome = await reviewUnit(pipeline, unit, ctx, stats);
-          if ('reason' in outcome) {
-            result.calls.failed++;
-            stats.failedCalls++;
-            result.failures.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason: outcome.reason });
-            ctx.log.warn(`${pipeline.config.name}: unit ${unit.id} failed: ${outcome.reason}`);
-          } else {
-            result.findings.push(...outcome.findings);
-            result.dropped.push(...outcome.dropped);
-          }
-          ctx.onProgress?.(++done, total);
-        }),
-      );
+  const stats = pipelines.map((pipeline): PipelineStats => ({ name: pipeline.config.name, model: pipeline.clients[0]?.model ?? pipeline.config.model, calls: 0, failedCalls: 0, promptTokens: 0, completionTokens: 0 }));
+  result.stats.push(...stats);
+  const start = (p: number, unit: ReviewUnit) => {
+    const pipeline = pipelines[p]!;
+    total++;
+    if (!pipeline.unavailable) diffs.expect(unit);
+    tasks.push(
+      limit(async () => {
+        result.calls.attempted++;
+        const outcome = await reviewUnit(pipeline, unit, ctx, stats[p]!, diffs);
+        if ('reason' in outcome) {
+          result.calls.failed++;
+          stats[p]!.failedCalls++;
+          result.failures.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason: outcome.reason });
+          ctx.log.warn(`${pipeline.config.name}: unit ${unit.id} failed: ${outcome.reason}`);
+        } else {
+          result.findings.push(...outcome.findings);
+          result.dropped.push(...outcome.dropped);
+        }
+        ctx.onProgress?.(++done, total);
+      }),
+    );
+  };
+  // Unit by unit, each pipeline in turn: the most important files get the earliest slots in every pipeline, and
+  // pipelines that share a plan render each unit's diff once, just before both use it.
+  const longest = Math.max(0, ...pipelines.map((p) => p.units.length));
+  for (let i = 0; i < longest; i++) {
+    pipelines.forEach((pipeline, p) => {
+      const unit = pipeline.units[i];
+      if (unit) start(p, unit);
+    });
+  }
+  if (ctx.stream) {
+    try {
+      await startStreamed(pipelines, ctx.stream, start, result.capped);
+    } catch (error) {
+      // Planning failed: let the calls already started finish, then report the failure.
+      await Promise.allSettled(tasks);
+      throw error;
     }
   }
   await Promise.all(tasks);
   return result;
+}
+
+/**
+ * Starts each streamed unit in every pipeline the limits allow. The rule is applyLimits' (review/limits.ts), kept
+ * as it goes: units in order, each offered to every pipeline in turn, a call counted against limits.max_calls and
+ * its unit's tokens plus the pipeline's template against limits.max_prompt_tokens (test/pipelines/run.test.ts
+ * holds the two to the same decisions).
+ */
+async function startStreamed(
+  pipelines: readonly PreparedPipeline[],
+  stream: NonNullable<Parameters<typeof runPipelines>[1]['stream']>,
+  start: (p: number, unit: ReviewUnit) => void,
+  capped: UnitFailure[],
+): Promise<void> {
+  const { limits, templateTokens } = stream;
+  let calls = 0;
+  let tokens = 0;
+  for await (const unit of stream.units) {
+    pipelines.forEach((pipeline, p) => {
+      const cost = (unit.tokens ?? 0) + (templateTokens.get(pipeline.config.name) ?? 0);
+      const overCalls = calls + 1 > limits.max_calls;
+      const overTokens = limits.max_prompt_tokens !== undefined && tokens + cost > limits.max_prompt_tokens;
+      if (overCalls || overTokens) {
+        const reason = overCalls
+          ? `not reviewed: limits.max_calls (${limits.max_calls}) was reached`
+          : `not reviewed: limits.max_prompt_tokens (${limits.max_prompt_tokens}) was reached`;
+        capped.push({ pipeline: pipeline.config.name, files: [...new Set(unit.files.map((f) => f.path))], reason });
+        return;
+      }
+      calls++;
+      tokens += cost;
+      pipeline.units.push(unit);
+      start(p, unit);
+    });
+  }
 }
 
 async function reviewUnit(
@@ -85,11 +147,12 @@ async function reviewUnit(
   unit: ReviewUnit,
   ctx: Parameters<typeof runPipelines>[1],
   stats: PipelineStats,
+  diffs: DiffCache,
 ): Promise<{ findings: Finding[]; dropped: string[] } | { reason: string }> {
   if (pipeline.unavailable) return { reason: pipeline.unavailable };
   const data: PromptData = {
     ...ctx.base,
-    diff: renderDiff(unit.files),
+    diff: diffs.get(unit),
     files: unit.files.map((f) => ({ path: f.path, oldPath: f.oldPath, status: f.status, additions: f.additions, deletions: f.deletions })),
     pipeline: { name: pipeline.config.name, severity: pipeline.config.severity },
     instructions: pipeline.config.instructions ?? '',
@@ -140,6 +203,33 @@ async function reviewUnit(
     }
   }
   return { reason: reasons.join('; then ') || 'no model configured' };
+}
+
+/**
+ * Pipelines that share a plan share its units: each unit's diff is rendered once and let go when the last
+ * pipeline that renders it has (with calls started unit by unit, a rendering is held only briefly).
+ */
+class DiffCache {
+  private readonly pending = new Map<ReviewUnit, number>();
+  private readonly rendered = new Map<ReviewUnit, string>();
+
+  /** One more call will render this unit. */
+  expect(unit: ReviewUnit): void {
+    this.pending.set(unit, (this.pending.get(unit) ?? 0) + 1);
+  }
+
+  get(unit: ReviewUnit): string {
+    const diff = this.rendered.get(unit) ?? renderDiff(unit.files);
+    const left = (this.pending.get(unit) ?? 1) - 1;
+    if (left > 0) {
+      this.pending.set(unit, left);
+      this.rendered.set(unit, diff);
+    } else {
+      this.pending.delete(unit);
+      this.rendered.delete(unit);
+    }
+    return diff;
+  }
 }
 
 function unique<T>(value: T, index: number, all: T[]): boolean {

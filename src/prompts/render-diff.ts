@@ -1,36 +1,77 @@
+import type { DiffLine, Hunk } from '../diff/types.ts';
 import type { UnitFile } from '../units/types.ts';
 
 /**
  * Renders files for a model: every diff line starts with its line number in the file (new side for added and
  * context lines, old side for removed ones), so the model cites real lines instead of counting.
+ *
+ * The rendering is a sequence of segments, each one of the lines below plus its newline, and a blank line after
+ * each file but the last. Every segment starts with `#`, `@`, `(`, `…` or a right-aligned line number, never with
+ * whitespace that runs into a newline or with `/`: that is what lets token counts of segments add up exactly
+ * (see units/exact.ts), so the planner never has to render and count a whole unit.
  */
 export function renderDiff(files: readonly UnitFile[]): string {
   const out: string[] = [];
   for (const file of files) {
-    out.push(`### ${describeFile(file)}`);
+    out.push(fileHeaderLine(file));
     if (file.binary || file.modeOnly) continue;
     // Removals are summarised, not shown: the model can say little about code that is gone, and tokens matter.
     if (file.collapsed) {
-      out.push(`(file deleted: ${removedLines(file.hunks)} lines)`, '');
+      out.push(deletedFileLine(file), '');
       continue;
     }
-    const width = String(maxLineNumber(file)).length;
+    const width = lineNumberWidth(file);
     for (const hunk of file.hunks) {
-      out.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@${hunk.section ? ` ${hunk.section}` : ''}`);
+      out.push(hunkHeaderLine(hunk));
       if (hunk.collapsed) {
-        out.push(`… ${removedLines([hunk])} lines removed (not shown)`);
+        out.push(removedHunkLine(hunk));
         continue;
       }
-      for (const line of hunk.lines) {
-        const number = line.kind === 'del' ? line.oldLine : line.newLine;
-        const marker = line.kind === 'add' ? '+' : line.kind === 'del' ? '-' : ' ';
-        out.push(`${String(number ?? '').padStart(width)} ${marker} ${line.text}`);
-      }
+      for (const line of hunk.lines) out.push(diffLineText(line, width));
     }
-    if (file.noNewlineAtEof) out.push('(no newline at end of file)');
+    if (file.noNewlineAtEof) out.push(NO_NEWLINE_LINE);
     out.push('');
   }
   return out.join('\n');
+}
+
+export const NO_NEWLINE_LINE = '(no newline at end of file)';
+
+export function fileHeaderLine(file: UnitFile): string {
+  return `### ${describeFile(file)}`;
+}
+
+export function hunkHeaderLine(hunk: Hunk): string {
+  return `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@${hunk.section ? ` ${hunk.section}` : ''}`;
+}
+
+/** `number marker text`, the number right-aligned to `width`; a line without a number (never from git) shows `?`. */
+export function diffLineText(line: DiffLine, width: number): string {
+  const number = line.kind === 'del' ? line.oldLine : line.newLine;
+  const marker = line.kind === 'add' ? '+' : line.kind === 'del' ? '-' : ' ';
+  return `${String(number ?? '?').padStart(width)} ${marker} ${line.text}`;
+}
+
+/** The one line a deleted file is shown as. */
+export function deletedFileLine(file: UnitFile): string {
+  return `(file deleted: ${removedLines(file.hunks)} lines)`;
+}
+
+/** The one line a removed-only hunk is shown as. */
+export function removedHunkLine(hunk: Hunk): string {
+  return `… ${removedLines([hunk])} lines removed (not shown)`;
+}
+
+/** Digits line numbers are padded to in a file's rendering (those of the largest number its hunks reach). */
+export function lineNumberWidth(file: UnitFile): number {
+  return numberWidthOf(file.hunks);
+}
+
+/** Digits of the largest line number these hunks print. */
+export function numberWidthOf(hunks: readonly Hunk[]): number {
+  let max = 1;
+  for (const hunk of hunks) max = Math.max(max, hunk.oldStart + hunk.oldLines, hunk.newStart + hunk.newLines);
+  return String(max).length;
 }
 
 function describeFile(file: UnitFile): string {
@@ -39,12 +80,6 @@ function describeFile(file: UnitFile): string {
   if (file.binary) notes.push('binary, not shown');
   if (file.modeOnly) notes.push(`mode ${file.oldMode ?? '?'} -> ${file.newMode ?? '?'}`);
   return `${file.path} (${notes.join(', ')})`;
-}
-
-function maxLineNumber(file: UnitFile): number {
-  let max = 1;
-  for (const hunk of file.hunks) max = Math.max(max, hunk.oldStart + hunk.oldLines, hunk.newStart + hunk.newLines);
-  return max;
 }
 
 function removedLines(hunks: readonly { lines: readonly { kind: string }[] }[]): number {

@@ -1,5 +1,9 @@
+import type { Worker } from 'node:worker_threads';
 import type { ModelConfig } from '../config/schema.ts';
+import { importEncoding, type CountFn } from './encoding.ts';
 import { tokenizerFor, type EncodingName } from './tokenizer-choice.ts';
+
+export type { CountFn } from './encoding.ts';
 
 export interface TokenCounter {
   /** `utf8-bytes` for the tokenizer-free upper bound (byteBoundCounter). */
@@ -7,30 +11,35 @@ export interface TokenCounter {
   readonly margin: number;
   /** Tokens `text` costs the model, margin included (rounded up). */
   count(text: string): number;
+  /**
+   * Present when raw counts add up over the segments of a rendered diff (true of the BPE encodings, whose
+   * pre-tokenizer never joins a newline to a following digit, `#`, `@`, `(` or `…`, and of UTF-8 bytes; see
+   * units/exact.ts): the planner then counts each line once instead of rendering and counting every unit.
+   */
+  readonly segments?: SegmentCounter;
 }
 
-/** Counts tokens of plain text with one encoding. */
-export type CountFn = (text: string) => number;
-export type EncodingLoader = (encoding: EncodingName) => Promise<CountFn>;
+/** Raw (margin-free) counts, in bulk. */
+export interface SegmentCounter {
+  countRaw(texts: readonly string[]): ArrayLike<number>;
+  /** The same without blocking this thread: a worker counts meanwhile. */
+  countRawAsync(texts: readonly string[]): Promise<ArrayLike<number>>;
+  /** The counter's count of a text whose raw count is `raw`: the margin applied, rounded up. */
+  total(raw: number): number;
+}
 
-// Code under review may contain `<|endoftext|>` and friends: they are text to the model, never control tokens,
-// and gpt-tokenizer would throw on them by default.
-const AS_TEXT = { disallowedSpecial: new Set<string>() };
+export type EncodingLoader = (encoding: EncodingName) => Promise<CountFn>;
 
 const loaded = new Map<EncodingName, Promise<CountFn>>();
 
 /**
- * Imports an encoding the first time it is needed (about 190 ms and 100+ MB of tables), so commands that never
- * count tokens (`--version`, `config check`) never pay for it. Literal specifiers keep each encoding in its own chunk.
+ * Imports an encoding in this thread the first time it is needed (about 200 ms and 100+ MB of tables), so
+ * commands that never count tokens (`--version`, `config check`) never pay for it.
  */
 export const loadEncoding: EncodingLoader = (encoding) => {
   let pending = loaded.get(encoding);
   if (!pending) {
-    pending = (encoding === 'o200k_base' ? import('gpt-tokenizer/encoding/o200k_base') : import('gpt-tokenizer/encoding/cl100k_base')).then(
-      (mod): CountFn =>
-        (text) =>
-          mod.countTokens(text, AS_TEXT),
-    );
+    pending = importEncoding(encoding);
     loaded.set(encoding, pending);
     // A failed import may succeed later (e.g. a transient file error); do not keep the rejection.
     pending.catch(() => loaded.delete(encoding));
@@ -38,13 +47,82 @@ export const loadEncoding: EncodingLoader = (encoding) => {
   return pending;
 };
 
+/** Where an encoding counts: a worker thread (the built CLI) or this thread (tests, or no thread could start). */
+type Backend = { kind: 'worker'; worker: Worker; released?: boolean } | { kind: 'local'; count: CountFn };
+
+const backends = new Map<EncodingName, Promise<Backend>>();
+
+/**
+ * Starts loading the model's encoding now, off this thread where possible, so it is ready by the time the diff
+ * has been read and parsed. Costs nothing on this thread; calling it again is free.
+ */
+export function preloadTokenizer(model: Pick<ModelConfig, 'model'>): void {
+  void backendFor(tokenizerFor(model.model).encoding);
+}
+
+/**
+ * Stops the counting threads: their 100+ MB of tables are not needed once every plan is made. Counters made
+ * before refuse to count afterwards; a counter made later starts a new thread.
+ */
+export function releaseTokenizers(): void {
+  for (const backend of backends.values()) {
+    void backend.then((b) => {
+      if (b.kind !== 'worker') return;
+      b.released = true;
+      void b.worker.terminate();
+    });
+  }
+  backends.clear();
+}
+
+function backendFor(encoding: EncodingName): Promise<Backend> {
+  let backend = backends.get(encoding);
+  if (!backend) {
+    backend = import('./count-worker.ts')
+      .then(async (mod): Promise<Backend> => {
+        const worker = mod.startCountWorker(encoding);
+        // An empty request answers once the encoding is loaded, or says the thread could not load it.
+        if (worker && (await requestAsync(worker, [])) !== undefined) return { kind: 'worker', worker };
+        void worker?.terminate();
+        return { kind: 'local', count: await loadEncoding(encoding) };
+      })
+      .catch(async (): Promise<Backend> => ({ kind: 'local', count: await loadEncoding(encoding) }));
+    backends.set(encoding, backend);
+  }
+  return backend;
+}
+
 export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load: EncodingLoader = loadEncoding): Promise<TokenCounter> {
   const { encoding, margin } = tokenizerFor(model.model);
-  const countRaw = await load(encoding);
+  const total = margin === 1 ? (raw: number) => raw : (raw: number) => Math.ceil(raw * margin);
+  if (load !== loadEncoding) {
+    // An injected loader (tests): counts as given, no claim that they add up.
+    const countRaw = await load(encoding);
+    return { encoding, margin, count: (text) => total(countRaw(text)) };
+  }
+  const backend = await backendFor(encoding);
+  const countMany =
+    backend.kind === 'local'
+      ? (texts: readonly string[]) => texts.map(backend.count)
+      : (texts: readonly string[]) => {
+          const counts = backend.released ? undefined : requestSync(backend.worker, texts);
+          if (!counts) throw new Error(backend.released ? 'tokens counted after releaseTokenizers()' : 'the token counting thread stopped unexpectedly');
+          return counts;
+        };
+  const countManyAsync =
+    backend.kind === 'local'
+      ? async (texts: readonly string[]) => countMany(texts)
+      : async (texts: readonly string[]) => {
+          const counts = backend.released ? undefined : await requestAsync(backend.worker, texts);
+          if (!counts) throw new Error(backend.released ? 'tokens counted after releaseTokenizers()' : 'the token counting thread stopped unexpectedly');
+          return counts;
+        };
+  const countOne = backend.kind === 'local' ? backend.count : (text: string) => countMany([text])[0]!;
   return {
     encoding,
     margin,
-    count: margin === 1 ? countRaw : (text) => Math.ceil(countRaw(text) * margin),
+    count: (text) => total(countOne(text)),
+    segments: { countRaw: countMany, countRawAsync: countManyAsync, total },
   };
 }
 
@@ -52,8 +130,72 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
  * A counter that loads no tokenizer: a text's UTF-8 bytes are never fewer than its tokens under any tokenizer
  * (every token covers at least one byte). It overestimates code three- to fourfold, so it suits a diff that is
  * small next to the budget: planned with it, every unit provably fits, and the ~200 ms and ~100 MB of loading an
- * encoding are saved. Special tokens are not a concern: loom sends them as text.
+ * encoding are saved. Special tokens are not a concern: loom sends them as text. Bytes add up exactly.
  */
 export function byteBoundCounter(): TokenCounter {
-  return { encoding: 'utf8-bytes', margin: 1, count: (text) => Buffer.byteLength(text, 'utf8') };
+  const count = (text: string) => Buffer.byteLength(text, 'utf8');
+  const countRaw = (texts: readonly string[]) => texts.map(count);
+  return { encoding: 'utf8-bytes', margin: 1, count, segments: { countRaw, countRawAsync: async (texts) => countRaw(texts), total: (raw) => raw } };
+}
+
+// --- talking to the counting thread (see count-worker.ts for the protocol) ---
+
+const PENDING = 0;
+const DONE = 1;
+const HEADER_SLOTS = 2;
+/** How long an asynchronous wait lasts before checking that the thread is still alive. */
+const CHECK_MS = 200;
+/**
+ * A blocked thread cannot see the worker die (its exit is an event), so a synchronous request gives up after a
+ * time far beyond any real count: a minute plus a second per 100,000 characters (counting runs at ~20 MB/s).
+ */
+const SYNC_DEADLINE_MS = 60_000;
+const SYNC_CHARS_PER_MS = 100;
+
+function post(worker: Worker, texts: readonly string[]): Int32Array {
+  const shared = new SharedArrayBuffer(4 * (HEADER_SLOTS + texts.length));
+  worker.postMessage({ texts, shared });
+  return new Int32Array(shared);
+}
+
+function result(slots: Int32Array): Int32Array | undefined {
+  return Atomics.load(slots, 0) === DONE ? slots.subarray(HEADER_SLOTS) : undefined;
+}
+
+/** Blocks this thread until the worker has counted `texts`; undefined when it failed or did not answer in time. */
+function requestSync(worker: Worker, texts: readonly string[]): Int32Array | undefined {
+  let chars = 0;
+  for (const text of texts) chars += text.length;
+  const slots = post(worker, texts);
+  const outcome = Atomics.wait(slots, 0, PENDING, SYNC_DEADLINE_MS + chars / SYNC_CHARS_PER_MS);
+  return outcome === 'timed-out' ? undefined : result(slots);
+}
+
+// In node since 16; missing from the TypeScript lib this project targets.
+const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeout: number): { async: boolean; value: 'ok' | 'not-equal' | 'timed-out' | Promise<'ok' | 'timed-out'> } }).waitAsync;
+
+/** Asynchronous requests in flight per worker: the worker is referenced while there are any. */
+const inFlight = new WeakMap<Worker, number>();
+
+/**
+ * Waits without blocking. A pending wait alone does not keep node running, so the worker is referenced while any
+ * request is in flight (ref/unref are not counted by node: the count is kept here).
+ */
+async function requestAsync(worker: Worker, texts: readonly string[]): Promise<Int32Array | undefined> {
+  const slots = post(worker, texts);
+  const waiting = (inFlight.get(worker) ?? 0) + 1;
+  inFlight.set(worker, waiting);
+  if (waiting === 1) worker.ref();
+  try {
+    while (Atomics.load(slots, 0) === PENDING) {
+      const wait = waitAsync(slots, 0, PENDING, CHECK_MS);
+      const outcome = wait.async ? await wait.value : wait.value;
+      if (outcome === 'timed-out' && worker.threadId === -1) return undefined;
+    }
+    return result(slots);
+  } finally {
+    const left = inFlight.get(worker)! - 1;
+    inFlight.set(worker, left);
+    if (left === 0) worker.unref();
+  }
 }

@@ -1,11 +1,12 @@
 import type { DiffLine, FileDiff, Hunk } from '../diff/types.ts';
-import { renderDiff } from '../prompts/render-diff.ts';
+import { numberWidthOf, renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
 import type { UnitFile } from './types.ts';
 
 /**
- * Token estimates for packing: diff lines by a tokens-per-character ratio calibrated on this diff, so the real
- * tokenizer runs about once over the diff (when each finished unit is checked against its real rendering).
+ * Token prices for packing. With a counter whose counts add up over segments (the real encodings), they are exact
+ * (units/exact.ts). Otherwise diff lines are estimated by a tokens-per-character ratio calibrated on this diff,
+ * and each finished unit is checked against its real rendering.
  */
 export interface Estimator {
   /** Estimated tokens per unit of `weight`, measured on a sample of this diff. */
@@ -85,7 +86,5 @@ export function createEstimator(ratio: number, counter: TokenCounter): Estimator
 
 /** Digits of the largest line number renderDiff prints for these hunks (it pads every number to this width). */
 export function numberWidth(hunks: readonly Hunk[]): number {
-  let max = 1;
-  for (const hunk of hunks) max = Math.max(max, hunk.oldStart + hunk.oldLines, hunk.newStart + hunk.newLines);
-  return String(max).length;
+  return numberWidthOf(hunks);
 }

@@ -3,6 +3,7 @@ import { renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
 import { changedLineCount, countUnitLines } from './count-lines.ts';
 import { calibrate, createEstimator } from './estimate.ts';
+import { ExactCosts } from './exact.ts';
 import { fileRank } from './priority.ts';
 import { skipMatcher, skipReason } from './skip.ts';
 import { splitFile, type OverlongLine, type Piece, type SplitContext } from './split-file.ts';
@@ -14,10 +15,25 @@ export interface PlanOptions {
   counter: TokenCounter;
   /** Globs of files no model needs to read (config `skip_paths`). */
   skipPaths: readonly string[];
+  /** Counts made ahead by prefetchCosts for these files, budget and counter. */
+  costs?: ExactCosts;
 }
 
-/** How many of the latest units a piece may still join: packing stays linear on huge diffs. */
-const PACK_WINDOW = 32;
+/**
+ * Which plan a unit belongs to. Units of one plan share no changed line, so what they cover can be added up from
+ * their `lines` counts (see review/coverage.ts).
+ */
+const PLAN_OF = new WeakMap<ReviewUnit, object>();
+
+export function planOf(unit: ReviewUnit): object | undefined {
+  return PLAN_OF.get(unit);
+}
+
+/**
+ * How many of the latest units a piece may still join: packing stays linear on huge diffs, and a unit is final,
+ * so its calls can start, once this many newer ones have been started.
+ */
+const PACK_WINDOW = 8;
 /** Times a unit whose real rendering is over budget is re-cut; each time with estimates scaled to the real count. */
 const MAX_REPAIRS = 8;
 /** Re-cutting aims this far under the budget, so one repair is enough. */
@@ -27,41 +43,154 @@ const REPAIR_HEADROOM = 0.97;
  * Packs a diff into review units of at most `budgetTokens`, most important files first (source, then tests,
  * config, docs). Whole files first; a bigger file is cut at hunk boundaries; a bigger hunk into runs of lines.
  * Every changed line lands in exactly one unit or in `skipped`, and every unit is checked against the real
- * rendering (renderDiff) with the real counter, so no call exceeds the budget.
+ * rendering (renderDiff) with the real counter, so no call exceeds the budget: by exact sums of counted segments
+ * when the counter's counts add up (units/exact.ts), else by rendering and counting the unit.
  */
 export function planUnits(files: readonly FileDiff[], opts: PlanOptions): UnitPlan {
-  const matchSkipPath = skipMatcher(opts.skipPaths);
-  const skipped: SkippedLines[] = [];
-  const overlong: OverlongLine[] = [];
-  const budget = opts.budgetTokens;
+  const planner = new Planner(files, opts);
+  planner.prefetch();
+  for (const file of planner.reviewable) planner.add(file);
+  planner.finish();
+  // Re-cut leftovers were placed last: order units again by their most important piece.
+  return planner.plan(true);
+}
 
-  // Stable: within a rank, git's order (by path) keeps a directory's files together.
-  const ordered = files.map((file, index) => ({ file, index, rank: fileRank(file.path) })).sort((a, b) => a.rank - b.rank || a.index - b.index);
-  const reviewable: FileDiff[] = [];
-  let changedLines = 0;
-  for (const { file } of ordered) {
-    const lines = changedLineCount(file);
-    changedLines += lines;
-    // A file whose hunks hold only context (a hand-made diff) would cost a call for nothing.
-    const reason = skipReason(file, matchSkipPath) ?? (lines === 0 ? 'no changed lines' : undefined);
-    if (reason !== undefined) skipped.push({ path: file.path, reason, lines });
-    else reviewable.push(file);
+/**
+ * planUnits as counts arrive: each file is planned once its counts are in (see ExactCosts.prefetchAsync, which
+ * `opts.costs` must have been given these files in review order: prefetchCosts), and each unit is yielded as
+ * soon as it is final, so model calls start while the rest is still being counted. Yields the same units as
+ * planUnits, with the same ids (units re-cut after a failed check, possible only with a counter whose counts do
+ * not add up, come last). Returns the whole plan.
+ */
+export async function* streamUnits(files: readonly FileDiff[], opts: PlanOptions): AsyncGenerator<ReviewUnit, UnitPlan, undefined> {
+  const planner = new Planner(files, opts);
+  let next = 1;
+  const named = (units: ReviewUnit[]) => units.map((unit) => Object.assign(unit, { id: `u${next++}` }));
+  for (const file of planner.reviewable) {
+    await opts.costs?.counted(file);
+    yield* named(planner.add(file));
   }
-  const ctx: SplitContext = { est: createEstimator(calibrate(reviewable, opts.counter), opts.counter), counter: opts.counter, budget, overlong };
-  const pieces = reviewable.flatMap((file, order) => splitFile(file, budget, ctx, order));
+  yield* named(planner.finish());
+  return planner.plan(false);
+}
 
-  const placed: { unit: ReviewUnit; first: Piece }[] = [];
-  const unfitted: OverlongLine[] = [];
-  const place = (group: Piece[], depth: number, leftovers: Piece[]): void => {
+/** A plan in the making: files go in, in review order; units come out as they become final. */
+class Planner {
+  /** Files that need a model, in review order. */
+  readonly reviewable: FileDiff[] = [];
+  private readonly files: readonly FileDiff[];
+  private readonly opts: PlanOptions;
+  private readonly skipped: SkippedLines[] = [];
+  private readonly overlong: OverlongLine[] = [];
+  private readonly unfitted: OverlongLine[] = [];
+  private readonly changedLines: number;
+  private readonly exact: ExactCosts | undefined;
+  /** In the counter's tokens, or raw tokens (before the margin) with exact costs. */
+  private readonly budget: number;
+  private readonly ctx: SplitContext;
+  private readonly placed: { unit: ReviewUnit; first: Piece }[] = [];
+  /** Units placed but not yet handed out by add or finish. */
+  private fresh: ReviewUnit[] = [];
+  /** The latest groups of pieces, oldest first: the only ones a piece may still join. */
+  private open: { pieces: Piece[]; cost: number }[] = [];
+  private leftovers: Piece[] = [];
+  private order = 0;
+  private readonly id = {};
+
+  constructor(files: readonly FileDiff[], opts: PlanOptions) {
+    this.files = files;
+    this.opts = opts;
+    const matchSkipPath = skipMatcher(opts.skipPaths);
+    let changedLines = 0;
+    for (const { file } of reviewOrder(files)) {
+      const lines = changedLineCount(file);
+      changedLines += lines;
+      // A file whose hunks hold only context (a hand-made diff) would cost a call for nothing.
+      const reason = skipReason(file, matchSkipPath) ?? (lines === 0 ? 'no changed lines' : undefined);
+      if (reason !== undefined) this.skipped.push({ path: file.path, reason, lines });
+      else this.reviewable.push(file);
+    }
+    this.changedLines = changedLines;
+    // With a counter whose counts add up over segments (the real encodings, UTF-8 bytes), prices are exact and in
+    // raw tokens, so no unit needs rendering and recounting; otherwise they are estimates and each unit is measured.
+    this.exact = opts.costs ?? (opts.counter.segments ? new ExactCosts(opts.counter.segments) : undefined);
+    this.budget = this.exact ? this.exact.rawBudget(opts.budgetTokens) : opts.budgetTokens;
+    const est = this.exact ? this.exact.estimator() : createEstimator(calibrate(this.reviewable, opts.counter), opts.counter);
+    this.ctx = { est, counter: opts.counter, budget: this.budget, overlong: this.overlong, ...(this.exact ? { exact: this.exact } : {}) };
+  }
+
+  /** Counts what planning will ask for, in one request, before any file is added. */
+  prefetch(): void {
+    this.exact?.prefetch(this.reviewable, this.budget);
+  }
+
+  /** Cuts the next file (in review order) into pieces and packs them; returns the units that became final. */
+  add(file: FileDiff): ReviewUnit[] {
+    for (const piece of splitFile(file, this.budget, this.ctx, this.order++)) this.pack(piece);
+    return this.take();
+  }
+
+  /** Places what is still open, then re-cuts what did not fit; returns the units that became final. */
+  finish(): ReviewUnit[] {
+    for (const group of this.open) this.place(group.pieces, 0, this.leftovers);
+    this.open = [];
+    let queue = this.leftovers;
+    for (let round = 1; queue.length > 0; round++) {
+      const leftovers: Piece[] = [];
+      for (const group of pack(queue, this.budget)) this.place(group, round, leftovers);
+      queue = leftovers;
+    }
+    this.leftovers = [];
+    return this.take();
+  }
+
+  /** The plan once finished; `sorted`: units ordered by their most important piece and named in that order. */
+  plan(sorted: boolean): UnitPlan {
+    const units = sorted ? [...this.placed].sort((a, b) => comparePieces(a.first, b.first)).map((p) => p.unit) : this.placed.map((p) => p.unit);
+    if (sorted) units.forEach((unit, i) => (unit.id = `u${i + 1}`));
+    const skipped = [
+      ...this.skipped,
+      ...skippedLines(this.overlong, `longer than the model's input budget of ${this.opts.budgetTokens} tokens`),
+      ...skippedLines(this.unfitted, 'could not be fitted into the input budget'),
+    ];
+    const reviewed = units.reduce((n, u) => n + u.lines!.reviewed, 0);
+    const summarised = units.reduce((n, u) => n + u.lines!.summarised, 0);
+    const skippedCount = skipped.reduce((n, s) => n + s.lines, 0);
+    return { units, skipped, totals: { files: this.files.length, changedLines: this.changedLines, reviewed, summarised, skipped: skippedCount } };
+  }
+
+  private take(): ReviewUnit[] {
+    const fresh = this.fresh;
+    this.fresh = [];
+    return fresh;
+  }
+
+  /** First fit over the latest groups, in order: a small file fills a gap an earlier big one left. */
+  private pack(piece: Piece): void {
+    let target = this.open.find((group) => group.cost + piece.cost <= this.budget);
+    if (!target) {
+      this.open.push((target = { pieces: [], cost: 0 }));
+      // The oldest group can take nothing more: it becomes a unit.
+      if (this.open.length > PACK_WINDOW) this.place(this.open.shift()!.pieces, 0, this.leftovers);
+    }
+    target.pieces.push(piece);
+    target.cost += piece.cost;
+  }
+
+  private place(group: Piece[], depth: number, leftovers: Piece[]): void {
+    const { exact, budget, ctx } = this;
     const unitFiles = mergePieces(group);
     const only = group.length === 1 ? group[0]!.exact : undefined;
-    const tokens = only ?? opts.counter.count(renderDiff(unitFiles));
+    const tokens = exact ? exact.files(unitFiles) : (only ?? this.opts.counter.count(renderDiff(unitFiles)));
     if (tokens <= budget) {
-      placed.push({ unit: { id: '', files: unitFiles, tokens, lines: countUnitLines(unitFiles) }, first: group.reduce((a, b) => (comparePieces(b, a) < 0 ? b : a)) });
+      const unit: ReviewUnit = { id: '', files: unitFiles, tokens: exact ? exact.total(tokens) : tokens, lines: countUnitLines(unitFiles) };
+      PLAN_OF.set(unit, this.id);
+      this.placed.push({ unit, first: group.reduce((a, b) => (comparePieces(b, a) < 0 ? b : a)) });
+      this.fresh.push(unit);
       return;
     }
     if (depth >= MAX_REPAIRS) {
-      for (const file of unitFiles) for (const hunk of file.hunks) for (const line of hunk.lines) if (line.kind !== 'context') unfitted.push({ path: file.path, line });
+      for (const file of unitFiles) for (const hunk of file.hunks) for (const line of hunk.lines) if (line.kind !== 'context') this.unfitted.push({ path: file.path, line });
       return;
     }
     // The estimate fell short of the real count (content unlike the sample, a renderer change): correct it by
@@ -80,28 +209,35 @@ export function planUnits(files: readonly FileDiff[], opts: PlanOptions): UnitPl
     if (keep.length === 0 || rest.length === 0) {
       // A piece bigger than its corrected estimate allows: cut it finer.
       const [first = [], ...others] = pack(group.flatMap((p) => (p.cost <= cap ? [p] : splitFile(p.file, cap, ctx, p.order))), cap);
-      place(first, depth + 1, leftovers);
+      this.place(first, depth + 1, leftovers);
       leftovers.push(...others.flat());
       return;
     }
-    place(keep, depth + 1, leftovers);
+    this.place(keep, depth + 1, leftovers);
     leftovers.push(...rest);
-  };
-  let queue = pieces;
-  for (let round = 0; queue.length > 0; round++) {
-    const leftovers: Piece[] = [];
-    for (const group of pack(queue, budget)) place(group, round, leftovers);
-    queue = leftovers;
   }
-  // Re-cut leftovers were placed last: order units again by their most important piece.
-  const units = placed.sort((a, b) => comparePieces(a.first, b.first)).map((p) => p.unit);
+}
 
-  skipped.push(...skippedLines(overlong, `longer than the model's input budget of ${budget} tokens`), ...skippedLines(unfitted, 'could not be fitted into the input budget'));
-  units.forEach((unit, i) => (unit.id = `u${i + 1}`));
-  const reviewed = units.reduce((n, u) => n + u.lines!.reviewed, 0);
-  const summarised = units.reduce((n, u) => n + u.lines!.summarised, 0);
-  const skippedCount = skipped.reduce((n, s) => n + s.lines, 0);
-  return { units, skipped, totals: { files: files.length, changedLines, reviewed, summarised, skipped: skippedCount } };
+/** Files in review order: by rank, then (stable) git's order, which keeps a directory's files together. */
+function reviewOrder(files: readonly FileDiff[]): { file: FileDiff; index: number; rank: number }[] {
+  return files.map((file, index) => ({ file, index, rank: fileRank(file.path) })).sort((a, b) => a.rank - b.rank || a.index - b.index);
+}
+
+/**
+ * Starts counting, without blocking this thread, what planning `files` will count (see ExactCosts.prefetchAsync),
+ * in review order, and returns the costs to plan with (`opts.costs`) at once: streamUnits plans each file as its
+ * counts arrive; `settled` says when all are in. Undefined when the counter's counts do not add up over segments
+ * (planning then measures units instead). `counted`: costs made ahead for `opts.counter`'s encoding and margin
+ * (see TokenizerPreload), extended rather than started over.
+ */
+export function prefetchCosts(files: readonly FileDiff[], opts: Omit<PlanOptions, 'costs'>, counted?: ExactCosts): { costs: ExactCosts; settled: Promise<void> } | undefined {
+  if (!opts.counter.segments) return undefined;
+  const costs = counted ?? new ExactCosts(opts.counter.segments);
+  const matchSkipPath = skipMatcher(opts.skipPaths);
+  const reviewable = reviewOrder(files)
+    .map(({ file }) => file)
+    .filter((file) => skipReason(file, matchSkipPath) === undefined);
+  return { costs, settled: costs.prefetchAsync(reviewable, costs.rawBudget(opts.budgetTokens)) };
 }
 
 /** Review order: the file's rank, then the piece's place in the file. */

@@ -12,14 +12,30 @@ function normalizePattern(pattern: string): string {
   return p;
 }
 
-/** Returns the first pattern a path matches. A pattern without '/' matches the file name at any depth. */
+const matchers = new WeakMap<readonly string[], (path: string) => string | undefined>();
+
+/**
+ * Returns the first pattern a path matches. A pattern without '/' matches the file name at any depth. The
+ * matcher for a list is made once and remembers its answers (planning asks about the same paths more than once).
+ */
 export function skipMatcher(patterns: readonly string[]): (path: string) => string | undefined {
-  const compiled = patterns.map((pattern) => {
-    const glob = normalizePattern(pattern);
-    // picomatch's `basename` would apply to every pattern (making 'dist/**' match nothing), so only where no slash.
-    return { pattern, test: picomatch(glob, { dot: true, basename: !glob.includes('/') }) };
-  });
-  return (path) => compiled.find((m) => m.test(path))?.pattern;
+  let matcher = matchers.get(patterns);
+  if (!matcher) {
+    const compiled = patterns.map((pattern) => {
+      const glob = normalizePattern(pattern);
+      // picomatch's `basename` would apply to every pattern (making 'dist/**' match nothing), so only where no slash.
+      return { pattern, test: picomatch(glob, { dot: true, basename: !glob.includes('/') }) };
+    });
+    const answers = new Map<string, string | undefined>();
+    matcher = (path) => {
+      if (answers.has(path)) return answers.get(path);
+      const answer = compiled.find((m) => m.test(path))?.pattern;
+      answers.set(path, answer);
+      return answer;
+    };
+    matchers.set(patterns, matcher);
+  }
+  return matcher;
 }
 
 /** Why a file needs no model call, or undefined when it has lines to review. */

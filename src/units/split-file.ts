@@ -1,7 +1,8 @@
 import type { DiffLine, Hunk } from '../diff/types.ts';
 import { renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
-import { numberWidth, type Estimator } from './estimate.ts';
+import type { Estimator } from './estimate.ts';
+import { isDeleteOnly, lineWidth, type ExactCosts } from './exact.ts';
 import type { UnitFile, UnitHunk } from './types.ts';
 
 /** A file, or a run of its hunks, that goes into one unit whole. */
@@ -9,7 +10,10 @@ export interface Piece {
   file: UnitFile;
   /** Estimated tokens of its rendering, file header included. */
   cost: number;
-  /** Real tokens of `renderDiff([file])`, when already measured (a unit of just this piece needs no recount). */
+  /**
+   * Real tokens of `renderDiff([file])`, when already measured (a unit of just this piece needs no recount). With
+   * exact costs, `cost` is this plus what the blank line after the file may add when another file follows it.
+   */
   exact?: number;
   /** The file's place in review order (lower first), so units can be ordered by their most important file. */
   order: number;
@@ -27,6 +31,8 @@ export interface SplitContext {
   /** The real budget in `counter` tokens: a changed line whose file cannot carry it alone under it is overlong. */
   budget: number;
   overlong: OverlongLine[];
+  /** Present when counts add up over segments: `est` is exact and every budget here is in raw tokens. */
+  exact?: ExactCosts;
 }
 
 /** Lines of the previous run repeated, as context, at the start of the next run of a split hunk. */
@@ -37,15 +43,6 @@ const BORDERLINE = 1.15;
 const NICE_BREAK_SHARE = 0.75;
 /** A measured run over budget is shortened to this share of what the overflow suggests, then measured again. */
 const SHRINK_HEADROOM = 0.98;
-
-const isDeleteOnly = (hunk: Hunk): boolean => {
-  let removed = false;
-  for (const line of hunk.lines) {
-    if (line.kind === 'add') return false;
-    if (line.kind === 'del') removed = true;
-  }
-  return removed;
-};
 
 interface Item {
   hunk: UnitHunk;
@@ -64,12 +61,29 @@ interface Item {
  * scaled down by how far the estimate fell short.
  */
 export function splitFile(file: UnitFile, cap: number, ctx: SplitContext, order = 0): Piece[] {
-  const { est } = ctx;
+  const pieces = cut(file, cap, ctx, order);
+  const { exact } = ctx;
+  if (exact) for (const piece of pieces) piece.cost = piece.exact! + Math.max(0, exact.separator(piece.file));
+  return pieces;
+}
+
+function cut(file: UnitFile, cap: number, ctx: SplitContext, order: number): Piece[] {
+  const { est, exact } = ctx;
   const firstCut = cap >= ctx.budget;
-  if (file.status === 'deleted' && file.hunks.length > 0 && file.hunks.every(isDeleteOnly)) {
-    const summary: UnitFile = { ...file, collapsed: true, hunks: file.hunks.map((h) => ({ ...h, collapsed: true })) };
+  const deleted = file.status === 'deleted' && file.hunks.length > 0 && file.hunks.every(isDeleteOnly);
+  if (deleted) {
+    const summary = exact?.whole(file) ?? { ...file, collapsed: true, hunks: file.hunks.map((h) => ({ ...h, collapsed: true })) };
     const cost = est.rendered(summary);
     if (cost <= cap) return [{ file: summary, cost, exact: cost, order }];
+  }
+  if (exact) {
+    // Most files fit: their whole rendering was counted as one text, no line is priced.
+    if (!deleted) {
+      const whole = exact.whole(file);
+      const cost = exact.file(whole);
+      if (cost <= cap) return [{ file: whole, cost, exact: cost, order }];
+    }
+    exact.prepareCut(file);
   }
   const header = est.fileHeader(file);
   if (header > ctx.budget) {
@@ -77,7 +91,6 @@ export function splitFile(file: UnitFile, cap: number, ctx: SplitContext, order 
     return [];
   }
   const room = Math.max(0, cap - header);
-  const width = numberWidth(file.hunks);
   const base: UnitFile = { ...file, collapsed: false };
 
   // Price every hunk once; lines are priced only when a hunk is shown line by line.
@@ -95,17 +108,18 @@ export function splitFile(file: UnitFile, cap: number, ctx: SplitContext, order 
     }
     const plain: UnitHunk = hunk.collapsed ? { ...hunk, collapsed: false } : hunk;
     const headerCost = est.hunkHeader(plain);
-    const lineCosts = plain.lines.map((line) => est.line(line, width));
+    // Each line at the width of a piece that would end at it: pieces print their own numbers' width.
+    const lineCosts = plain.lines.map((line) => est.line(line, lineWidth(line)));
     const cost = headerCost + lineCosts.reduce((a, b) => a + b, 0);
     items.push({ hunk: plain, cost, lineCosts, headerCost });
     total += cost;
   }
   const whole: UnitFile = { ...base, hunks: items.map((i) => i.hunk) };
-  if (total <= cap) return [{ file: whole, cost: total, order }];
+  if (total <= cap) return [{ file: whole, cost: total, ...(exact ? { exact: total } : {}), order }];
   // Estimates lean high: a file just over is measured before it is cut.
-  if (firstCut && total <= cap * BORDERLINE) {
-    const exact = ctx.counter.count(renderDiff([whole]));
-    if (exact <= ctx.budget) return [{ file: whole, cost: exact, exact, order }];
+  if (!exact && firstCut && total <= cap * BORDERLINE) {
+    const measured = ctx.counter.count(renderDiff([whole]));
+    if (measured <= ctx.budget) return [{ file: whole, cost: measured, exact: measured, order }];
   }
 
   const pieces: Piece[] = [];
@@ -113,12 +127,19 @@ export function splitFile(file: UnitFile, cap: number, ctx: SplitContext, order 
   let used = 0;
   let measured: number | undefined;
   const flush = () => {
-    if (hunks.length > 0) pieces.push({ file: { ...base, hunks }, cost: header + used, ...(hunks.length === 1 && measured !== undefined ? { exact: measured } : {}), order });
+    if (hunks.length > 0) {
+      const piece: UnitFile = { ...base, hunks };
+      // With exact costs a piece is measured as printed (its numbers may be narrower than priced).
+      const exactCost = exact ? exact.file(piece) : hunks.length === 1 ? measured : undefined;
+      pieces.push({ file: piece, cost: exactCost ?? header + used, ...(exactCost !== undefined ? { exact: exactCost } : {}), order });
+    }
     hunks = [];
     used = 0;
     measured = undefined;
   };
-  const measure = firstCut ? (run: UnitHunk) => ctx.counter.count(renderDiff([{ ...base, hunks: [run] }])) : undefined;
+  // Runs are measured on the first cut; with exact costs, as sums (the run's own `@@` line and overlap included).
+  const alone = (run: UnitHunk) => (exact ? exact.file({ ...base, hunks: [run] }) : ctx.counter.count(renderDiff([{ ...base, hunks: [run] }])));
+  const measure = firstCut ? alone : undefined;
   for (const item of items) {
     if (item.cost <= room) {
       if (used + item.cost > room) flush();
@@ -132,7 +153,10 @@ export function splitFile(file: UnitFile, cap: number, ctx: SplitContext, order 
       budget: ctx.budget,
       header,
       measure,
-      fitsAlone: (run) => ctx.counter.count(renderDiff([{ ...base, hunks: [run] }])) <= ctx.budget,
+      alone: (run) => {
+        const tokens = alone(run);
+        return tokens <= ctx.budget ? tokens : undefined;
+      },
       onOverlong: (line) => ctx.overlong.push({ path: file.path, line }),
     });
     // The last run stays open: the next hunks may still fit after it.
@@ -153,7 +177,8 @@ interface RunOptions {
   header: number;
   /** Real tokens of a file holding just this run; absent when re-cutting (the unit is measured instead). */
   measure: ((run: UnitHunk) => number) | undefined;
-  fitsAlone: (run: UnitHunk) => boolean;
+  /** Real tokens of a file holding just this run, when that is within the budget. */
+  alone: (run: UnitHunk) => number | undefined;
   onOverlong: (line: DiffLine) => void;
 }
 
@@ -183,7 +208,8 @@ function splitHunk(item: Required<Item>, room: number, opts: RunOptions): { hunk
       // Over the estimate alone: measure it. A line that really does not fit (minified code, embedded data) is
       // reported as skipped, never sent cut.
       const single = subHunk(hunk, [lines[start]!], lines, start);
-      if (opts.fitsAlone(single)) runs.push({ hunk: single, cost: headerCost + lineCosts[start]! });
+      const tokens = opts.alone(single);
+      if (tokens !== undefined) runs.push({ hunk: single, cost: tokens - opts.header, exact: tokens });
       else if (lines[start]!.kind !== 'context') opts.onOverlong(lines[start]!);
       start++;
       continue;
@@ -200,7 +226,8 @@ function splitHunk(item: Required<Item>, room: number, opts: RunOptions): { hunk
     if (exact !== undefined && exact > opts.budget) {
       // One line plus its overlap is over: try it without the overlap, else it is overlong.
       const single = subHunk(hunk, [lines[start]!], lines, start);
-      if (opts.fitsAlone(single)) runs.push({ hunk: single, cost: headerCost + lineCosts[start]! });
+      const tokens = opts.alone(single);
+      if (tokens !== undefined) runs.push({ hunk: single, cost: tokens - opts.header, exact: tokens });
       else if (lines[start]!.kind !== 'context') opts.onOverlong(lines[start]!);
       start++;
       continue;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runBuiltinChecks } from '../../src/checks/index.ts';
+import { SECRET_HINT, SECRET_PATTERNS } from '../../src/checks/secret-patterns.ts';
 import { indexDiff } from '../../src/findings/diff-index.ts';
 import { renderDiff } from '../../src/prompts/render-diff.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
@@ -72,5 +73,38 @@ describe('runBuiltinChecks', () => {
     const files = [fileDiff('a.txt', [{ oldStart: 1, newStart: 1, lines: [' <<<<<<< HEAD', '+x'] }])];
 
     expect(runBuiltinChecks(files, on, indexDiff(files)).findings).toEqual([]);
+  });
+});
+
+describe('SECRET_HINT', () => {
+  // One sample per pattern, built at run time so this file does not look like it holds real secrets.
+  const x = (n: number, c = 'a1B2') => c.repeat(Math.ceil(n / c.length)).slice(0, n);
+  const samples: Record<string, string> = {
+    'aws-access-key-id': `AKIA${'IOSFODNN7EXAMPLE'}`,
+    'github-token': `ghp_${x(36)}`,
+    'github-fine-grained-token': `github_pat_${x(60)}`,
+    'gitlab-token': `glpat-${x(20)}`,
+    'slack-token': `xoxb-${x(12)}`,
+    'slack-webhook': `https://hooks.slack.com/services/T${'ABC123'}/B${'DEF456'}/${x(24)}`,
+    'stripe-live-key': `sk_live_${x(24)}`,
+    'google-api-key': `AIza${x(35)}`,
+    'openai-api-key': `sk-proj-${x(24)}${'T3BlbkFJ'}${x(24)}`,
+    'anthropic-api-key': `sk-ant-api03-${x(48)}`,
+    'npm-token': `npm_${x(36)}`,
+    'pypi-token': `pypi-${'AgEIcHlwaS5vcmc'}${x(60)}`,
+    'azure-storage-key': `AccountKey=${x(86)}==`,
+    'jwt-private': `"private_key": "-----BEGIN ${x(30)}"`,
+  };
+
+  it('matches every secret pattern, so lines without it can skip them', () => {
+    expect(Object.keys(samples).sort()).toEqual(SECRET_PATTERNS.map((p) => p.id).sort());
+    for (const pattern of SECRET_PATTERNS) {
+      const sample = `const v = ${samples[pattern.id]!};`;
+      pattern.regex.lastIndex = 0;
+      expect(pattern.regex.test(sample), pattern.id).toBe(true);
+      expect(SECRET_HINT.test(sample), pattern.id).toBe(true);
+    }
+    expect(SECRET_HINT.test('-----BEGIN OPENSSH PRIVATE KEY-----')).toBe(true);
+    expect(SECRET_HINT.test('    const total = items.reduce((n, i) => n + i.price, 0);')).toBe(false);
   });
 });

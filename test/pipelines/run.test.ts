@@ -4,6 +4,7 @@ import { indexDiff } from '../../src/findings/diff-index.ts';
 import { createLlmClient } from '../../src/llm/client.ts';
 import { createLogger } from '../../src/log.ts';
 import { runPipelines, type PreparedPipeline } from '../../src/pipelines/run.ts';
+import { applyLimits } from '../../src/review/limits.ts';
 import { loadTemplate } from '../../src/prompts/render.ts';
 import type { ReviewUnit } from '../../src/units/types.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
@@ -106,5 +107,29 @@ describe('runPipelines', () => {
 
     expect(result.calls).toEqual({ attempted: 2, failed: 2 });
     expect(result.failures.map((f) => f.reason)).toEqual(['set OPENAI_API_KEY', 'set OPENAI_API_KEY']);
+  });
+
+  it('starts streamed units as they come, under the limits exactly as applyLimits applies them', async () => {
+    server = await startOpenAiServer(() => findingsReply([]));
+    const log = createLogger({ level: 'quiet', write: () => {} });
+    const sized = units.map((unit, i) => ({ ...unit, tokens: 100 + 10 * i }));
+    const limits = { max_calls: 9, max_prompt_tokens: 1_300 };
+    const templateTokens = new Map([['one', 20], ['two', 30]]);
+    const prepared = [await pipeline('one', [client('a', server.url)], { units: [] }), await pipeline('two', [client('a', server.url)], { units: [] })];
+    async function* stream() {
+      for (const unit of sized) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        yield unit;
+      }
+    }
+
+    const result = await runPipelines(prepared, { concurrency: 2, index: indexDiff(files), base, log, stream: { units: stream(), limits, templateTokens } });
+
+    const expected = applyLimits([await pipeline('one', [], { units: sized }), await pipeline('two', [], { units: sized })], limits, templateTokens);
+    expect(prepared.map((p) => p.units.map((u) => u.id))).toEqual(expected.pipelines.map((p) => p.units.map((u) => u.id)));
+    expect(result.capped).toEqual(expected.capped);
+    expect(result.capped.length).toBeGreaterThan(0);
+    expect(server.requests).toHaveLength(expected.pipelines.reduce((n, p) => n + p.units.length, 0));
+    expect(result.calls).toEqual({ attempted: server.requests.length, failed: 0 });
   });
 });

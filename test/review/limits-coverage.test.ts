@@ -3,6 +3,8 @@ import { PipelineConfig } from '../../src/config/schema.ts';
 import type { PreparedPipeline } from '../../src/pipelines/run.ts';
 import { coverageOf } from '../../src/review/coverage.ts';
 import { applyLimits } from '../../src/review/limits.ts';
+import { byteBoundCounter } from '../../src/tokens/counter.ts';
+import { planUnits } from '../../src/units/plan.ts';
 import type { ReviewUnit } from '../../src/units/types.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
 
@@ -63,5 +65,24 @@ describe('coverageOf', () => {
 
     expect(cov.linesReviewed).toBe(4);
     expect(cov.linesNotReviewed).toBe(3);
+  });
+
+  it('adds up the units of one plan to the same counts as following every line', () => {
+    const many = [...files, ...Array.from({ length: 30 }, (_, i) => fileDiff(`src/m${i}.ts`, [{ oldStart: 1, newStart: 1, lines: [' x', `+m${i}`, `-o${i}`, ' y'] }]))];
+    const plan = planUnits(many, { budgetTokens: 300, counter: byteBoundCounter(), skipPaths: ['*.lock'] });
+    const [first, second] = plan.units;
+    const failures = [
+      { pipeline: 'one', unit: first!.id, files: [], reason: 'x' },
+      { pipeline: 'two', unit: first!.id, files: [], reason: 'x' },
+      { pipeline: 'one', unit: second!.id, files: [], reason: 'x' },
+    ];
+    const byPlan = coverageOf(many, plan.skipped, [pipeline('one', { units: plan.units }), pipeline('two', { units: plan.units })], failures);
+    // Copies are not known as units of one plan: their lines are followed one by one.
+    const copies = plan.units.map((unit) => ({ ...unit }));
+    const byLine = coverageOf(many, plan.skipped, [pipeline('one', { units: copies }), pipeline('two', { units: copies })], failures);
+
+    expect(plan.units.length).toBeGreaterThan(3);
+    expect(byPlan).toEqual(byLine);
+    expect(byPlan.linesNotReviewed).toBe(first!.lines!.reviewed + first!.lines!.summarised);
   });
 });

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { FileDiff } from '../../src/diff/types.ts';
 import { renderDiff } from '../../src/prompts/render-diff.ts';
 import { byteBoundCounter, createTokenCounter, type TokenCounter } from '../../src/tokens/counter.ts';
-import { planUnits } from '../../src/units/plan.ts';
+import { planUnits, prefetchCosts, streamUnits } from '../../src/units/plan.ts';
+import type { ReviewUnit } from '../../src/units/types.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
 import { codeLine, expectAccountedFor } from './plan-helpers.ts';
 
@@ -77,6 +78,22 @@ describe('planUnits', () => {
     const a = planUnits(awkwardDiff(), { budgetTokens: 700, counter, skipPaths: SKIP });
     const b = planUnits(awkwardDiff(), { budgetTokens: 700, counter, skipPaths: SKIP });
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  });
+
+  it('streams the same units, with the same ids, as it plans at once, each file once its counts are in', async () => {
+    const files = awkwardDiff();
+    const opts = { budgetTokens: 700, counter, skipPaths: SKIP };
+    const atOnce = planUnits(files, opts);
+    const prefetch = prefetchCosts(files, opts)!;
+
+    const streamed: ReviewUnit[] = [];
+    const stream = streamUnits(files, { ...opts, costs: prefetch.costs });
+    let step = await stream.next();
+    for (; !step.done; step = await stream.next()) streamed.push(step.value);
+
+    expect(JSON.stringify(streamed)).toBe(JSON.stringify(atOnce.units));
+    expect(JSON.stringify(step.value)).toBe(JSON.stringify(atOnce));
+    expectAccountedFor(files, step.value, 700, counter);
   });
 
   it('keeps a file that fits whole in one unit, together with other small files', () => {

@@ -1,0 +1,390 @@
+import type { DiffLine, FileDiff } from '../diff/types.ts';
+import {
+  deletedFileLine,
+  diffLineText,
+  fileHeaderLine,
+  hunkHeaderLine,
+  lineNumberWidth,
+  NO_NEWLINE_LINE,
+  removedHunkLine,
+  renderDiff,
+} from '../prompts/render-diff.ts';
+import type { SegmentCounter } from '../tokens/counter.ts';
+import type { Estimator } from './estimate.ts';
+import type { UnitFile } from './types.ts';
+
+/**
+ * Exact token counts of renderDiff output, from counts of its segments: no unit is ever rendered and counted
+ * whole, and each line of the diff is counted once (a file that fits a unit, once as a whole).
+ *
+ * Why the counts add up. renderDiff's output is a sequence of segments, each one printed line plus its newline
+ * (the blank line after a file joins the segment before it). Every segment starts with `#`, `@`, `(`, `…` or a
+ * line number right-aligned with spaces. The BPE encodings (o200k, cl100k) first cut text into pieces with a
+ * regular expression and encode each piece on its own, so a count adds up over two texts whenever no piece of
+ * their concatenation spans the join. A piece that reaches a newline ends there unless more newlines, `\r` or
+ * (o200k, after punctuation) `/` follow, or whitespace that itself runs into a newline: the next segment starts
+ * with none of these. Letter, number and punctuation pieces never contain a newline, and the start of the next
+ * segment is the start of a piece, so it is cut exactly as it would be alone. UTF-8 byte counts add up anyway.
+ * test/units/exact.test.ts checks the sums against whole renderings, with awkward text on both sides of every join.
+ */
+/** Characters of text per request when counting ahead (see prefetchAsync). */
+const CHUNK_CHARS = 256 * 1024;
+
+export class ExactCosts {
+  /** Raw counts of short texts: headers, markers, a last segment with and without the blank line. */
+  private readonly texts = new Map<string, number>();
+  /** Raw counts of lines as rendered at a width (the digits of their file's line numbers), by width. */
+  private readonly lines = new Map<number, Map<DiffLine, number>>();
+  /** Raw counts of whole renderings (`renderDiff([file])`), by the UnitFile object. */
+  private readonly wholes = new WeakMap<UnitFile, number>();
+  private readonly wholeOf = new WeakMap<FileDiff, UnitFile>();
+  private readonly separators = new WeakMap<UnitFile, number>();
+  /** Files prefetchAsync was given, each with its request. */
+  private readonly pending = new WeakMap<FileDiff, Promise<void>>();
+  private readonly counter: SegmentCounter;
+
+  constructor(counter: SegmentCounter) {
+    this.counter = counter;
+  }
+
+  /** The largest raw count whose total (margin applied) is within `tokens`. */
+  rawBudget(tokens: number): number {
+    const { total } = this.counter;
+    let raw = Math.max(0, Math.floor(tokens));
+    // Margins are >= 1, so the answer is at most `tokens`; step down past rounding.
+    while (raw > 0 && total(raw) > tokens) raw = Math.min(raw - 1, Math.floor(raw / (total(raw) / raw)));
+    while (total(raw + 1) <= tokens) raw++;
+    return raw;
+  }
+
+  total(raw: number): number {
+    return this.counter.total(raw);
+  }
+
+  /**
+   * A file as it goes to a unit when it fits whole: a deleted file as its one-line summary; otherwise removed-only
+   * hunks collapsed to a marker. The same object each time, so its prefetched count is found again.
+   */
+  whole(file: FileDiff): UnitFile {
+    let whole = this.wholeOf.get(file);
+    if (!whole) {
+      whole =
+        file.status === 'deleted' && file.hunks.length > 0 && file.hunks.every(isDeleteOnly)
+          ? { ...file, collapsed: true, hunks: file.hunks.map((h) => ({ ...h, collapsed: true })) }
+          : { ...file, collapsed: false, hunks: file.hunks.map((h) => (isDeleteOnly(h) ? { ...h, collapsed: true } : h)) };
+      this.wholeOf.set(file, whole);
+    }
+    return whole;
+  }
+
+  /**
+   * Counts, in one request, what cutting `file` into pieces will ask for: every line shown (each at the width of
+   * a piece that ends near it: see lineWidth), hunk headers, removed-hunk markers, and each hunk's last line with
+   * and without a blank line after it. A piece whose numbers turn out wider counts what it lacks when measured.
+   */
+  prepareCut(file: UnitFile): void {
+    const batch = new Batch();
+    this.cutBatch(file, batch);
+    this.run(batch);
+  }
+
+  private cutBatch(file: UnitFile, batch: Batch): void {
+    const want = (text: string) => {
+      if (!this.texts.has(text)) batch.add(text);
+    };
+    want(`${fileHeaderLine(file)}\n`);
+    if (file.noNewlineAtEof) want(`${NO_NEWLINE_LINE}\n`);
+    for (const hunk of file.hunks) {
+      want(`${hunkHeaderLine(hunk)}\n`);
+      if (isDeleteOnly(hunk)) want(`${removedHunkLine(hunk)}\n`);
+      for (const line of hunk.lines) {
+        const width = lineWidth(line);
+        if (this.lines.get(width)?.has(line) !== true) batch.add(`${diffLineText(line, width)}\n`, line, width);
+      }
+      const last = hunk.lines.at(-1);
+      if (last && !file.noNewlineAtEof) {
+        const segment = `${diffLineText(last, lineWidth(last))}\n`;
+        want(segment);
+        want(`${segment}\n`);
+      }
+    }
+  }
+
+  /**
+   * Counts, in one request, what planning `files` will ask for first (see counted for the choice): each file that
+   * will likely fit a unit as one whole rendering, each other line by line. `budget` is in raw tokens.
+   */
+  prefetch(files: readonly FileDiff[], budget: number): void {
+    const batch = new Batch();
+    for (const file of files) this.addFile(file, budget, batch);
+    this.run(batch);
+  }
+
+  /**
+   * `prefetch` without blocking this thread, in requests of about CHUNK_CHARS, in the order given, two in flight:
+   * the counting thread starts at once, each request is rendered only when the one two before it is answered, so
+   * neither thread holds more than a few requests' texts at a time. Files already given are left out. Settles (it
+   * never rejects) when every request has; `counted(file)` says when one file's request has, and rejects if it failed.
+   */
+  prefetchAsync(files: readonly FileDiff[], budget: number): Promise<void> {
+    const chunks: FileDiff[][] = [];
+    let chunk: FileDiff[] = [];
+    let chars = 0;
+    for (const file of files) {
+      if (this.pending.has(file)) continue;
+      chunk.push(file);
+      chars += fileChars(file);
+      if (chars >= CHUNK_CHARS) {
+        chunks.push(chunk);
+        chunk = [];
+        chars = 0;
+      }
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    const requests: Promise<void>[] = [];
+    chunks.forEach((members, k) => {
+      const after = k >= 2 ? requests[k - 2]!.catch(() => undefined) : Promise.resolve();
+      const counted = after.then(async () => {
+        const batch = new Batch();
+        for (const file of members) this.addFile(file, budget, batch);
+        if (batch.texts.length > 0) this.store(batch, await this.counter.countRawAsync(batch.texts));
+      });
+      // Whoever plans the file sees a failure (counted); nobody waiting must not crash the process.
+      counted.catch(() => undefined);
+      for (const file of members) this.pending.set(file, counted);
+      requests.push(counted);
+    });
+    return Promise.allSettled(requests).then(() => undefined);
+  }
+
+  /** Settles once what prefetchAsync counts for `file` is counted (at once for a file it was not given). */
+  counted(file: FileDiff): Promise<void> {
+    return this.pending.get(file) ?? Promise.resolve();
+  }
+
+  private addFile(file: FileDiff, budget: number, batch: Batch): void {
+    if (likelyFits(file, budget)) {
+      const whole = this.whole(file);
+      if (!this.wholes.has(whole)) batch.add(renderDiff([whole]), whole);
+      this.missingSeparator(whole, batch);
+    } else this.cutBatch(file, batch);
+  }
+
+  /** Raw count of `renderDiff([file])`. */
+  file(file: UnitFile): number {
+    const cached = this.wholes.get(file);
+    if (cached !== undefined) return cached;
+    this.ensure(file);
+    if (file.binary || file.modeOnly) return this.text(fileHeaderLine(file));
+    let raw = this.fileHeader(file);
+    if (file.collapsed) return raw + this.text(`${deletedFileLine(file)}\n`);
+    const width = lineNumberWidth(file);
+    for (const hunk of file.hunks) {
+      raw += this.text(`${hunkHeaderLine(hunk)}\n`);
+      if (hunk.collapsed) raw += this.text(`${removedHunkLine(hunk)}\n`);
+      else for (const line of hunk.lines) raw += this.line(line, width);
+    }
+    return raw;
+  }
+
+  /** Raw count of `renderDiff(files)`. */
+  files(files: readonly UnitFile[]): number {
+    let raw = 0;
+    for (let i = 0; i < files.length; i++) {
+      raw += this.file(files[i]!);
+      if (i < files.length - 1) raw += this.separator(files[i]!);
+    }
+    return raw;
+  }
+
+  /**
+   * What the blank line after a file adds when another file follows: the file's last segment counted with and
+   * without it (it can merge with that segment's last piece, e.g. `;\n\n`). 0 for binary or mode-only files,
+   * which renderDiff prints without a blank line (and planning never puts in a unit).
+   */
+  separator(file: UnitFile): number {
+    let raw = this.separators.get(file);
+    if (raw === undefined) {
+      raw = this.measureSeparator(file);
+      this.separators.set(file, raw);
+    }
+    return raw;
+  }
+
+  private measureSeparator(file: UnitFile): number {
+    const last = lastSegment(file);
+    if (last === undefined) return file.binary || file.modeOnly ? this.text(`${fileHeaderLine(file)}\n`) - this.text(fileHeaderLine(file)) : 0;
+    const batch = new Batch();
+    this.missingSeparator(file, batch);
+    this.run(batch);
+    return this.texts.get(`${last}\n`)! - this.texts.get(last)!;
+  }
+
+  /** Header and, when the file has one, the no-newline marker: what every piece of the file prints besides hunks. */
+  fileHeader(file: UnitFile): number {
+    return this.text(`${fileHeaderLine(file)}\n`) + (file.noNewlineAtEof && !file.collapsed ? this.text(`${NO_NEWLINE_LINE}\n`) : 0);
+  }
+
+  hunkHeader(hunk: Parameters<typeof hunkHeaderLine>[0]): number {
+    return this.text(`${hunkHeaderLine(hunk)}\n`);
+  }
+
+  line(line: DiffLine, width: number): number {
+    let byLine = this.lines.get(width);
+    let raw = byLine?.get(line);
+    if (raw === undefined) {
+      raw = this.counter.countRaw([`${diffLineText(line, width)}\n`])[0]!;
+      if (!byLine) this.lines.set(width, (byLine = new Map()));
+      byLine.set(line, raw);
+    }
+    return raw;
+  }
+
+  /** The Estimator the splitter prices with: exact raw counts. */
+  estimator(): Estimator {
+    return {
+      ratio: 1,
+      fileHeader: (file) => this.fileHeader(file),
+      rendered: (file) => this.file(file),
+      hunkHeader: (hunk) => this.hunkHeader(hunk),
+      line: (line, width) => this.line(line, width),
+    };
+  }
+
+  /** Counts every segment of `file` not known yet, in one request. */
+  private ensure(file: UnitFile): void {
+    const batch = new Batch();
+    this.missing(file, batch);
+    this.run(batch);
+  }
+
+  private text(text: string): number {
+    let raw = this.texts.get(text);
+    if (raw === undefined) {
+      raw = this.counter.countRaw([text])[0]!;
+      this.texts.set(text, raw);
+    }
+    return raw;
+  }
+
+  /** Adds the segments of `file` that have no count yet to `batch`. */
+  private missing(file: UnitFile, batch: Batch): void {
+    const want = (text: string) => {
+      if (!this.texts.has(text)) batch.add(text);
+    };
+    want(`${fileHeaderLine(file)}\n`);
+    if (file.binary || file.modeOnly) return;
+    if (file.collapsed) return want(`${deletedFileLine(file)}\n`);
+    if (file.noNewlineAtEof) want(`${NO_NEWLINE_LINE}\n`);
+    const width = lineNumberWidth(file);
+    for (const hunk of file.hunks) {
+      want(`${hunkHeaderLine(hunk)}\n`);
+      if (hunk.collapsed) {
+        want(`${removedHunkLine(hunk)}\n`);
+        continue;
+      }
+      for (const line of hunk.lines) if (this.lines.get(width)?.has(line) !== true) batch.add(`${diffLineText(line, width)}\n`, line, width);
+    }
+  }
+
+  private missingSeparator(file: UnitFile, batch: Batch): void {
+    const last = lastSegment(file);
+    if (last === undefined) return;
+    if (!this.texts.has(last)) batch.add(last);
+    if (!this.texts.has(`${last}\n`)) batch.add(`${last}\n`);
+  }
+
+  /** Counts a batch in one request and files each count under what it is for. */
+  private run(batch: Batch): void {
+    if (batch.texts.length > 0) this.store(batch, this.counter.countRaw(batch.texts));
+  }
+
+  private store(batch: Batch, counts: ArrayLike<number>): void {
+    for (let i = 0; i < batch.texts.length; i++) {
+      const owner = batch.owners[i];
+      const raw = counts[i]!;
+      if (owner === undefined) this.texts.set(batch.texts[i]!, raw);
+      else if (batch.widths[i]! > 0) {
+        const width = batch.widths[i]!;
+        let byLine = this.lines.get(width);
+        if (!byLine) this.lines.set(width, (byLine = new Map()));
+        byLine.set(owner as DiffLine, raw);
+      }
+      else this.wholes.set(owner as UnitFile, raw);
+    }
+  }
+}
+
+/** Texts to count in one request, each with what its count is for: a short text (by itself), a line, a whole file. */
+class Batch {
+  readonly texts: string[] = [];
+  readonly owners: (DiffLine | UnitFile | undefined)[] = [];
+  /** Width a line was rendered at; 0 for the others. */
+  readonly widths: number[] = [];
+  chars = 0;
+  private readonly short = new Set<string>();
+
+  add(text: string, owner?: DiffLine | UnitFile, width = 0): void {
+    if (owner === undefined) {
+      if (this.short.has(text)) return;
+      this.short.add(text);
+    }
+    this.chars += text.length;
+    this.texts.push(text);
+    this.owners.push(owner);
+    this.widths.push(width);
+  }
+}
+
+/** The text of a file's last segment (with its newline), or undefined for a file printed without a blank line after it. */
+function lastSegment(file: UnitFile): string | undefined {
+  if (file.binary || file.modeOnly) return undefined;
+  if (file.collapsed) return `${deletedFileLine(file)}\n`;
+  if (file.noNewlineAtEof) return `${NO_NEWLINE_LINE}\n`;
+  const hunk = file.hunks.at(-1);
+  if (!hunk) return `${fileHeaderLine(file)}\n`;
+  if (hunk.collapsed) return `${removedHunkLine(hunk)}\n`;
+  const line = hunk.lines.at(-1);
+  return line ? `${diffLineText(line, lineNumberWidth(file))}\n` : `${hunkHeaderLine(hunk)}\n`;
+}
+
+/**
+ * Whether a file's whole rendering is worth counting as one text: it will likely fit `budget` (raw tokens) at
+ * about 2.5 characters per token or more (code averages 3.5 to 4). A file that then does not fit is counted again,
+ * line by line. Answers are kept per file.
+ */
+export function likelyFits(file: FileDiff, budget: number): boolean {
+  return fileChars(file) <= budget * 2.5;
+}
+
+/** About the characters of a file's rendering (kept per file). */
+function fileChars(file: FileDiff): number {
+  let chars = CHARS.get(file);
+  if (chars === undefined) {
+    chars = 0;
+    for (const hunk of file.hunks) {
+      chars += 40;
+      for (const line of hunk.lines) chars += line.text.length + 8;
+    }
+    CHARS.set(file, chars);
+  }
+  return chars;
+}
+const CHARS = new WeakMap<FileDiff, number>();
+
+/**
+ * The width a line's number is likely printed at when the file is cut: that of a piece ending at this line (the
+ * digits of the number after it). Lines are priced at it; pieces are then measured at their real width.
+ */
+export function lineWidth(line: DiffLine): number {
+  return String(Math.max(line.oldLine ?? 0, line.newLine ?? 0) + 1).length;
+}
+
+export function isDeleteOnly(hunk: { lines: readonly DiffLine[] }): boolean {
+  let removed = false;
+  for (const line of hunk.lines) {
+    if (line.kind === 'add') return false;
+    if (line.kind === 'del') removed = true;
+  }
+  return removed;
+}
