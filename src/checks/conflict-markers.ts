@@ -22,6 +22,9 @@ export function findConflictMarkers(files: readonly FileDiff[]): ConflictHit[] {
     for (const hunk of file.hunks) {
       for (const line of hunk.lines) {
         if (line.kind !== 'add' || line.newLine === undefined) continue;
+        // Every marker starts with '<', '>' or '=': other lines need no pattern at all.
+        const first = line.text.charCodeAt(0);
+        if (first !== 0x3c && first !== 0x3e && first !== 0x3d) continue;
         if (OPEN.test(line.text)) {
           open = { path: file.path, line: line.newLine };
           hits.push(open);

@@ -47,16 +47,27 @@ export async function preparePipelines(
   const groups = new Map<string, { model?: ModelConfig; modelName: string; scoped: readonly FileDiff[]; templateTokens: number; plan?: UnitPlan }>();
   const entries: { pipeline: LoomConfig['pipelines'][number]; template: Template; key: string; clients: LlmClient[]; unavailable?: string; tokens: number }[] = [];
 
+  // Templates are rendered first and counted together: the counts queue behind countAhead's requests once, not each.
+  const rendered: { template: Template; text: string }[] = [];
   for (const pipeline of selected) {
+    const template = await loadPipelineTemplate(pipeline, deps.cwd);
+    const data: PromptData = { ...deps.base, diff: '', files: [], pipeline: { name: pipeline.name, severity: pipeline.severity }, instructions: pipeline.instructions ?? '' };
+    // Rendering here also finds a broken template before any model call is spent.
+    rendered.push({ template, text: renderTemplate(system, data) + renderTemplate(template, data) });
+  }
+  const counts = await Promise.all(
+    selected.map(async (pipeline, i) => {
+      const model = config.models[pipeline.model];
+      return model ? countAsync(await counterFor(pipeline.model, model), rendered[i]!.text) : 0;
+    }),
+  );
+  for (const [i, pipeline] of selected.entries()) {
     const model = config.models[pipeline.model];
     const chain = [pipeline.model, ...(model?.fallback ?? [])].map(clientFor);
     const clients = chain.filter((c): c is LlmClient => typeof c !== 'string');
     const unavailable = clients.length === 0 ? chain.filter((c): c is string => typeof c === 'string').join('; ') : undefined;
-    const template = await loadPipelineTemplate(pipeline, deps.cwd);
-    const data: PromptData = { ...deps.base, diff: '', files: [], pipeline: { name: pipeline.name, severity: pipeline.severity }, instructions: pipeline.instructions ?? '' };
-    // Rendering here also finds a broken template before any model call is spent.
-    const rendered = renderTemplate(system, data) + renderTemplate(template, data);
-    const tokens = model ? await countAsync(await counterFor(pipeline.model, model), rendered) : 0;
+    const { template } = rendered[i]!;
+    const tokens = counts[i]!;
     const key = `${pipeline.model}\0${JSON.stringify(pipeline.paths ?? null)}`;
     const scoped = pipeline.paths ? files.filter((f) => picomatch.isMatch(f.path, pipeline.paths!, { dot: true })) : files;
     const group = groups.get(key) ?? { ...(model ? { model } : {}), modelName: pipeline.model, scoped, templateTokens: 0 };

@@ -1,5 +1,5 @@
 import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
-import { importEncoding, type CountFn } from './encoding.ts';
+import { importEncoding, type Encoding } from './encoding.ts';
 import type { EncodingName } from './tokenizer-choice.ts';
 
 /**
@@ -23,6 +23,8 @@ export const HEADER_SLOTS = 2;
 
 export interface CountRequest {
   texts: readonly string[];
+  /** The texts are segments of a rendered diff (see Encoding.countMany). */
+  segments: boolean;
   shared: SharedArrayBuffer;
 }
 
@@ -30,9 +32,9 @@ const data = workerData as { role?: string; encoding?: EncodingName } | undefine
 if (!isMainThread && parentPort && data?.role === ROLE && data.encoding) serve(parentPort, data.encoding);
 
 function serve(port: MessagePort, encoding: EncodingName): void {
-  let count: CountFn | undefined;
+  let loaded: Encoding | undefined;
   const ready = importEncoding(encoding).then(
-    (fn) => void (count = fn),
+    (e) => void (loaded = e),
     () => undefined,
   );
   port.on('message', (request: CountRequest) => {
@@ -40,9 +42,8 @@ function serve(port: MessagePort, encoding: EncodingName): void {
       const slots = new Int32Array(request.shared);
       let state = FAILED;
       try {
-        if (count) {
-          const { texts } = request;
-          for (let i = 0; i < texts.length; i++) slots[HEADER_SLOTS + i] = count(texts[i]!);
+        if (loaded) {
+          slots.set(loaded.countMany(request.texts, request.segments), HEADER_SLOTS);
           state = DONE;
         }
       } finally {

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { ModelConfig } from '../config/schema.ts';
-import { importEncoding, type CountFn } from './encoding.ts';
+import { importEncoding, type CountFn, type Encoding } from './encoding.ts';
 import { tokenizerFor, type EncodingName } from './tokenizer-choice.ts';
 
 export type { CountFn } from './encoding.ts';
@@ -19,7 +19,10 @@ export interface TokenCounter {
   readonly segments?: SegmentCounter;
 }
 
-/** Raw (margin-free) counts, in bulk. */
+/**
+ * Raw (margin-free) counts, in bulk, of segments of a rendered diff (units/exact.ts), or of any one text: several
+ * texts in one request are counted over their concatenation (see Encoding.countMany).
+ */
 export interface SegmentCounter {
   countRaw(texts: readonly string[]): ArrayLike<number>;
   /** The same without blocking this thread: a worker counts meanwhile. */
@@ -30,13 +33,10 @@ export interface SegmentCounter {
 
 export type EncodingLoader = (encoding: EncodingName) => Promise<CountFn>;
 
-const loaded = new Map<EncodingName, Promise<CountFn>>();
+const loaded = new Map<EncodingName, Promise<Encoding>>();
 
-/**
- * Imports an encoding in this thread the first time it is needed (about 200 ms and 100+ MB of tables), so
- * commands that never count tokens (`--version`, `config check`) never pay for it.
- */
-export const loadEncoding: EncodingLoader = (encoding) => {
+/** Imports an encoding in this thread, once (about 200 ms and 100+ MB of tables). */
+function loadLocal(encoding: EncodingName): Promise<Encoding> {
   let pending = loaded.get(encoding);
   if (!pending) {
     pending = importEncoding(encoding);
@@ -45,10 +45,25 @@ export const loadEncoding: EncodingLoader = (encoding) => {
     pending.catch(() => loaded.delete(encoding));
   }
   return pending;
+}
+
+/**
+ * Imports an encoding in this thread the first time it is needed, so commands that never count tokens
+ * (`--version`, `config check`) never pay for it.
+ */
+export const loadEncoding: EncodingLoader = (encoding) => {
+  let pending = counts.get(encoding);
+  if (!pending) {
+    pending = loadLocal(encoding).then((e) => e.count);
+    counts.set(encoding, pending);
+    pending.catch(() => counts.delete(encoding));
+  }
+  return pending;
 };
+const counts = new Map<EncodingName, Promise<CountFn>>();
 
 /** Where an encoding counts: a worker thread (the built CLI) or this thread (tests, or no thread could start). */
-type Backend = { kind: 'worker'; worker: Worker; released?: boolean } | { kind: 'local'; count: CountFn };
+type Backend = { kind: 'worker'; worker: Worker; released?: boolean } | { kind: 'local'; encoding: Encoding };
 
 const backends = new Map<EncodingName, Promise<Backend>>();
 
@@ -84,9 +99,9 @@ function backendFor(encoding: EncodingName): Promise<Backend> {
         // An empty request answers once the encoding is loaded, or says the thread could not load it.
         if (worker && (await requestAsync(worker, [])) !== undefined) return { kind: 'worker', worker };
         void worker?.terminate();
-        return { kind: 'local', count: await loadEncoding(encoding) };
+        return { kind: 'local', encoding: await loadLocal(encoding) };
       })
-      .catch(async (): Promise<Backend> => ({ kind: 'local', count: await loadEncoding(encoding) }));
+      .catch(async (): Promise<Backend> => ({ kind: 'local', encoding: await loadLocal(encoding) }));
     backends.set(encoding, backend);
   }
   return backend;
@@ -101,28 +116,25 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
     return { encoding, margin, count: (text) => total(countRaw(text)) };
   }
   const backend = await backendFor(encoding);
-  const countMany =
-    backend.kind === 'local'
-      ? (texts: readonly string[]) => texts.map(backend.count)
-      : (texts: readonly string[]) => {
-          const counts = backend.released ? undefined : requestSync(backend.worker, texts);
-          if (!counts) throw new Error(backend.released ? 'tokens counted after releaseTokenizers()' : 'the token counting thread stopped unexpectedly');
-          return counts;
-        };
-  const countManyAsync =
-    backend.kind === 'local'
-      ? async (texts: readonly string[]) => countMany(texts)
-      : async (texts: readonly string[]) => {
-          const counts = backend.released ? undefined : await requestAsync(backend.worker, texts);
-          if (!counts) throw new Error(backend.released ? 'tokens counted after releaseTokenizers()' : 'the token counting thread stopped unexpectedly');
-          return counts;
-        };
-  const countOne = backend.kind === 'local' ? backend.count : (text: string) => countMany([text])[0]!;
+  const failed = (released: boolean | undefined) => new Error(released ? 'tokens counted after releaseTokenizers()' : 'the token counting thread stopped unexpectedly');
+  const countMany = (texts: readonly string[], segments: boolean): ArrayLike<number> => {
+    if (backend.kind === 'local') return backend.encoding.countMany(texts, segments);
+    const counts = backend.released ? undefined : requestSync(backend.worker, texts, segments);
+    if (!counts) throw failed(backend.released);
+    return counts;
+  };
+  const countManyAsync = async (texts: readonly string[]): Promise<ArrayLike<number>> => {
+    if (backend.kind === 'local') return backend.encoding.countMany(texts, true);
+    const counts = backend.released ? undefined : await requestAsync(backend.worker, texts, true);
+    if (!counts) throw failed(backend.released);
+    return counts;
+  };
+  const countOne = backend.kind === 'local' ? backend.encoding.count : (text: string) => countMany([text], false)[0]!;
   return {
     encoding,
     margin,
     count: (text) => total(countOne(text)),
-    segments: { countRaw: countMany, countRawAsync: countManyAsync, total },
+    segments: { countRaw: (texts) => countMany(texts, true), countRawAsync: countManyAsync, total },
   };
 }
 
@@ -152,9 +164,9 @@ const CHECK_MS = 200;
 const SYNC_DEADLINE_MS = 60_000;
 const SYNC_CHARS_PER_MS = 100;
 
-function post(worker: Worker, texts: readonly string[]): Int32Array {
+function post(worker: Worker, texts: readonly string[], segments: boolean): Int32Array {
   const shared = new SharedArrayBuffer(4 * (HEADER_SLOTS + texts.length));
-  worker.postMessage({ texts, shared });
+  worker.postMessage({ texts, segments, shared });
   return new Int32Array(shared);
 }
 
@@ -163,10 +175,10 @@ function result(slots: Int32Array): Int32Array | undefined {
 }
 
 /** Blocks this thread until the worker has counted `texts`; undefined when it failed or did not answer in time. */
-function requestSync(worker: Worker, texts: readonly string[]): Int32Array | undefined {
+function requestSync(worker: Worker, texts: readonly string[], segments: boolean): Int32Array | undefined {
   let chars = 0;
   for (const text of texts) chars += text.length;
-  const slots = post(worker, texts);
+  const slots = post(worker, texts, segments);
   const outcome = Atomics.wait(slots, 0, PENDING, SYNC_DEADLINE_MS + chars / SYNC_CHARS_PER_MS);
   return outcome === 'timed-out' ? undefined : result(slots);
 }
@@ -181,8 +193,8 @@ const inFlight = new WeakMap<Worker, number>();
  * Waits without blocking. A pending wait alone does not keep node running, so the worker is referenced while any
  * request is in flight (ref/unref are not counted by node: the count is kept here).
  */
-async function requestAsync(worker: Worker, texts: readonly string[]): Promise<Int32Array | undefined> {
-  const slots = post(worker, texts);
+async function requestAsync(worker: Worker, texts: readonly string[], segments = false): Promise<Int32Array | undefined> {
+  const slots = post(worker, texts, segments);
   const waiting = (inFlight.get(worker) ?? 0) + 1;
   inFlight.set(worker, waiting);
   if (waiting === 1) worker.ref();

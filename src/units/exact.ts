@@ -13,6 +13,9 @@ import type { SegmentCounter } from '../tokens/counter.ts';
 import type { Estimator } from './estimate.ts';
 import type { UnitFile } from './types.ts';
 
+/** Characters of text per request when counting ahead (see prefetchAsync). */
+const CHUNK_CHARS = 64 * 1024;
+
 /**
  * Exact token counts of renderDiff output, from counts of its segments: no unit is ever rendered and counted
  * whole, and each line of the diff is counted once (a file that fits a unit, once as a whole).
@@ -27,9 +30,6 @@ import type { UnitFile } from './types.ts';
  * segment is the start of a piece, so it is cut exactly as it would be alone. UTF-8 byte counts add up anyway.
  * test/units/exact.test.ts checks the sums against whole renderings, with awkward text on both sides of every join.
  */
-/** Characters of text per request when counting ahead (see prefetchAsync). */
-const CHUNK_CHARS = 256 * 1024;
-
 export class ExactCosts {
   /** Raw counts of short texts: headers, markers, a last segment with and without the blank line. */
   private readonly texts = new Map<string, number>();
@@ -111,8 +111,8 @@ export class ExactCosts {
   }
 
   /**
-   * Counts, in one request, what planning `files` will ask for first (see counted for the choice): each file that
-   * will likely fit a unit as one whole rendering, each other line by line. `budget` is in raw tokens.
+   * Counts, in one request, what planning `files` will ask for first: each file that will likely fit a unit (see
+   * likelyFits) as one whole rendering, each other line by line, as for prepareCut. `budget` is in raw tokens.
    */
   prefetch(files: readonly FileDiff[], budget: number): void {
     const batch = new Batch();

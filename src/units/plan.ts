@@ -33,7 +33,7 @@ export function planOf(unit: ReviewUnit): object | undefined {
  * How many of the latest units a piece may still join: packing stays linear on huge diffs, and a unit is final,
  * so its calls can start, once this many newer ones have been started.
  */
-const PACK_WINDOW = 8;
+const PACK_WINDOW = 16;
 /** Times a unit whose real rendering is over budget is re-cut; each time with estimates scaled to the real count. */
 const MAX_REPAIRS = 8;
 /** Re-cutting aims this far under the budget, so one repair is enough. */

@@ -115,7 +115,12 @@ function cut(file: UnitFile, cap: number, ctx: SplitContext, order: number): Pie
     total += cost;
   }
   const whole: UnitFile = { ...base, hunks: items.map((i) => i.hunk) };
-  if (total <= cap) return [{ file: whole, cost: total, ...(exact ? { exact: total } : {}), order }];
+  if (total <= cap) {
+    // Lines were priced at their own widths; with exact costs the file is measured as printed.
+    const measured = exact?.file(whole);
+    if (measured === undefined) return [{ file: whole, cost: total, order }];
+    if (measured <= cap) return [{ file: whole, cost: measured, exact: measured, order }];
+  }
   // Estimates lean high: a file just over is measured before it is cut.
   if (!exact && firstCut && total <= cap * BORDERLINE) {
     const measured = ctx.counter.count(renderDiff([whole]));

@@ -73,3 +73,20 @@ describe('byteBoundCounter', () => {
     for (const text of samples) for (const counter of real) expect(counter.count(text)).toBeLessThanOrEqual(bytes.count(text));
   });
 });
+
+describe('segment counts', () => {
+  it('counts many rendered-diff segments at once exactly as one by one, in o200k and cl100k', async () => {
+    const samples = ['', ' ', '\t', '/', '//x', ';', '});', 'x  ', 'a\rb', '\r', '日本語', '🎉', "it's", '<|endoftext|>', '...', '#', '(', '…', '42', '    if (a) {'];
+    const segments: string[] = [];
+    samples.forEach((a, i) => samples.forEach((b, j) => {
+      const number = String(i * samples.length + j + 1).padStart(4);
+      segments.push(`${number} ${'+- '[j % 3]} ${a}${b}\n`, ...(j % 7 === 0 ? [`${number} + ${a}\n\n`, `### path/${a}.ts (modified)\n`, `@@ -1,2 +1,3 @@ ${b}\n`] : []));
+    }));
+    for (const model of ['gpt-4o', 'gpt-4']) {
+      const counter = await createTokenCounter({ model });
+      const many = counter.segments!.countRaw(segments);
+      expect(Array.from(many), model).toEqual(segments.map((text) => counter.count(text)));
+      expect(Array.from(await counter.segments!.countRawAsync(segments)), model).toEqual(Array.from(many));
+    }
+  });
+});
