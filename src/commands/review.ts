@@ -74,6 +74,7 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   if (early) log.info(`pull_request_target: config and prompts are read from the base commit ${early.baseSha.slice(0, 12)}, not from the pull request`);
   const loaded = await loadConfig({ cwd: configRoot, env, ...(opts.config ? { path: opts.config } : {}) });
   const config = loaded.config;
+  log.debug(`${elapsed()} config loaded`);
   // The tokenizer loads (in a worker thread) while git computes the diff, then counts it while the checks run.
   const tokenizers = modelConnection(config, loaded.path, env).ok ? preloadTokenizers(config, opts.pipelines) : undefined;
   for (const warning of loaded.warnings) log.warn(`${loaded.path ?? 'config'}:${warning.line}:${warning.col}: ${warning.message}`);
@@ -81,8 +82,9 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const platform = await connectPlatform(deps);
   const pr = platform ? await platform.getPullRequest().catch((error: unknown) => warnAndSkip(log, 'could not read the pull request', error)) : undefined;
   const range = early ?? (await computeRange(pr));
+  log.debug(`${elapsed()} range resolved`);
   const files = parseDiff(await readDiff(cwd, range));
-  log.debug(`diff ${range.mergeBase.slice(0, 12)}..${range.includesUncommitted ? 'worktree' : range.headSha.slice(0, 12)}: ${files.length} files`);
+  log.debug(`${elapsed()} diff ${range.mergeBase.slice(0, 12)}..${range.includesUncommitted ? 'worktree' : range.headSha.slice(0, 12)}: ${files.length} files`);
   const triggers = applyTriggers(files, config.triggers, range.baseBranch ? { targetBranch: range.baseBranch } : {});
   if (!triggers.skip) tokenizers?.countAhead(triggers.files);
   const index = indexDiff(files);
@@ -108,6 +110,7 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
     guidelines,
   };
   // Streamed: model calls start as soon as the first units are planned, while the rest is still being counted.
+  log.debug(`${elapsed()} checks done`);
   const preparation = await preparePipelines(runModels ? selected : [], config, kept, { cwd: configRoot, env, log, base, stream: true, ...(tokenizers ? { tokenizers } : {}) });
   const limited = applyLimits(preparation.pipelines, config.limits, preparation.templateTokens);
   const prepared = limited.pipelines;
@@ -117,6 +120,7 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   if (total > 0 || preparation.units) progress.step(`reviewing with ${prepared.length} pipeline(s)${preparation.units ? '' : `, ${total} model call(s)`}`);
   const stream = preparation.units ? { units: preparation.units, limits: config.limits, templateTokens: preparation.templateTokens } : undefined;
   const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index, base, log, cache, models: config.models, onProgress: (d, t) => progress.calls(d, t), ...(stream ? { stream } : {}) });
+  log.debug(`${elapsed()} model calls done`);
   const capped = [...limited.capped, ...result.capped];
   if (capped.length > 0) notices.push(`${capped.length} unit(s) were not reviewed because a limit in the config was reached (limits.max_calls / limits.max_prompt_tokens).`);
   result.failures.push(...capped);
@@ -142,6 +146,7 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
     ...(triggers.skip ? { skipped: triggers.skip } : {}),
   };
   await emit(report, opts, deps);
+  log.debug(`${elapsed()} report written`);
   const posted = platform ? await post(report, platform, { index, headSha: range.headSha, deps }) : 'ok';
   if (deps.target && !platform) await writeStepSummary(report, deps);
 
@@ -153,6 +158,11 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const failOn = opts.failOn ?? config.fail_on;
   if (failOn !== 'never' && report.findings.some((f) => atOrAbove(f.severity, failOn))) return EXIT.findings;
   return EXIT.ok;
+}
+
+/** Milliseconds since the process started, for --verbose: where a slow run spends its time. */
+function elapsed(): string {
+  return `[${Math.round(performance.now())} ms]`;
 }
 
 function selectPipelines(config: LoomConfig, names: string[] | undefined) {

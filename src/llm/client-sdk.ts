@@ -2,6 +2,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAI } from 
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ModelConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
+import { nodeFetch } from '../net/node-fetch.ts';
 import { resolveApiKey } from './api-key.ts';
 import type { ChatRequest, ChatResult, ChatTurn, LlmClient, LlmClientDeps } from './client.ts';
 import { readCompletion } from './completion-body.ts';
@@ -34,7 +35,7 @@ export function createSdkClient(name: string, model: ModelConfig, deps: LlmClien
     maxRetries: 0,
     defaultHeaders: model.headers,
     logLevel: 'off',
-    fetch: withOpenAiErrorBodies(deps.fetch ?? globalThis.fetch),
+    fetch: withOpenAiErrorBodies(deps.fetch ?? nodeFetch),
   });
   const sleep = deps.sleep ?? abortableSleep;
   const baseMs = deps.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;

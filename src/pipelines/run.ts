@@ -70,7 +70,7 @@ export async function runPipelines(
     if (!pipeline.unavailable) diffs.expect(unit);
     tasks.push(
       limit(async () => {
-        result.calls.attempted++;
+        if (result.calls.attempted++ === 0) ctx.log.debug(`[${Math.round(performance.now())} ms] first model call`);
         const outcome = await reviewUnit(pipeline, unit, ctx, stats[p]!, diffs);
         if ('reason' in outcome) {
           result.calls.failed++;

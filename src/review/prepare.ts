@@ -192,14 +192,14 @@ export class TokenizerPreload {
 }
 
 /**
- * Loads what the first model call needs (the openai SDK and node's fetch, ~100 ms) now, while the counting
+ * Loads what the first model call needs (the openai SDK and node's Response class, ~100 ms) now, while the counting
  * thread works, instead of when the first call starts. Harmless when it fails: the call loads it again.
  */
 async function warmUpModelClient(): Promise<void> {
   await import('../llm/client-sdk.ts').catch(() => undefined);
   try {
-    // Node loads its fetch implementation on first use; building a Request is the cheapest use.
-    new Request('http://127.0.0.1/');
+    // Node loads its Response class (the client hands answers on as Responses) on first use.
+    new Response(null);
   } catch {
     // not fatal
   }
