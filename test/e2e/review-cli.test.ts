@@ -182,8 +182,15 @@ describe('loom config check and --version (built CLI)', () => {
 
     const check = await runCli(['config', 'check'], { cwd: repo.dir });
     const version = await runCli(['--version'], { cwd: repo.dir });
+    const short = await runCli(['-V'], { cwd: repo.dir });
+    const help = await runCli(['--help'], { cwd: repo.dir });
 
     expect(check.code).toBe(0);
-    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version);
+    const expected = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version;
+    expect([version.code, version.stdout]).toEqual([0, `${expected}\n`]);
+    expect([short.code, short.stdout]).toEqual([0, `${expected}\n`]);
+    // The rest of the CLI still loads behind the --version shortcut.
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('review');
   });
 });
