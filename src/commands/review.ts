@@ -1,18 +1,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createAnswerCache } from '../cache/answer-cache.ts';
-import { BUILTIN_PIPELINE, runBuiltinChecks } from '../checks/index.ts';
+import { BUILTIN_PIPELINE } from '../checks/index.ts';
 import { maskSecretsInText } from '../checks/mask-text.ts';
 import { checkoutTrustedConfig } from '../config/from-commit.ts';
 import { loadConfig } from '../config/load.ts';
 import type { LoomConfig } from '../config/schema.ts';
 import { applyTriggers } from '../diff/filter.ts';
-import { parseDiff } from '../diff/parse.ts';
 import { resolveRange } from '../diff/range.ts';
-import { readDiff } from '../diff/read.ts';
+import { streamDiff } from '../diff/stream.ts';
 import { EXIT, LoomError } from '../errors.ts';
 import { dedupeFindings } from '../findings/build.ts';
-import { indexDiff } from '../findings/diff-index.ts';
 import { atOrAbove, compareFindings } from '../findings/finding.ts';
 import { isLocalBaseUrl } from '../llm/api-key.ts';
 import type { Logger } from '../log.ts';
@@ -22,6 +20,7 @@ import type { Progress } from '../progress.ts';
 import { formats, type FormatId } from '../report/formats/index.ts';
 import type { Report } from '../report/report.ts';
 import { coverageOf } from '../review/coverage.ts';
+import { DiffFeed } from '../review/feed.ts';
 import { applyLimits } from '../review/limits.ts';
 import { connectPlatform, post, warnAndSkip, writeStepSummary } from '../review/post.ts';
 import { preloadTokenizers, preparePipelines } from '../review/prepare.ts';
@@ -75,31 +74,23 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const loaded = await loadConfig({ cwd: configRoot, env, ...(opts.config ? { path: opts.config } : {}) });
   const config = loaded.config;
   log.debug(`${elapsed()} config loaded`);
-  // The tokenizer loads (in a worker thread) while git computes the diff, then counts it while the checks run.
-  const tokenizers = modelConnection(config, loaded.path, env).ok ? preloadTokenizers(config, opts.pipelines) : undefined;
+  // The tokenizer loads (in a worker thread) while git computes the diff.
+  if (modelConnection(config, loaded.path, env).ok) preloadTokenizers(config, opts.pipelines);
   for (const warning of loaded.warnings) log.warn(`${loaded.path ?? 'config'}:${warning.line}:${warning.col}: ${warning.message}`);
 
   const platform = await connectPlatform(deps);
   const pr = platform ? await platform.getPullRequest().catch((error: unknown) => warnAndSkip(log, 'could not read the pull request', error)) : undefined;
   const range = early ?? (await computeRange(pr));
   log.debug(`${elapsed()} range resolved`);
-  const files = parseDiff(await readDiff(cwd, range));
-  log.debug(`${elapsed()} diff ${range.mergeBase.slice(0, 12)}..${range.includesUncommitted ? 'worktree' : range.headSha.slice(0, 12)}: ${files.length} files`);
-  const triggers = applyTriggers(files, config.triggers, range.baseBranch ? { targetBranch: range.baseBranch } : {});
-  if (!triggers.skip) tokenizers?.countAhead(triggers.files);
-  const index = indexDiff(files);
-  const notices: string[] = [];
-  if (files.length === 0) notices.push(`Nothing to review: there are no changes between ${range.baseRef} and ${range.includesUncommitted ? 'the working tree' : range.headRef}.`);
-
-  // Built-in checks see every file, ignored or not: a leaked key in a lock file is still a leaked key.
-  const builtin = runBuiltinChecks(files, config.checks, index);
-  if (builtin.maskedCount > 0) notices.push(`${builtin.maskedCount} secret-looking value(s) were masked before anything was sent to a model.`);
-  const maskedByPath = new Map(builtin.masked.map((f) => [f.path, f]));
-  const kept = triggers.files.map((f) => maskedByPath.get(f.path) ?? f);
+  // The diff is read, checked and masked file by file while the first units are already being planned and reviewed.
+  const feed = new DiffFeed(streamDiff(cwd, range), { ignorePaths: config.triggers.ignore_paths, checks: config.checks });
+  const target = range.baseBranch ? { targetBranch: range.baseBranch } : {};
+  // The branch rule needs no file; max_changes needs them all before the first model call.
+  let triggers = applyTriggers([], { ...config.triggers, max_changes: undefined }, target);
+  if (!triggers.skip && config.triggers.max_changes !== undefined) triggers = applyTriggers(await feed.all(), config.triggers, target);
 
   const selected = selectPipelines(config, opts.pipelines);
   const connect = modelConnection(config, loaded.path, env);
-  if (connect.notice) notices.push(connect.notice);
   const runModels = !triggers.skip && connect.ok && selected.length > 0;
 
   progress.step('preparing prompts');
@@ -110,8 +101,7 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
     guidelines,
   };
   // Streamed: model calls start as soon as the first units are planned, while the rest is still being counted.
-  log.debug(`${elapsed()} checks done`);
-  const preparation = await preparePipelines(runModels ? selected : [], config, kept, { cwd: configRoot, env, log, base, stream: true, ...(tokenizers ? { tokenizers } : {}) });
+  const preparation = await preparePipelines(runModels ? selected : [], config, feed, { cwd: configRoot, env, log, base, stream: true });
   const limited = applyLimits(preparation.pipelines, config.limits, preparation.templateTokens);
   const prepared = limited.pipelines;
   const cache = createAnswerCache({ dir: config.cache.dir, enabled: config.cache.enabled && !opts.noCache, cwd, onWriteError: (e) => log.warn(`the answer cache cannot be written (${String(e)}); continuing without it`) });
@@ -119,8 +109,15 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const total = prepared.reduce((n, p) => n + p.units.length, 0);
   if (total > 0 || preparation.units) progress.step(`reviewing with ${prepared.length} pipeline(s)${preparation.units ? '' : `, ${total} model call(s)`}`);
   const stream = preparation.units ? { units: preparation.units, limits: config.limits, templateTokens: preparation.templateTokens } : undefined;
-  const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index, base, log, cache, models: config.models, onProgress: (d, t) => progress.calls(d, t), ...(stream ? { stream } : {}) });
+  const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index: feed.index, base, log, cache, models: config.models, onProgress: (d, t) => progress.calls(d, t), ...(stream ? { stream } : {}) });
   log.debug(`${elapsed()} model calls done`);
+  await feed.finish();
+  const files = feed.files;
+  log.debug(`diff ${range.mergeBase.slice(0, 12)}..${range.includesUncommitted ? 'worktree' : range.headSha.slice(0, 12)}: ${files.length} files`);
+  const notices: string[] = [];
+  if (files.length === 0) notices.push(`Nothing to review: there are no changes between ${range.baseRef} and ${range.includesUncommitted ? 'the working tree' : range.headRef}.`);
+  if (feed.maskedCount > 0) notices.push(`${feed.maskedCount} secret-looking value(s) were masked before anything was sent to a model.`);
+  if (connect.notice) notices.push(connect.notice);
   const capped = [...limited.capped, ...result.capped];
   if (capped.length > 0) notices.push(`${capped.length} unit(s) were not reviewed because a limit in the config was reached (limits.max_calls / limits.max_prompt_tokens).`);
   result.failures.push(...capped);
@@ -129,25 +126,25 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
     notices.push(`${result.dropped.length} item(s) in model answers named no usable file or line and were left out (run with --verbose to see them).`);
     for (const d of result.dropped) log.debug(d);
   }
-  const outside = [...builtin.findings, ...result.findings].filter((f) => !f.inDiff).length;
+  const outside = [...feed.findings, ...result.findings].filter((f) => !f.inDiff).length;
   if (outside > 0) notices.push(`${outside} finding(s) point at lines outside the diff; they are listed but cannot be posted inline.`);
 
   const report: Report = {
     tool: { name: 'loom', version: deps.version },
     range: { baseRef: range.baseRef, headRef: range.includesUncommitted ? `${range.headRef}+worktree` : range.headRef, baseSha: range.baseSha, headSha: range.headSha, mergeBase: range.mergeBase },
-    findings: dedupeFindings([...builtin.findings, ...result.findings]).sort(compareFindings),
+    findings: dedupeFindings([...feed.findings, ...result.findings]).sort(compareFindings),
     failures: result.failures,
     notices,
     pipelines: [
       { name: BUILTIN_PIPELINE, model: 'builtin', calls: 0, failedCalls: 0, promptTokens: 0, completionTokens: 0 },
       ...result.stats,
     ],
-    coverage: coverageOf(files, [...triggers.ignored, ...preparation.skipped], prepared, result.failures),
+    coverage: coverageOf(files, [...feed.ignored, ...preparation.skipped], prepared, result.failures),
     ...(triggers.skip ? { skipped: triggers.skip } : {}),
   };
   await emit(report, opts, deps);
   log.debug(`${elapsed()} report written`);
-  const posted = platform ? await post(report, platform, { index, headSha: range.headSha, deps }) : 'ok';
+  const posted = platform ? await post(report, platform, { index: feed.index, headSha: range.headSha, deps }) : 'ok';
   if (deps.target && !platform) await writeStepSummary(report, deps);
 
   if (posted === 'failed') return EXIT.failed;

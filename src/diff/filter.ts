@@ -27,7 +27,8 @@ function normalizePattern(pattern: string): string {
   return p;
 }
 
-function pathMatcher(patterns: readonly string[]): (path: string) => string | undefined {
+/** The first of `patterns` (gitignore-style globs, see normalizePattern) that matches a path. */
+export function pathMatcher(patterns: readonly string[]): (path: string) => string | undefined {
   const compiled = patterns.map((pattern) => {
     const glob = normalizePattern(pattern);
     // '*.lock' matches 'a/b/yarn.lock' (gitignore style). picomatch's `basename` option would apply to
@@ -37,11 +38,8 @@ function pathMatcher(patterns: readonly string[]): (path: string) => string | un
   return (path) => compiled.find((m) => m.test(path))?.pattern;
 }
 
-const listOf = (values: readonly string[]): string => values.join(', ');
-
-/** Applies the config's trigger rules to the diff: which files are reviewed, and whether the model review runs. */
-export function applyTriggers(files: readonly FileDiff[], triggers: Triggers, ctx: { targetBranch?: string }): TriggerResult {
-  const ignoredBy = pathMatcher(triggers.ignore_paths);
+/** Files kept and files ignored by `ignoredBy` (a pathMatcher of triggers.ignore_paths), with the pattern that did it. */
+export function partitionIgnored(files: readonly FileDiff[], ignoredBy: (path: string) => string | undefined): { kept: FileDiff[]; ignored: TriggerResult['ignored'] } {
   const kept: FileDiff[] = [];
   const ignored: TriggerResult['ignored'] = [];
   for (const file of files) {
@@ -49,7 +47,14 @@ export function applyTriggers(files: readonly FileDiff[], triggers: Triggers, ct
     if (pattern === undefined) kept.push(file);
     else ignored.push({ path: file.path, reason: `matches triggers.ignore_paths pattern "${pattern}"` });
   }
+  return { kept, ignored };
+}
 
+const listOf = (values: readonly string[]): string => values.join(', ');
+
+/** Applies the config's trigger rules to the diff: which files are reviewed, and whether the model review runs. */
+export function applyTriggers(files: readonly FileDiff[], triggers: Triggers, ctx: { targetBranch?: string }): TriggerResult {
+  const { kept, ignored } = partitionIgnored(files, pathMatcher(triggers.ignore_paths));
   const result: TriggerResult = { files: kept, ignored };
   const { branches, max_changes: maxChanges } = triggers;
   // An unknown target (a local run, a push build) is reviewed: skipping needs a branch that is known not to match.

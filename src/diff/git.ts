@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { LoomError } from '../errors.ts';
 
@@ -58,8 +58,7 @@ export function tryGit(cwd: string, args: readonly string[], opts: GitRunOptions
       [...GLOBAL_FLAGS, ...args],
       {
         cwd,
-        // No prompt for credentials in CI: a fetch that needs them must fail, not hang the job.
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', ...opts.env },
+        env: gitEnv(opts.env),
         maxBuffer: MAX_BUFFER,
         encoding: 'utf8',
         windowsHide: true,
@@ -67,17 +66,11 @@ export function tryGit(cwd: string, args: readonly string[], opts: GitRunOptions
       (error, stdout, stderr) => {
         const code = (error as NodeJS.ErrnoException | null)?.code;
         if (error && typeof code === 'string') {
-          // Node reports a missing cwd and a missing git binary with the same ENOENT.
-          if (code === 'ENOENT') {
-            if (!existsSync(cwd)) reject(new LoomError('git-failed', `not a git repository: ${cwd} does not exist. Run loom inside the repository you want reviewed.`));
-            else reject(new LoomError('git-failed', 'git was not found on PATH. Install git (loom reads the diff from the local checkout).'));
-            return;
-          }
           if (code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
             reject(new LoomError('git-failed', `git ${args[0] ?? ''} printed more than ${MAX_BUFFER / 1024 / 1024} MB; the diff is too large to read`));
             return;
           }
-          reject(new LoomError('git-failed', `could not run git in ${cwd}: ${error.message.split('\n')[0]}`));
+          reject(notRun(cwd, error as NodeJS.ErrnoException));
           return;
         }
         const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -88,6 +81,35 @@ export function tryGit(cwd: string, args: readonly string[], opts: GitRunOptions
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });
+}
+
+/**
+ * Starts git with its output as a stream, for output too large to wait for (the diff). The caller reads stdout
+ * and stderr and checks the exit code; `error` is what to throw when the process could not start at all.
+ */
+export function spawnGit(cwd: string, args: readonly string[]): { child: ChildProcessWithoutNullStreams; started: Promise<void> } {
+  const child = spawn('git', [...GLOBAL_FLAGS, ...args], { cwd, env: gitEnv(), windowsHide: true });
+  child.stdin.end();
+  const started = new Promise<void>((resolvePromise, reject) => {
+    child.once('spawn', () => resolvePromise());
+    child.once('error', (error) => reject(notRun(cwd, error)));
+  });
+  return { child, started };
+}
+
+// No prompt for credentials in CI: a fetch that needs them must fail, not hang the job.
+function gitEnv(extra?: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', ...extra };
+}
+
+function notRun(cwd: string, error: NodeJS.ErrnoException): LoomError {
+  // Node reports a missing cwd and a missing git binary with the same ENOENT.
+  if (error.code === 'ENOENT') {
+    return existsSync(cwd)
+      ? new LoomError('git-failed', 'git was not found on PATH. Install git (loom reads the diff from the local checkout).')
+      : new LoomError('git-failed', `not a git repository: ${cwd} does not exist. Run loom inside the repository you want reviewed.`);
+  }
+  return new LoomError('git-failed', `could not run git in ${cwd}: ${error.message.split('\n')[0]}`);
 }
 
 /** Runs git and returns stdout; a non-zero exit becomes a LoomError quoting git's own message. */

@@ -25,11 +25,21 @@ export interface DiffIndex {
 }
 
 export function indexDiff(files: readonly FileDiff[]): DiffIndex {
+  const index = growingDiffIndex();
+  index.add(files);
+  return index;
+}
+
+/** An index files are added to as the diff is read (see streamDiff); a path resolves the same whatever the order. */
+export function growingDiffIndex(): DiffIndex & { add(files: readonly FileDiff[]): void } {
   const bySide = new Map<string, { new: SideIndex; old: SideIndex }>();
   const aliases = new Map<string, string>();
   const build = (): SideIndex => ({ text: new Map(), other: new Map(), hunk: new Map(), hunks: [] as Hunk[] });
   const oldPaths = new Map<string, string>();
-  for (const file of files) {
+  const add = (files: readonly FileDiff[]) => {
+    for (const file of files) addFile(file);
+  };
+  const addFile = (file: FileDiff) => {
     aliases.set(file.path, file.path);
     oldPaths.set(file.path, file.oldPath);
     if (!aliases.has(file.oldPath)) aliases.set(file.oldPath, file.path);
@@ -53,9 +63,10 @@ export function indexDiff(files: readonly FileDiff[]): DiffIndex {
       }
     });
     bySide.set(file.path, entry);
-  }
+  };
   const resolvePath = (path: string) => aliases.get(path.replace(/^\.\//, '').replace(/^[ab]\//, '')) ?? aliases.get(path.replace(/^\.\//, ''));
   return {
+    add,
     resolvePath,
     lineText: (path, side, line) => bySide.get(path)?.[side].text.get(line),
     oldPath: (path) => oldPaths.get(path),

@@ -8,9 +8,10 @@ import type { PreparedPipeline } from '../pipelines/run.ts';
 import { loadPipelineTemplate, loadTemplate, renderTemplate, type PromptData, type Template } from '../prompts/render.ts';
 import { inputBudget } from '../tokens/context-window.ts';
 import { byteBoundCounter, createTokenCounter, preloadTokenizer, releaseTokenizers, type TokenCounter } from '../tokens/counter.ts';
-import type { ExactCosts } from '../units/exact.ts';
+import { ExactCosts } from '../units/exact.ts';
 import { planUnits, prefetchCosts, streamUnits, type PlanOptions } from '../units/plan.ts';
 import type { ReviewUnit, SkippedLines, UnitPlan } from '../units/types.ts';
+import type { KeptFiles } from './feed.ts';
 
 type Base = Omit<PromptData, 'diff' | 'files' | 'pipeline' | 'instructions'>;
 
@@ -32,71 +33,38 @@ export interface Preparation {
 /**
  * Loads each pipeline's template and model clients, then packs the diff into units that fit the model's input
  * budget. Pipelines that share a model and path scope share one plan, sized for the largest of their templates.
+ *
+ * With `stream` and one plan for every pipeline, a diff too big to plan by bytes is planned as it is read: the
+ * units come out (Preparation.units) while git, the checks and the counting thread are still at work.
  */
 export async function preparePipelines(
   selected: LoomConfig['pipelines'],
   config: LoomConfig,
-  files: readonly FileDiff[],
-  deps: { cwd: string; env: Record<string, string | undefined>; log: Logger; base: Base; tokenizers?: TokenizerPreload; stream?: boolean },
+  kept: KeptFiles,
+  deps: { cwd: string; env: Record<string, string | undefined>; log: Logger; base: Base; stream?: boolean },
 ): Promise<Preparation> {
   // What the first model call will need loads while this thread would otherwise wait for the counting thread.
   const warm = selected.length > 0 ? warmUpModelClient() : undefined;
   const system = await loadTemplate('system');
   const clientFor = clientCache(config, deps);
-  const counterFor = counterCache(files);
-  const groups = new Map<string, { model?: ModelConfig; modelName: string; scoped: readonly FileDiff[]; templateTokens: number; plan?: UnitPlan }>();
-  const entries: { pipeline: LoomConfig['pipelines'][number]; template: Template; key: string; clients: LlmClient[]; unavailable?: string; tokens: number }[] = [];
-
-  // Templates are rendered first and counted together: the counts queue behind countAhead's requests once, not each.
-  const rendered: { template: Template; text: string }[] = [];
+  const groups = new Map<string, Group>();
+  const entries: Entry[] = [];
   for (const pipeline of selected) {
     const template = await loadPipelineTemplate(pipeline, deps.cwd);
     const data: PromptData = { ...deps.base, diff: '', files: [], pipeline: { name: pipeline.name, severity: pipeline.severity }, instructions: pipeline.instructions ?? '' };
     // Rendering here also finds a broken template before any model call is spent.
-    rendered.push({ template, text: renderTemplate(system, data) + renderTemplate(template, data) });
-  }
-  const counts = await Promise.all(
-    selected.map(async (pipeline, i) => {
-      const model = config.models[pipeline.model];
-      return model ? countAsync(await counterFor(pipeline.model, model), rendered[i]!.text) : 0;
-    }),
-  );
-  for (const [i, pipeline] of selected.entries()) {
+    const rendered = renderTemplate(system, data) + renderTemplate(template, data);
     const model = config.models[pipeline.model];
     const chain = [pipeline.model, ...(model?.fallback ?? [])].map(clientFor);
     const clients = chain.filter((c): c is LlmClient => typeof c !== 'string');
     const unavailable = clients.length === 0 ? chain.filter((c): c is string => typeof c === 'string').join('; ') : undefined;
-    const { template } = rendered[i]!;
-    const tokens = counts[i]!;
     const key = `${pipeline.model}\0${JSON.stringify(pipeline.paths ?? null)}`;
-    const scoped = pipeline.paths ? files.filter((f) => picomatch.isMatch(f.path, pipeline.paths!, { dot: true })) : files;
-    const group = groups.get(key) ?? { ...(model ? { model } : {}), modelName: pipeline.model, scoped, templateTokens: 0 };
-    group.templateTokens = Math.max(group.templateTokens, tokens);
-    groups.set(key, group);
-    entries.push({ pipeline, template, key, clients, ...(unavailable ? { unavailable } : {}), tokens });
+    const paths = pipeline.paths;
+    if (!groups.has(key)) groups.set(key, { ...(model ? { model } : {}), modelName: pipeline.model, inScope: paths ? (f) => picomatch.isMatch(f.path, paths, { dot: true }) : () => true, templateTokens: 0 });
+    entries.push({ pipeline, template, key, clients, ...(unavailable ? { unavailable } : {}), rendered, tokens: 0 });
   }
 
-  const planned = new Map<string, { opts: PlanOptions; settled: Promise<void> }>();
-  for (const [key, group] of groups) {
-    if (!group.model) continue;
-    const budget = inputBudget(group.model, group.templateTokens);
-    if (budget <= 0) {
-      throw new LoomError('config-invalid', `models.${group.modelName}: context_window leaves no room for the diff after max_tokens and the prompt template; raise context_window or lower max_tokens`);
-    }
-    const counter = await counterFor(group.modelName, group.model);
-    const opts = { budgetTokens: budget, counter, skipPaths: config.skip_paths };
-    // The counting thread counts each plan's files (what countAhead has not already) while this thread goes on.
-    const prefetch = prefetchCosts(group.scoped, opts, await deps.tokenizers?.countedAhead(group.modelName, counter));
-    planned.set(key, { opts: { ...opts, ...(prefetch ? { costs: prefetch.costs } : {}) }, settled: prefetch?.settled ?? Promise.resolve() });
-  }
-
-  const pipelines: PreparedPipeline[] = [];
-  const skipped = new Map<string, SkippedLines>();
-  const templateTokens = new Map<string, number>();
-  const addSkipped = (plan: UnitPlan) => {
-    for (const s of plan.skipped) if (!skipped.has(`${s.path}\0${s.reason}`)) skipped.set(`${s.path}\0${s.reason}`, s);
-  };
-  const pipelineOf = (entry: (typeof entries)[number], units: ReviewUnit[]): PreparedPipeline => ({
+  const pipelineOf = (entry: Entry, units: ReviewUnit[]): PreparedPipeline => ({
     config: entry.pipeline,
     template: entry.template,
     system,
@@ -104,31 +72,59 @@ export async function preparePipelines(
     ...(entry.unavailable ? { unavailable: entry.unavailable } : {}),
     units,
   });
-  for (const entry of entries) templateTokens.set(entry.pipeline.name, entry.tokens);
+  const templateTokens = new Map<string, number>();
+  const skipped = new Map<string, SkippedLines>();
+  const addSkipped = (plan: UnitPlan) => {
+    for (const s of plan.skipped) if (!skipped.has(`${s.path}\0${s.reason}`)) skipped.set(`${s.path}\0${s.reason}`, s);
+  };
 
   // One plan for every pipeline (one model, one path scope): its units go out as they are made.
-  const only = planned.size === 1 && groups.size === 1 ? [...planned.values()][0]! : undefined;
-  if (deps.stream && only?.opts.costs) {
-    await warm;
-    const preparation: Preparation = { pipelines: entries.map((entry) => pipelineOf(entry, [])), skipped: [], templateTokens };
-    preparation.units = (async function* () {
-      try {
-        addSkipped(yield* streamUnits([...groups.values()][0]!.scoped, only.opts));
-        preparation.skipped.push(...skipped.values());
-      } finally {
-        // Every unit is made: the counting thread and its tables are not needed for the model calls.
-        releaseTokenizers();
-      }
-    })();
-    return preparation;
+  const only = deps.stream && groups.size === 1 ? [...groups.values()][0]! : undefined;
+  const read: { files: FileDiff[]; rest?: AsyncIterable<FileDiff[]> } = only?.model ? await readUpTo(kept.batches(), byteBoundChars(only.model)) : { files: await kept.all() };
+  const counterFor = counterCache(read.rest ? undefined : read.files);
+  await countTemplates(entries, groups, config, counterFor);
+  for (const entry of entries) templateTokens.set(entry.pipeline.name, entry.tokens);
+
+  if (only?.model && read.rest) {
+    const counter = await counterFor(only.modelName, only.model);
+    const opts = { budgetTokens: budgetOf(only), counter, skipPaths: config.skip_paths };
+    if (counter.segments) {
+      await warm;
+      const files = inScope([read.files, read.rest], only.inScope);
+      const preparation: Preparation = { pipelines: entries.map((entry) => pipelineOf(entry, [])), skipped: [], templateTokens };
+      preparation.units = (async function* () {
+        try {
+          addSkipped(yield* streamUnits(files, { ...opts, costs: new ExactCosts(counter.segments!) }));
+          preparation.skipped.push(...skipped.values());
+        } finally {
+          // Every unit is made: the counting thread and its tables are not needed for the model calls.
+          releaseTokenizers();
+        }
+      })();
+      return preparation;
+    }
   }
 
+  const all = read.files;
+  if (read.rest) for await (const batch of read.rest) all.push(...batch);
+  const planned = new Map<string, { opts: PlanOptions; settled: Promise<void> }>();
+  for (const [key, group] of groups) {
+    if (!group.model) continue;
+    const counter = await counterFor(group.modelName, group.model);
+    const opts = { budgetTokens: budgetOf(group), counter, skipPaths: config.skip_paths };
+    // The counting thread counts each plan's files while this thread goes on.
+    const scoped = all.filter(group.inScope);
+    const prefetch = prefetchCosts(scoped, opts);
+    planned.set(key, { opts: { ...opts, ...(prefetch ? { costs: prefetch.costs } : {}) }, settled: prefetch?.settled ?? Promise.resolve() });
+    group.scoped = scoped;
+  }
   for (const { settled } of planned.values()) await settled;
   await warm;
+  const pipelines: PreparedPipeline[] = [];
   for (const entry of entries) {
     const group = groups.get(entry.key)!;
     if (group.model && !group.plan) {
-      group.plan = planUnits(group.scoped, planned.get(entry.key)!.opts);
+      group.plan = planUnits(group.scoped ?? [], planned.get(entry.key)!.opts);
       addSkipped(group.plan);
     }
     pipelines.push(pipelineOf(entry, group.plan?.units ?? []));
@@ -138,56 +134,86 @@ export async function preparePipelines(
   return { pipelines, skipped: [...skipped.values()], templateTokens };
 }
 
+interface Group {
+  model?: ModelConfig;
+  modelName: string;
+  inScope: (file: FileDiff) => boolean;
+  /** The largest rendered template of the group's pipelines, in tokens. */
+  templateTokens: number;
+  scoped?: FileDiff[];
+  plan?: UnitPlan;
+}
+
+interface Entry {
+  pipeline: LoomConfig['pipelines'][number];
+  template: Template;
+  key: string;
+  clients: LlmClient[];
+  unavailable?: string;
+  /** The system and pipeline templates rendered without a diff: the fixed part of every call. */
+  rendered: string;
+  tokens: number;
+}
+
+/** Counts every pipeline's rendered template with its model's counter, together: they queue behind other counts once. */
+async function countTemplates(entries: Entry[], groups: Map<string, Group>, config: LoomConfig, counterFor: ReturnType<typeof counterCache>): Promise<void> {
+  const counts = await Promise.all(
+    entries.map(async (entry) => {
+      const model = config.models[entry.pipeline.model];
+      return model ? countAsync(await counterFor(entry.pipeline.model, model), entry.rendered) : 0;
+    }),
+  );
+  entries.forEach((entry, i) => {
+    entry.tokens = counts[i]!;
+    const group = groups.get(entry.key)!;
+    group.templateTokens = Math.max(group.templateTokens, entry.tokens);
+  });
+}
+
+function budgetOf(group: Group): number {
+  const budget = inputBudget(group.model!, group.templateTokens);
+  if (budget <= 0) {
+    throw new LoomError('config-invalid', `models.${group.modelName}: context_window leaves no room for the diff after max_tokens and the prompt template; raise context_window or lower max_tokens`);
+  }
+  return budget;
+}
+
+/**
+ * Reads batches until they hold more than `chars` characters of diff lines or the diff ends. `rest`, present when
+ * it did not end, yields the batches not read yet.
+ */
+async function readUpTo(batches: AsyncIterable<FileDiff[]>, chars: number): Promise<{ files: FileDiff[]; rest?: AsyncIterable<FileDiff[]> }> {
+  const iterator = batches[Symbol.asyncIterator]();
+  const files: FileDiff[] = [];
+  let seen = 0;
+  for (;;) {
+    const { value, done } = await iterator.next();
+    if (done) return { files };
+    files.push(...value);
+    seen += diffChars(value);
+    if (seen > chars) return { files, rest: { [Symbol.asyncIterator]: () => iterator } };
+  }
+}
+
+/** The batches of `parts`, in order, each narrowed to a pipeline's path scope. */
+async function* inScope(parts: readonly (readonly FileDiff[] | AsyncIterable<FileDiff[]>)[], keep: (file: FileDiff) => boolean): AsyncGenerator<FileDiff[], void, undefined> {
+  for (const part of parts) {
+    if (Symbol.asyncIterator in part) {
+      for await (const batch of part) yield batch.filter(keep);
+    } else yield part.filter(keep);
+  }
+}
+
 /**
  * Starts loading the tokenizers the selected pipelines' models will count with (in a worker thread where possible),
  * so the ~200 ms load runs while git computes the diff. Call as soon as the config is known; it never fails.
  * `names` are the pipelines asked for on the command line (none: every enabled pipeline).
  */
-export function preloadTokenizers(config: LoomConfig, names?: readonly string[]): TokenizerPreload {
+export function preloadTokenizers(config: LoomConfig, names?: readonly string[]): void {
   const pipelines = names && names.length > 0 ? config.pipelines.filter((p) => names.includes(p.name)) : config.pipelines.filter((p) => p.enabled);
-  const models = new Map<string, ModelConfig>();
   for (const pipeline of pipelines) {
     const model = config.models[pipeline.model];
-    if (model) models.set(pipeline.model, model);
-  }
-  for (const model of models.values()) preloadTokenizer(model);
-  return new TokenizerPreload(config, models);
-}
-
-/** The tokenizers being loaded, and the counting of the diff they can start before the prompts are prepared. */
-export class TokenizerPreload {
-  private readonly ahead = new Map<string, Promise<{ costs: ExactCosts; counter: TokenCounter } | undefined>>();
-  private readonly config: LoomConfig;
-  private readonly models: ReadonlyMap<string, ModelConfig>;
-
-  constructor(config: LoomConfig, models: ReadonlyMap<string, ModelConfig>) {
-    this.config = config;
-    this.models = models;
-  }
-
-  /**
-   * Starts counting `files` (as they will be planned: each whole, where it will likely fit) in the counting thread,
-   * while this thread scans the diff and prepares the prompts. Counts are kept by file object: files the checks
-   * then replace (masked secrets) are counted again when planned. Nothing happens for a diff small enough to be
-   * planned by bytes.
-   */
-  countAhead(files: readonly FileDiff[]): void {
-    const chars = diffChars(files);
-    for (const [name, model] of this.models) {
-      if (fitsByBytes(chars, model)) continue;
-      const counting = createTokenCounter(model).then((counter) => {
-        // The budget is not known yet (it depends on the rendered template): the largest it can be.
-        const prefetch = prefetchCosts(files, { budgetTokens: inputBudget(model, 0), counter, skipPaths: this.config.skip_paths });
-        return prefetch ? { costs: prefetch.costs, counter } : undefined;
-      });
-      this.ahead.set(name, counting.catch(() => undefined));
-    }
-  }
-
-  /** What countAhead counts for this model (still counting), when planning counts with the same encoding and margin. */
-  async countedAhead(name: string, counter: TokenCounter): Promise<ExactCosts | undefined> {
-    const ahead = await this.ahead.get(name);
-    return ahead && ahead.counter.encoding === counter.encoding && ahead.counter.margin === counter.margin ? ahead.costs : undefined;
+    if (model) preloadTokenizer(model);
   }
 }
 
@@ -224,22 +250,23 @@ function clientCache(config: LoomConfig, deps: { env: Record<string, string | un
 
 /**
  * A diff far smaller than the window is planned by UTF-8 bytes, a proven upper bound on tokens: the ~200 ms
- * tokenizer load is only paid when the budget is actually tight.
+ * tokenizer load is only paid when the budget is actually tight. `files`: the whole diff, or undefined when it
+ * is still being read (it was already too big for that).
  */
-function counterCache(files: readonly FileDiff[]) {
-  const chars = diffChars(files);
+function counterCache(files: readonly FileDiff[] | undefined) {
+  const chars = files ? diffChars(files) : Infinity;
   const counters = new Map<string, Promise<TokenCounter>>();
   return (name: string, model: ModelConfig): Promise<TokenCounter> => {
     let counter = counters.get(name);
     if (!counter) {
-      counter = fitsByBytes(chars, model) ? Promise.resolve(byteBoundCounter()) : createTokenCounter(model);
+      counter = chars <= byteBoundChars(model) ? Promise.resolve(byteBoundCounter()) : createTokenCounter(model);
       counters.set(name, counter);
     }
     return counter;
   };
 }
 
-/** A count that does not block this thread while the counting thread is busy (e.g. with countAhead's work). */
+/** A count that does not block this thread while the counting thread is busy. */
 async function countAsync(counter: TokenCounter, text: string): Promise<number> {
   return counter.segments ? counter.segments.total((await counter.segments.countRawAsync([text]))[0]!) : counter.count(text);
 }
@@ -250,6 +277,7 @@ function diffChars(files: readonly FileDiff[]): number {
   return chars;
 }
 
-function fitsByBytes(diffChars: number, model: ModelConfig): boolean {
-  return diffChars * 1.2 < inputBudget(model, 4_000);
+/** The most diff characters (as diffChars counts them) that are planned by bytes rather than by tokens. */
+function byteBoundChars(model: ModelConfig): number {
+  return inputBudget(model, 4_000) / 1.2;
 }

@@ -41,6 +41,8 @@ export class ExactCosts {
   private readonly separators = new WeakMap<UnitFile, number>();
   /** Files prefetchAsync was given, each with its request. */
   private readonly pending = new WeakMap<FileDiff, Promise<void>>();
+  /** The latest two counting requests of prefetchAsync, over all its calls. */
+  private recent: Promise<void>[] = [];
   private readonly counter: SegmentCounter;
 
   constructor(counter: SegmentCounter) {
@@ -142,8 +144,10 @@ export class ExactCosts {
     }
     if (chunk.length > 0) chunks.push(chunk);
     const requests: Promise<void>[] = [];
-    chunks.forEach((members, k) => {
-      const after = k >= 2 ? requests[k - 2]!.catch(() => undefined) : Promise.resolve();
+    for (const members of chunks) {
+      // Two requests in flight, counting those of earlier calls (a streamed diff asks batch by batch).
+      const before = this.recent.at(-2);
+      const after = before ? before.catch(() => undefined) : Promise.resolve();
       const counted = after.then(async () => {
         const batch = new Batch();
         for (const file of members) this.addFile(file, budget, batch);
@@ -153,7 +157,8 @@ export class ExactCosts {
       counted.catch(() => undefined);
       for (const file of members) this.pending.set(file, counted);
       requests.push(counted);
-    });
+      this.recent = [this.recent.at(-1) ?? Promise.resolve(), counted];
+    }
     return Promise.allSettled(requests).then(() => undefined);
   }
 

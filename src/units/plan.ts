@@ -47,7 +47,8 @@ const REPAIR_HEADROOM = 0.97;
  * when the counter's counts add up (units/exact.ts), else by rendering and counting the unit.
  */
 export function planUnits(files: readonly FileDiff[], opts: PlanOptions): UnitPlan {
-  const planner = new Planner(files, opts);
+  const planner = new Planner(opts);
+  planner.admit(files);
   planner.prefetch();
   for (const file of planner.reviewable) planner.add(file);
   planner.finish();
@@ -56,38 +57,88 @@ export function planUnits(files: readonly FileDiff[], opts: PlanOptions): UnitPl
 }
 
 /**
- * planUnits as counts arrive: each file is planned once its counts are in (see ExactCosts.prefetchAsync, which
- * `opts.costs` must have been given these files in review order: prefetchCosts), and each unit is yielded as
- * soon as it is final, so model calls start while the rest is still being counted. Yields the same units as
- * planUnits, with the same ids (units re-cut after a failed check, possible only with a counter whose counts do
- * not add up, come last). Returns the whole plan.
+ * planUnits as files and counts arrive: each file is planned once its counts are in (see ExactCosts.prefetchAsync;
+ * files prefetchCosts was given are not counted twice), and each unit is yielded as soon as it is final, so model
+ * calls start while the rest is still being read and counted. `files` is the whole diff, or batches of it as
+ * they come (streamDiff; needs `opts.costs`), each in review order. Given the same files at once, yields the same
+ * units as planUnits, with the same ids (units re-cut after a failed check, possible only with a counter whose
+ * counts do not add up, come last). Returns the whole plan.
  */
-export async function* streamUnits(files: readonly FileDiff[], opts: PlanOptions): AsyncGenerator<ReviewUnit, UnitPlan, undefined> {
-  const planner = new Planner(files, opts);
+export async function* streamUnits(files: readonly FileDiff[] | AsyncIterable<readonly FileDiff[]>, opts: PlanOptions): AsyncGenerator<ReviewUnit, UnitPlan, undefined> {
+  const planner = new Planner(opts);
   let next = 1;
   const named = (units: ReviewUnit[]) => units.map((unit) => Object.assign(unit, { id: `u${next++}` }));
-  for (const file of planner.reviewable) {
-    await opts.costs?.counted(file);
-    yield* named(planner.add(file));
+  const admitted = readAhead(isBatches(files) ? files : [files], (batch) => {
+    const reviewable = planner.admit(batch);
+    // Counting starts as each batch arrives, while earlier files are still being planned.
+    if (opts.costs) void opts.costs.prefetchAsync(reviewable, planner.rawBudget);
+    return reviewable;
+  });
+  for await (const batch of admitted) {
+    for (const file of batch) {
+      await opts.costs?.counted(file);
+      yield* named(planner.add(file));
+    }
   }
   yield* named(planner.finish());
   return planner.plan(false);
+}
+
+function isBatches(files: readonly FileDiff[] | AsyncIterable<readonly FileDiff[]>): files is AsyncIterable<readonly FileDiff[]> {
+  return Symbol.asyncIterator in files;
+}
+
+/**
+ * Pulls `source` as fast as it gives, handing each batch through `admit` at once, while the consumer takes the
+ * admitted batches at its own pace: reading the diff and counting run ahead of planning. A failure of the source
+ * reaches the consumer after the batches that came before it.
+ */
+async function* readAhead<T, U>(source: AsyncIterable<T> | Iterable<T>, admit: (item: T) => U): AsyncGenerator<U, void, undefined> {
+  const ready: U[] = [];
+  let done = false;
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  void (async () => {
+    try {
+      for await (const item of source) {
+        ready.push(admit(item));
+        wake?.();
+      }
+    } catch (error) {
+      failure = { error };
+    } finally {
+      done = true;
+      wake?.();
+    }
+  })();
+  for (;;) {
+    if (ready.length > 0) {
+      yield ready.shift()!;
+      continue;
+    }
+    if (failure) throw failure.error;
+    if (done) return;
+    await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+  }
 }
 
 /** A plan in the making: files go in, in review order; units come out as they become final. */
 class Planner {
   /** Files that need a model, in review order. */
   readonly reviewable: FileDiff[] = [];
-  private readonly files: readonly FileDiff[];
+  /** The budget in the units costs are counted in: raw tokens with exact costs, else the counter's. */
+  readonly rawBudget: number;
   private readonly opts: PlanOptions;
+  private readonly matchSkipPath: (path: string) => string | undefined;
   private readonly skipped: SkippedLines[] = [];
   private readonly overlong: OverlongLine[] = [];
   private readonly unfitted: OverlongLine[] = [];
-  private readonly changedLines: number;
+  private fileCount = 0;
+  private changedLines = 0;
   private readonly exact: ExactCosts | undefined;
-  /** In the counter's tokens, or raw tokens (before the margin) with exact costs. */
-  private readonly budget: number;
-  private readonly ctx: SplitContext;
+  /** Made when the first file is added: without exact costs, its estimator is calibrated on the files admitted. */
+  private ctx: SplitContext | undefined;
   private readonly placed: { unit: ReviewUnit; first: Piece }[] = [];
   /** Units placed but not yet handed out by add or finish. */
   private fresh: ReviewUnit[] = [];
@@ -97,36 +148,48 @@ class Planner {
   private order = 0;
   private readonly id = {};
 
-  constructor(files: readonly FileDiff[], opts: PlanOptions) {
-    this.files = files;
+  constructor(opts: PlanOptions) {
     this.opts = opts;
-    const matchSkipPath = skipMatcher(opts.skipPaths);
-    let changedLines = 0;
-    for (const { file } of reviewOrder(files)) {
-      const lines = changedLineCount(file);
-      changedLines += lines;
-      // A file whose hunks hold only context (a hand-made diff) would cost a call for nothing.
-      const reason = skipReason(file, matchSkipPath) ?? (lines === 0 ? 'no changed lines' : undefined);
-      if (reason !== undefined) this.skipped.push({ path: file.path, reason, lines });
-      else this.reviewable.push(file);
-    }
-    this.changedLines = changedLines;
+    this.matchSkipPath = skipMatcher(opts.skipPaths);
     // With a counter whose counts add up over segments (the real encodings, UTF-8 bytes), prices are exact and in
     // raw tokens, so no unit needs rendering and recounting; otherwise they are estimates and each unit is measured.
     this.exact = opts.costs ?? (opts.counter.segments ? new ExactCosts(opts.counter.segments) : undefined);
-    this.budget = this.exact ? this.exact.rawBudget(opts.budgetTokens) : opts.budgetTokens;
-    const est = this.exact ? this.exact.estimator() : createEstimator(calibrate(this.reviewable, opts.counter), opts.counter);
-    this.ctx = { est, counter: opts.counter, budget: this.budget, overlong: this.overlong, ...(this.exact ? { exact: this.exact } : {}) };
+    this.rawBudget = this.exact ? this.exact.rawBudget(opts.budgetTokens) : opts.budgetTokens;
+  }
+
+  /** Takes files in: those that need no model are counted as skipped; returns the others, in review order. */
+  admit(files: readonly FileDiff[]): FileDiff[] {
+    const reviewable: FileDiff[] = [];
+    for (const { file } of reviewOrder(files)) {
+      const lines = changedLineCount(file);
+      this.fileCount++;
+      this.changedLines += lines;
+      // A file whose hunks hold only context (a hand-made diff) would cost a call for nothing.
+      const reason = skipReason(file, this.matchSkipPath) ?? (lines === 0 ? 'no changed lines' : undefined);
+      if (reason !== undefined) this.skipped.push({ path: file.path, reason, lines });
+      else reviewable.push(file);
+    }
+    this.reviewable.push(...reviewable);
+    return reviewable;
+  }
+
+  private context(): SplitContext {
+    if (!this.ctx) {
+      const { exact, opts } = this;
+      const est = exact ? exact.estimator() : createEstimator(calibrate(this.reviewable, opts.counter), opts.counter);
+      this.ctx = { est, counter: opts.counter, budget: this.rawBudget, overlong: this.overlong, ...(exact ? { exact } : {}) };
+    }
+    return this.ctx;
   }
 
   /** Counts what planning will ask for, in one request, before any file is added. */
   prefetch(): void {
-    this.exact?.prefetch(this.reviewable, this.budget);
+    this.exact?.prefetch(this.reviewable, this.rawBudget);
   }
 
   /** Cuts the next file (in review order) into pieces and packs them; returns the units that became final. */
   add(file: FileDiff): ReviewUnit[] {
-    for (const piece of splitFile(file, this.budget, this.ctx, this.order++)) this.pack(piece);
+    for (const piece of splitFile(file, this.rawBudget, this.context(), this.order++)) this.pack(piece);
     return this.take();
   }
 
@@ -137,7 +200,7 @@ class Planner {
     let queue = this.leftovers;
     for (let round = 1; queue.length > 0; round++) {
       const leftovers: Piece[] = [];
-      for (const group of pack(queue, this.budget)) this.place(group, round, leftovers);
+      for (const group of pack(queue, this.rawBudget)) this.place(group, round, leftovers);
       queue = leftovers;
     }
     this.leftovers = [];
@@ -156,7 +219,7 @@ class Planner {
     const reviewed = units.reduce((n, u) => n + u.lines!.reviewed, 0);
     const summarised = units.reduce((n, u) => n + u.lines!.summarised, 0);
     const skippedCount = skipped.reduce((n, s) => n + s.lines, 0);
-    return { units, skipped, totals: { files: this.files.length, changedLines: this.changedLines, reviewed, summarised, skipped: skippedCount } };
+    return { units, skipped, totals: { files: this.fileCount, changedLines: this.changedLines, reviewed, summarised, skipped: skippedCount } };
   }
 
   private take(): ReviewUnit[] {
@@ -167,7 +230,7 @@ class Planner {
 
   /** First fit over the latest groups, in order: a small file fills a gap an earlier big one left. */
   private pack(piece: Piece): void {
-    let target = this.open.find((group) => group.cost + piece.cost <= this.budget);
+    let target = this.open.find((group) => group.cost + piece.cost <= this.rawBudget);
     if (!target) {
       this.open.push((target = { pieces: [], cost: 0 }));
       // The oldest group can take nothing more: it becomes a unit.
@@ -178,7 +241,8 @@ class Planner {
   }
 
   private place(group: Piece[], depth: number, leftovers: Piece[]): void {
-    const { exact, budget, ctx } = this;
+    const { exact, rawBudget: budget } = this;
+    const ctx = this.context();
     const unitFiles = mergePieces(group);
     const only = group.length === 1 ? group[0]!.exact : undefined;
     const tokens = exact ? exact.files(unitFiles) : (only ?? this.opts.counter.count(renderDiff(unitFiles)));

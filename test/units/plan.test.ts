@@ -96,6 +96,45 @@ describe('planUnits', () => {
     expectAccountedFor(files, step.value, 700, counter);
   });
 
+  it('plans a diff that arrives in batches (as streamDiff reads it) into the same units as at once, every line accounted for', async () => {
+    const files = awkwardDiff();
+    const opts = { budgetTokens: 700, counter, skipPaths: SKIP };
+    const atOnce = planUnits(files, opts);
+    const { ExactCosts } = await import('../../src/units/exact.ts');
+    async function* batches() {
+      // Two files at a time, with pauses in between as git would make.
+      for (let i = 0; i < files.length; i += 2) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        yield files.slice(i, i + 2);
+      }
+    }
+
+    const streamed: ReviewUnit[] = [];
+    const stream = streamUnits(batches(), { ...opts, costs: new ExactCosts(counter.segments!) });
+    let step = await stream.next();
+    for (; !step.done; step = await stream.next()) streamed.push(step.value);
+
+    expect(step.value.totals).toEqual(atOnce.totals);
+    expect(new Set(step.value.skipped.map((s) => s.path))).toEqual(new Set(atOnce.skipped.map((s) => s.path)));
+    expectAccountedFor(files, step.value, 700, counter);
+    expect(streamed.map((u) => u.id)).toEqual(streamed.map((_, i) => `u${i + 1}`));
+  });
+
+  it('passes a failure of the diff being read on to the consumer, after the units planned before it', async () => {
+    const files = awkwardDiff();
+    async function* failing() {
+      yield files.slice(0, 1);
+      throw new Error('git diff failed');
+    }
+    const seen: ReviewUnit[] = [];
+    await expect(
+      (async () => {
+        for await (const unit of streamUnits(failing(), { budgetTokens: 700, counter, skipPaths: SKIP })) seen.push(unit);
+      })(),
+    ).rejects.toThrow('git diff failed');
+    expect(seen.length).toBeGreaterThan(0);
+  });
+
   it('keeps a file that fits whole in one unit, together with other small files', () => {
     const files = [added('src/a.ts', numbered(20)), added('src/b.ts', numbered(20)), added('src/c.ts', numbered(20))];
     const plan = planUnits(files, { budgetTokens: 100_000, counter, skipPaths: [] });
