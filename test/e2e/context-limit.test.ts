@@ -1,0 +1,138 @@
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDiff } from '../../src/diff/parse.ts';
+import { makeRepo, type TestRepo } from '../helpers/git-repo.ts';
+import { startOpenAiServer, type FakeOpenAi, type ReceivedRequest } from '../helpers/openai-server.ts';
+import { runCli } from '../helpers/run-cli.ts';
+
+// A model with a small window, served by a fake that refuses (as OpenAI does) any request over it: the built CLI
+// must cut a large pull request so that no request is refused, and account for every changed line.
+const WINDOW = 8_000;
+const MAX_TOKENS = 1_000;
+const INPUT_LIMIT = WINDOW - MAX_TOKENS;
+const DIFF_START = '<<<loom:untrusted diff>>>';
+const DIFF_END = '<<<loom:end diff>>>';
+
+const asText = { disallowedSpecial: new Set<string>() };
+/** Prompt tokens as OpenAI bills a chat request: each message's content plus 3 per message, plus 3 for the reply. */
+function billedTokens(body: { messages: { content: string }[] }): number {
+  return body.messages.reduce((n, m) => n + countTokens(m.content, asText) + 3, 3);
+}
+
+const code = (i: number, tag: string) => `  const ${tag}${i} = compute(${i}, "${tag} text ${'x'.repeat(i % 40)}"); // ${tag} line ${i}`;
+const block = (n: number, tag: string, from = 0) => `${Array.from({ length: n }, (_, i) => code(i + from, tag)).join('\n')}\n`;
+
+/** A pull request with every awkward case: many files, a huge new file, one giant hunk, skipped and binary files, a deletion, a rename. */
+function bigPullRequest(): TestRepo {
+  const base: Record<string, string | Buffer> = {
+    'src/giant.ts': block(1500, 'old'),
+    'src/deleted.ts': block(300, 'gone'),
+    'src/old-name.ts': block(80, 'moved'),
+    'logo.png': Buffer.from([137, 80, 78, 71, 0, 1, 2, 3]),
+  };
+  for (let i = 0; i < 30; i++) base[`src/mod${i}.ts`] = block(60, `m${i}`);
+  const repo = makeRepo(base);
+  repo.git('checkout', '-q', '-b', 'feature');
+  const head: Record<string, string | Buffer | null> = {
+    'src/huge.ts': block(2500, 'huge'),
+    // One hunk of 1500 changed lines: split into runs of lines.
+    'src/giant.ts': block(1500, 'new'),
+    'src/deleted.ts': null,
+    'src/old-name.ts': null,
+    'src/new-name.ts': `${block(80, 'moved')}// renamed\n`,
+    'package-lock.json': `{\n${Array.from({ length: 400 }, (_, i) => `  "dep${i}": "1.0.${i}",`).join('\n')}\n}\n`,
+    'dist/app.min.js': `${'var a=1;'.repeat(2000)}\n`,
+    'logo.png': Buffer.from([137, 80, 78, 71, 9, 9, 9, 9]),
+    'docs/guide.md': `# Guide\n\n${Array.from({ length: 200 }, (_, i) => `Paragraph ${i} of the guide.`).join('\n')}\n`,
+  };
+  for (let i = 0; i < 30; i++) head[`src/mod${i}.ts`] = `${block(20, `m${i}`)}${block(40, `changed${i}`, 20)}`;
+  for (let i = 0; i < 10; i++) head[`test/mod${i}.test.ts`] = block(50, `t${i}`);
+  repo.write(head);
+  repo.commit('a large pull request');
+  return repo;
+}
+
+/** `path +line` / `path -line` for each changed line a prompt's diff block shows. */
+function shownLines(body: { messages: { content: string }[] }, paths: readonly string[]): string[] {
+  const shown: string[] = [];
+  for (const { content } of body.messages) {
+    const start = content.indexOf(DIFF_START);
+    const end = content.indexOf(DIFF_END, start + 1);
+    if (start < 0 || end < 0) continue;
+    let path: string | undefined;
+    for (const line of content.slice(start + DIFF_START.length, end).split('\n')) {
+      if (line.startsWith('### ')) path = paths.find((p) => line.startsWith(`### ${p} (`));
+      const m = /^\s*(\d+) ([+-]) /.exec(line);
+      if (m && path) shown.push(`${path} ${m[2]}${m[1]}`);
+    }
+  }
+  return shown;
+}
+
+let server: FakeOpenAi;
+let repo: TestRepo;
+const refused: number[] = [];
+
+beforeAll(async () => {
+  server = await startOpenAiServer((req: ReceivedRequest) => {
+    const tokens = billedTokens(req.body);
+    if (tokens > INPUT_LIMIT) {
+      refused.push(tokens);
+      return { status: 400, json: { error: { message: `This model's maximum context length is ${WINDOW} tokens. However, you requested ${tokens + MAX_TOKENS} tokens.`, type: 'invalid_request_error', code: 'context_length_exceeded' } } };
+    }
+    return { content: '[]' };
+  });
+  repo = bigPullRequest();
+});
+afterAll(async () => {
+  await server.close();
+  repo.remove();
+});
+
+describe('a large pull request against a model that enforces its context window (built CLI)', () => {
+  it('sends no request over the window, and every changed line is reviewed once, summarised or counted as skipped', async () => {
+    repo.write({
+      '.loom.yaml': `models:
+  default:
+    base_url: ${server.url}
+    api_key_env: LOOM_TEST_KEY
+    model: gpt-4o
+    max_tokens: ${MAX_TOKENS}
+    context_window: ${WINDOW}
+    max_retries: 0
+pipelines:
+  - name: review
+    template: review
+concurrency: 4
+cache:
+  enabled: false
+`,
+    });
+    const result = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json', '--config', '.loom.yaml'], { cwd: repo.dir, env: { LOOM_TEST_KEY: 'k' } });
+    expect(result.stderr).not.toMatch(/error|failed/i);
+    expect(result.code).toBe(0);
+    expect(refused).toEqual([]);
+
+    const report = JSON.parse(result.stdout);
+    expect(report.failures).toEqual([]);
+    const cov = report.coverage;
+    expect(cov.linesReviewed + cov.linesSummarised + cov.linesSkipped + cov.linesNotReviewed).toBe(cov.linesChanged);
+    expect(cov.linesNotReviewed).toBe(0);
+
+    // Against git's own diff: every added line of a reviewed file is shown exactly once.
+    const files = parseDiff(repo.git('diff', '--find-renames', 'main...feature') + '\n');
+    const skipped = new Set<string>(cov.filesSkipped.map((s: { path: string }) => s.path));
+    const changed = files.flatMap((f) => f.hunks.flatMap((h) => h.lines.filter((l) => l.kind !== 'context').map((l) => ({ path: f.path, l }))));
+    expect(cov.linesChanged).toBe(changed.length);
+    const shown = server.requests.filter((r) => r.path === '/v1/chat/completions').flatMap((r) => shownLines(r.body, files.map((f) => f.path)));
+    const counts = new Map<string, number>();
+    for (const s of shown) counts.set(s, (counts.get(s) ?? 0) + 1);
+    const added = changed.filter(({ path, l }) => l.kind === 'add' && !skipped.has(path)).map(({ path, l }) => `${path} +${l.newLine}`);
+    expect(added.length).toBeGreaterThan(5_000);
+    expect(added.filter((key) => counts.get(key) !== 1)).toEqual([]);
+    expect(server.requests.length).toBeGreaterThan(10);
+    // The deleted file is summarised, not shown line by line; skip_paths files are skipped, not sent.
+    expect(shown.some((s) => s.startsWith('src/deleted.ts '))).toBe(false);
+    expect([...skipped]).toEqual(expect.arrayContaining(['package-lock.json', 'dist/app.min.js', 'logo.png']));
+  });
+});
