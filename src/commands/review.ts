@@ -3,12 +3,11 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { createAnswerCache } from '../cache/answer-cache.ts';
 import { BUILTIN_PIPELINE } from '../checks/index.ts';
 import { maskSecretsInText } from '../checks/mask-text.ts';
-import { checkoutTrustedConfig } from '../config/from-commit.ts';
-import { loadConfig } from '../config/load.ts';
 import type { LoomConfig } from '../config/schema.ts';
 import { applyTriggers } from '../diff/filter.ts';
 import { resolveRange } from '../diff/range.ts';
-import { streamDiff } from '../diff/stream.ts';
+import { startDiff } from '../diff/stream.ts';
+import type { DiffRange, FileDiff } from '../diff/types.ts';
 import { EXIT, LoomError } from '../errors.ts';
 import { dedupeFindings } from '../findings/build.ts';
 import { atOrAbove, compareFindings } from '../findings/finding.ts';
@@ -68,9 +67,14 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   };
   // pull_request_target needs the base commit before it may read any config.
   const early = deps.trustBaseOnly ? await computeRange() : undefined;
+  // Elsewhere git finds the range and starts the diff while the config (and the code that reads it) loads, unless
+  // the head commit has to come from the pull request's API.
+  const headKnown = opts.head !== undefined || !deps.target || deps.target.ci.headSha !== undefined;
+  const started = !early && headKnown ? startReading(cwd, computeRange()) : undefined;
   progress.step('reading config');
-  const configRoot = early ? await checkoutTrustedConfig(cwd, early.baseSha, opts.config) : cwd;
+  const configRoot = early ? await (await import('../config/from-commit.ts')).checkoutTrustedConfig(cwd, early.baseSha, opts.config) : cwd;
   if (early) log.info(`pull_request_target: config and prompts are read from the base commit ${early.baseSha.slice(0, 12)}, not from the pull request`);
+  const { loadConfig } = await import('../config/load.ts');
   const loaded = await loadConfig({ cwd: configRoot, env, ...(opts.config ? { path: opts.config } : {}) });
   const config = loaded.config;
   log.debug(`${elapsed()} config loaded`);
@@ -80,10 +84,10 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
 
   const platform = await connectPlatform(deps);
   const pr = platform ? await platform.getPullRequest().catch((error: unknown) => warnAndSkip(log, 'could not read the pull request', error)) : undefined;
-  const range = early ?? (await computeRange(pr));
+  const { range, diff } = await (started ?? startReading(cwd, Promise.resolve(early ?? (await computeRange(pr)))));
   log.debug(`${elapsed()} range resolved`);
   // The diff is read, checked and masked file by file while the first units are already being planned and reviewed.
-  const feed = new DiffFeed(streamDiff(cwd, range), { ignorePaths: config.triggers.ignore_paths, checks: config.checks });
+  const feed = new DiffFeed(diff, { ignorePaths: config.triggers.ignore_paths, checks: config.checks });
   const target = range.baseBranch ? { targetBranch: range.baseBranch } : {};
   // The branch rule needs no file; max_changes needs them all before the first model call.
   let triggers = applyTriggers([], { ...config.triggers, max_changes: undefined }, target);
@@ -155,6 +159,16 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const failOn = opts.failOn ?? config.fail_on;
   if (failOn !== 'never' && report.findings.some((f) => atOrAbove(f.severity, failOn))) return EXIT.findings;
   return EXIT.ok;
+}
+
+/**
+ * Starts git on the diff of a range as soon as the range is known. A failure (of the range or of git) is
+ * reported where the result is awaited, so an error in the config, read meanwhile, still comes first.
+ */
+function startReading(cwd: string, range: Promise<DiffRange>): Promise<{ range: DiffRange; diff: AsyncIterable<FileDiff[]> }> {
+  const reading = range.then((r) => ({ range: r, diff: startDiff(cwd, r) }));
+  reading.catch(() => undefined);
+  return reading;
 }
 
 /** Milliseconds since the process started, for --verbose: where a slow run spends its time. */

@@ -33,6 +33,24 @@ export async function* streamDiff(cwd: string, range: DiffRange): AsyncGenerator
   }
 }
 
+/**
+ * streamDiff, started now rather than when first read: git works (and fills its pipe) while the caller does
+ * other things. A failure is thrown where the batches are read.
+ */
+export function startDiff(cwd: string, range: DiffRange): AsyncIterable<FileDiff[]> {
+  const stream = streamDiff(cwd, range);
+  const first = stream.next();
+  first.catch(() => undefined);
+  return {
+    async *[Symbol.asyncIterator]() {
+      const head = await first;
+      if (head.done) return;
+      yield head.value;
+      yield* stream;
+    },
+  };
+}
+
 /** One changed file as `git diff --name-status -z` lists it: its path, and the old path of a rename or copy. */
 export interface ChangedPath {
   path: string;
