@@ -1,7 +1,23 @@
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
+import { encodeRanks, rankDataFile, type Ranks } from './src/tokens/rank-data.ts';
+import type { EncodingName } from './src/tokens/tokenizer-choice.ts';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+
+const outDir = 'dist';
+
+/** Every encoding loom counts with, as rank data next to the chunks: it loads faster than the bundled tables (rank-data.ts). */
+async function writeRankData(): Promise<void> {
+  const ranks: Record<EncodingName, () => Promise<{ default: Ranks }>> = {
+    o200k_base: () => import('gpt-tokenizer/bpeRanks/o200k_base'),
+    cl100k_base: () => import('gpt-tokenizer/bpeRanks/cl100k_base'),
+  };
+  for (const encoding of Object.keys(ranks) as EncodingName[]) {
+    await writeFile(`${outDir}/${rankDataFile(encoding)}`, encodeRanks((await ranks[encoding]()).default));
+  }
+}
 
 // Bundled CJS dependencies call require(); ESM output has none unless we create it.
 const banner = { js: "import { createRequire as __loomCreateRequire } from 'node:module'; const require = __loomCreateRequire(import.meta.url);" };
@@ -17,7 +33,8 @@ export default defineConfig({
   splitting: true,
   clean: true,
   sourcemap: true,
-  outDir: 'dist',
+  outDir,
+  onSuccess: writeRankData,
   banner,
   define: { __LOOM_VERSION__: JSON.stringify(version) },
 });

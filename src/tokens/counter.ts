@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { ModelConfig } from '../config/schema.ts';
+import type { UseEncoding } from './count-worker.ts';
 import { importEncoding, type CountFn, type Encoding } from './encoding.ts';
 import { tokenizerFor, type EncodingName } from './tokenizer-choice.ts';
 
@@ -67,6 +68,32 @@ type Backend = { kind: 'worker'; worker: Worker; released?: boolean } | { kind: 
 
 const backends = new Map<EncodingName, Promise<Backend>>();
 
+/** A counting thread started before the encoding was known, until the first encoding to load claims it. */
+let warm: Promise<Worker | undefined> | undefined;
+
+/**
+ * Starts a counting thread before the model is known, so that by the time preloadTokenizer names the encoding,
+ * the thread has booted (~50 ms) and imported what every encoding needs. A thread nothing claims costs this
+ * thread nothing and never keeps the process alive. Does nothing while a thread is warm or an encoding loaded.
+ */
+export function warmTokenizerThread(): void {
+  if (warm || backends.size > 0) return;
+  warm = import('./count-worker.ts').then(
+    (mod) => mod.startCountWorker(),
+    () => undefined,
+  );
+}
+
+/** The warm thread, if not yet claimed, told now to load `encoding`. */
+function claimWarmThread(encoding: EncodingName): Promise<Worker | undefined> | undefined {
+  const thread = warm;
+  warm = undefined;
+  return thread?.then((worker) => {
+    worker?.postMessage({ encoding } satisfies UseEncoding);
+    return worker;
+  });
+}
+
 /**
  * Starts loading the model's encoding now, off this thread where possible, so it is ready by the time the diff
  * has been read and parsed. Costs nothing on this thread; calling it again is free.
@@ -76,10 +103,13 @@ export function preloadTokenizer(model: Pick<ModelConfig, 'model'>): void {
 }
 
 /**
- * Stops the counting threads: their 100+ MB of tables are not needed once every plan is made. Counters made
- * before refuse to count afterwards; a counter made later starts a new thread.
+ * Stops the counting threads, the warm one too: their 100+ MB of tables are not needed once every plan is made.
+ * Counters made before refuse to count afterwards; a counter made later starts a new thread.
  */
 export function releaseTokenizers(): void {
+  const unclaimed = warm;
+  warm = undefined;
+  void unclaimed?.then((worker) => worker?.terminate());
   for (const backend of backends.values()) {
     void backend.then((b) => {
       if (b.kind !== 'worker') return;
@@ -93,9 +123,10 @@ export function releaseTokenizers(): void {
 function backendFor(encoding: EncodingName): Promise<Backend> {
   let backend = backends.get(encoding);
   if (!backend) {
+    const claimed = claimWarmThread(encoding);
     backend = import('./count-worker.ts')
       .then(async (mod): Promise<Backend> => {
-        const worker = mod.startCountWorker(encoding);
+        const worker = (await claimed) ?? mod.startCountWorker(encoding);
         // An empty request answers once the encoding is loaded, or says the thread could not load it.
         if (worker && (await requestAsync(worker, [])) !== undefined) return { kind: 'worker', worker };
         void worker?.terminate();

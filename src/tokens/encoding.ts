@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import type { GptEncoding } from 'gpt-tokenizer/GptEncoding';
+import { decodeRanks, rankDataFile } from './rank-data.ts';
 import type { EncodingName } from './tokenizer-choice.ts';
 
 /** Counts tokens of plain text with one encoding. */
@@ -27,13 +30,35 @@ interface PieceEncoder {
 }
 
 /**
- * Imports an encoding (about 200 ms and 100+ MB of tables). Literal specifiers keep each encoding in its own chunk,
- * so commands that never count tokens never load one. Used by the main thread and by the counting worker.
+ * Loads an encoding (about 100 ms and 100+ MB of tables). Used by the main thread and by the counting worker.
+ * The built CLI reads the ranks the build wrote next to its chunks (rank-data.ts); the TypeScript sources (tests)
+ * have none and import gpt-tokenizer's own modules, which give the same encoding.
  */
 export async function importEncoding(encoding: EncodingName): Promise<Encoding> {
+  // Unreadable data is as good as none: the packaged encoding counts the same, only slower to load.
+  const data = await readFile(new URL(rankDataFile(encoding), import.meta.url)).catch(() => undefined);
+  return data ? encodingFromRankData(encoding, data) : encodingOf(await importPackaged(encoding));
+}
+
+/** What every encoding read from rank data is built with; a counting thread started early imports it while it waits. */
+export const importGptEncoding = () => import('gpt-tokenizer/GptEncoding');
+
+/** The encoding whose ranks `data` holds, in rank-data.ts's format. */
+export async function encodingFromRankData(encoding: EncodingName, data: Buffer): Promise<Encoding> {
+  const { GptEncoding } = await importGptEncoding();
+  const ranks = decodeRanks(data);
+  return encodingOf(GptEncoding.getEncodingApi(encoding, () => ranks));
+}
+
+/** Literal specifiers keep each encoding in its own chunk, so commands that never count tokens never load one. */
+async function importPackaged(encoding: EncodingName): Promise<GptEncoding> {
   const mod = encoding === 'o200k_base' ? await import('gpt-tokenizer/encoding/o200k_base') : await import('gpt-tokenizer/encoding/cl100k_base');
-  const count: CountFn = (text) => mod.countTokens(text, AS_TEXT);
-  const core = (mod.default as unknown as { bytePairEncodingCoreProcessor?: Partial<PieceEncoder> }).bytePairEncodingCoreProcessor;
+  return mod.default;
+}
+
+function encodingOf(api: GptEncoding): Encoding {
+  const count: CountFn = (text) => api.countTokens(text, AS_TEXT);
+  const core = (api as unknown as { bytePairEncodingCoreProcessor?: Partial<PieceEncoder> }).bytePairEncodingCoreProcessor;
   const pieces =
     core?.tokenSplitRegex instanceof RegExp && typeof core.getBpeRankFromString === 'function' && typeof core.bytePairEncode === 'function'
       ? (core as PieceEncoder)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { byteBoundCounter, createTokenCounter, loadEncoding, type EncodingLoader } from '../../src/tokens/counter.ts';
+import { byteBoundCounter, createTokenCounter, loadEncoding, releaseTokenizers, warmTokenizerThread, type EncodingLoader } from '../../src/tokens/counter.ts';
 import { OTHER_FAMILY_MARGIN, tokenizerFor } from '../../src/tokens/tokenizer-choice.ts';
 
 describe('tokenizerFor', () => {
@@ -60,6 +60,20 @@ describe('createTokenCounter', () => {
     const second = loadEncoding('o200k_base');
     expect(second).toBe(first);
     expect((await first)('héllo wörld 日本語')).toBe((await second)('héllo wörld 日本語'));
+  });
+});
+
+describe('warmTokenizerThread', () => {
+  // The thread itself runs only from the built CLI (see startCountWorker); from the sources no thread can start,
+  // and counters must count in this thread as without it.
+  it('leaves counters counting where no thread can start, and is released', async () => {
+    warmTokenizerThread();
+    warmTokenizerThread();
+    const counter = await createTokenCounter({ model: 'gpt-4o' });
+    expect(counter.count('x <|endoftext|> y')).toBe(9);
+    expect(Array.from(await counter.segments!.countRawAsync(['   1 + a\n', '   2 + b\n']))).toEqual([6, 6]);
+    releaseTokenizers();
+    expect((await createTokenCounter({ model: 'gpt-4' })).count('hello world')).toBe(2);
   });
 });
 
