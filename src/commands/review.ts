@@ -23,7 +23,7 @@ import { DiffFeed } from '../review/feed.ts';
 import { applyLimits } from '../review/limits.ts';
 import { connectPlatform, post, warnAndSkip, writeStepSummary } from '../review/post.ts';
 import { preloadTokenizers, preparePipelines } from '../review/prepare.ts';
-import { warmTokenizerThread } from '../tokens/counter.ts';
+import { preloadLikelyTokenizer } from '../tokens/counter.ts';
 
 export interface ReviewOptions {
   base?: string;
@@ -59,8 +59,8 @@ export interface ReviewDeps {
 /** config -> diff -> checks -> units -> pipelines -> findings -> sinks. Returns the exit code. */
 export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<number> {
   const { cwd, env, log, progress } = deps;
-  // The counting thread boots while git and the config load; it learns its encoding once the model is known.
-  warmTokenizerThread();
+  // The likely tokenizer loads in its own thread while git and the config load.
+  void preloadLikelyTokenizer();
   const computeRange = async (pr?: PullRequestInfo) => {
     progress.step('computing the diff');
     // In CI the head is the PR's own head commit, never the merge commit the CI checked out.

@@ -1,5 +1,5 @@
 import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
-import { importEncoding, importGptEncoding, type Encoding } from './encoding.ts';
+import { importEncoding, type Encoding } from './encoding.ts';
 import type { EncodingName } from './tokenizer-choice.ts';
 
 /**
@@ -13,8 +13,6 @@ import type { EncodingName } from './tokenizer-choice.ts';
  * Protocol: each request carries the texts and a SharedArrayBuffer of Int32 slots: [state, unused, count...].
  * The worker writes the counts, then sets state to DONE (or FAILED when the encoding could not be loaded) and
  * notifies, so the main thread may wait synchronously (Atomics.wait) or asynchronously (Atomics.waitAsync).
- * A worker started without an encoding (warmTokenizerThread) is told it by a UseEncoding message before any
- * request; requests it gets before that fail.
  */
 const ROLE = 'loom-token-counter';
 export const PENDING = 0;
@@ -30,48 +28,37 @@ export interface CountRequest {
   shared: SharedArrayBuffer;
 }
 
-/** Names the encoding of a thread started without one. */
-export interface UseEncoding {
-  encoding: EncodingName;
-}
-
 const data = workerData as { role?: string; encoding?: EncodingName } | undefined;
-if (!isMainThread && parentPort && data?.role === ROLE) serve(parentPort, data.encoding);
+if (!isMainThread && parentPort && data?.role === ROLE && data.encoding) serve(parentPort, data.encoding);
 
-function serve(port: MessagePort, encoding: EncodingName | undefined): void {
-  let ready = encoding ? load(encoding) : undefined;
-  // Until told the encoding, load what every encoding needs.
-  if (!ready) void importGptEncoding().catch(() => undefined);
-  port.on('message', (message: CountRequest | UseEncoding) => {
-    if ('encoding' in message) ready ??= load(message.encoding);
-    else void (ready ?? Promise.resolve(undefined)).then((loaded) => answer(message, loaded));
+function serve(port: MessagePort, encoding: EncodingName): void {
+  let loaded: Encoding | undefined;
+  const ready = importEncoding(encoding).then(
+    (e) => void (loaded = e),
+    () => undefined,
+  );
+  port.on('message', (request: CountRequest) => {
+    void ready.then(() => {
+      const slots = new Int32Array(request.shared);
+      let state = FAILED;
+      try {
+        if (loaded) {
+          slots.set(loaded.countMany(request.texts, request.segments), HEADER_SLOTS);
+          state = DONE;
+        }
+      } finally {
+        Atomics.store(slots, 0, state);
+        Atomics.notify(slots, 0);
+      }
+    });
   });
 }
 
-function load(encoding: EncodingName): Promise<Encoding | undefined> {
-  return importEncoding(encoding).catch(() => undefined);
-}
-
-function answer(request: CountRequest, loaded: Encoding | undefined): void {
-  const slots = new Int32Array(request.shared);
-  let state = FAILED;
-  try {
-    if (loaded) {
-      slots.set(loaded.countMany(request.texts, request.segments), HEADER_SLOTS);
-      state = DONE;
-    }
-  } finally {
-    Atomics.store(slots, 0, state);
-    Atomics.notify(slots, 0);
-  }
-}
-
 /**
- * Starts a counting thread for `encoding` (none: told later, see UseEncoding), or returns undefined where there is
- * no built file to run (tests run the TypeScript sources) or threads cannot be started. The thread never keeps
- * the process alive.
+ * Starts a counting thread for `encoding`, or returns undefined where there is no built file to run (tests run
+ * the TypeScript sources) or threads cannot be started. The thread never keeps the process alive.
  */
-export function startCountWorker(encoding?: EncodingName): Worker | undefined {
+export function startCountWorker(encoding: EncodingName): Worker | undefined {
   if (!import.meta.url.endsWith('.js')) return undefined;
   try {
     const worker = new Worker(new URL(import.meta.url), { workerData: { role: ROLE, encoding } });

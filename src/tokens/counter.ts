@@ -1,6 +1,5 @@
 import type { Worker } from 'node:worker_threads';
 import type { ModelConfig } from '../config/schema.ts';
-import type { UseEncoding } from './count-worker.ts';
 import { importEncoding, type CountFn, type Encoding } from './encoding.ts';
 import { tokenizerFor, type EncodingName } from './tokenizer-choice.ts';
 
@@ -68,32 +67,6 @@ type Backend = { kind: 'worker'; worker: Worker; released?: boolean } | { kind: 
 
 const backends = new Map<EncodingName, Promise<Backend>>();
 
-/** A counting thread started before the encoding was known, until the first encoding to load claims it. */
-let warm: Promise<Worker | undefined> | undefined;
-
-/**
- * Starts a counting thread before the model is known, so that by the time preloadTokenizer names the encoding,
- * the thread has booted (~50 ms) and imported what every encoding needs. A thread nothing claims costs this
- * thread nothing and never keeps the process alive. Does nothing while a thread is warm or an encoding loaded.
- */
-export function warmTokenizerThread(): void {
-  if (warm || backends.size > 0) return;
-  warm = import('./count-worker.ts').then(
-    (mod) => mod.startCountWorker(),
-    () => undefined,
-  );
-}
-
-/** The warm thread, if not yet claimed, told now to load `encoding`. */
-function claimWarmThread(encoding: EncodingName): Promise<Worker | undefined> | undefined {
-  const thread = warm;
-  warm = undefined;
-  return thread?.then((worker) => {
-    worker?.postMessage({ encoding } satisfies UseEncoding);
-    return worker;
-  });
-}
-
 /**
  * Starts loading the model's encoding now, off this thread where possible, so it is ready by the time the diff
  * has been read and parsed. Costs nothing on this thread; calling it again is free.
@@ -103,13 +76,24 @@ export function preloadTokenizer(model: Pick<ModelConfig, 'model'>): void {
 }
 
 /**
- * Stops the counting threads, the warm one too: their 100+ MB of tables are not needed once every plan is made.
+ * Starts loading, in a counting thread, the encoding most models count with (o200k_base: OpenAI's current models,
+ * and the stand-in for other families, see tokenizerFor) before the config names the model, so it is ready when
+ * the first files of the diff are. Nothing happens where no thread can start: loading in this thread would delay
+ * everything else for an encoding that may not be needed.
+ */
+export async function preloadLikelyTokenizer(): Promise<void> {
+  const encoding: EncodingName = 'o200k_base';
+  if (backends.has(encoding)) return;
+  const worker = (await import('./count-worker.ts')).startCountWorker(encoding);
+  if (worker && !backends.has(encoding)) backends.set(encoding, workerBackend(encoding, worker));
+  else void worker?.terminate();
+}
+
+/**
+ * Stops the counting threads: their 100+ MB of tables are not needed once every plan is made.
  * Counters made before refuse to count afterwards; a counter made later starts a new thread.
  */
 export function releaseTokenizers(): void {
-  const unclaimed = warm;
-  warm = undefined;
-  void unclaimed?.then((worker) => worker?.terminate());
   for (const backend of backends.values()) {
     void backend.then((b) => {
       if (b.kind !== 'worker') return;
@@ -123,19 +107,23 @@ export function releaseTokenizers(): void {
 function backendFor(encoding: EncodingName): Promise<Backend> {
   let backend = backends.get(encoding);
   if (!backend) {
-    const claimed = claimWarmThread(encoding);
     backend = import('./count-worker.ts')
-      .then(async (mod): Promise<Backend> => {
-        const worker = (await claimed) ?? mod.startCountWorker(encoding);
-        // An empty request answers once the encoding is loaded, or says the thread could not load it.
-        if (worker && (await requestAsync(worker, [])) !== undefined) return { kind: 'worker', worker };
-        void worker?.terminate();
-        return { kind: 'local', encoding: await loadLocal(encoding) };
-      })
-      .catch(async (): Promise<Backend> => ({ kind: 'local', encoding: await loadLocal(encoding) }));
+      .then((mod) => workerBackend(encoding, mod.startCountWorker(encoding)))
+      .catch(() => localBackend(encoding));
     backends.set(encoding, backend);
   }
   return backend;
+}
+
+/** A started thread once it has loaded the encoding (an empty request answers then); this thread's own otherwise. */
+async function workerBackend(encoding: EncodingName, worker: Worker | undefined): Promise<Backend> {
+  if (worker && (await requestAsync(worker, [])) !== undefined) return { kind: 'worker', worker };
+  void worker?.terminate();
+  return localBackend(encoding);
+}
+
+async function localBackend(encoding: EncodingName): Promise<Backend> {
+  return { kind: 'local', encoding: await loadLocal(encoding) };
 }
 
 export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load: EncodingLoader = loadEncoding): Promise<TokenCounter> {

@@ -41,7 +41,7 @@ export async function importEncoding(encoding: EncodingName): Promise<Encoding> 
 }
 
 /** What every encoding read from rank data is built with; a counting thread started early imports it while it waits. */
-export const importGptEncoding = () => import('gpt-tokenizer/GptEncoding');
+const importGptEncoding = () => import('gpt-tokenizer/GptEncoding');
 
 /** The encoding whose ranks `data` holds, in rank-data.ts's format. */
 export async function encodingFromRankData(encoding: EncodingName, data: Buffer): Promise<Encoding> {

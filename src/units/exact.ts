@@ -175,6 +175,22 @@ export class ExactCosts {
     } else this.cutBatch(file, batch);
   }
 
+  /**
+   * The raw count of a file's lines as priced for cutting (prepareCut: each at its own lineWidth), when all are
+   * counted: close to what the file costs whole, without counting its lines again at the file's width.
+   */
+  pricedLines(file: UnitFile): number | undefined {
+    let raw = 0;
+    for (const hunk of file.hunks) {
+      for (const line of hunk.lines) {
+        const count = this.lines.get(lineWidth(line))?.get(line);
+        if (count === undefined) return undefined;
+        raw += count;
+      }
+    }
+    return raw;
+  }
+
   /** Raw count of `renderDiff([file])`. */
   file(file: UnitFile): number {
     const cached = this.wholes.get(file);

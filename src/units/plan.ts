@@ -34,6 +34,8 @@ export function planOf(unit: ReviewUnit): object | undefined {
  * so its calls can start, once this many newer ones have been started.
  */
 const PACK_WINDOW = 16;
+/** A group filled to this share of the budget is final at once, not when the window moves past it. */
+const FULL_ENOUGH = 0.95;
 /** Times a unit whose real rendering is over budget is re-cut; each time with estimates scaled to the real count. */
 const MAX_REPAIRS = 8;
 /** Re-cutting aims this far under the budget, so one repair is enough. */
@@ -238,6 +240,11 @@ class Planner {
     }
     target.pieces.push(piece);
     target.cost += piece.cost;
+    // A group this full gains little by waiting; made a unit now, its calls start while the rest is still read.
+    if (target.cost >= this.rawBudget * FULL_ENOUGH) {
+      this.open.splice(this.open.indexOf(target), 1);
+      this.place(target.pieces, 0, this.leftovers);
+    }
   }
 
   private place(group: Piece[], depth: number, leftovers: Piece[]): void {

@@ -51,6 +51,9 @@ interface Item {
   headerCost?: number;
 }
 
+/** Lines priced this far over the cap make a file too big to be worth measuring whole (widths move counts a little). */
+const CLEARLY_OVER = 1.1;
+
 /**
  * Cuts a file into pieces of at most `cap` estimated tokens: the whole file when it fits; else runs of whole
  * hunks; a hunk bigger than that alone is cut into runs of lines. Removed-only hunks and deleted files are
@@ -77,8 +80,10 @@ function cut(file: UnitFile, cap: number, ctx: SplitContext, order: number): Pie
     if (cost <= cap) return [{ file: summary, cost, exact: cost, order }];
   }
   if (exact) {
-    // Most files fit: their whole rendering was counted as one text, no line is priced.
-    if (!deleted) {
+    // Most files fit: their whole rendering was counted as one text, no line is priced. A file whose lines, priced
+    // for cutting, are already well over the cap is not measured whole: that would count them again at its width.
+    const priced = exact.pricedLines(file);
+    if (!deleted && (priced === undefined || priced <= cap * CLEARLY_OVER)) {
       const whole = exact.whole(file);
       const cost = exact.file(whole);
       if (cost <= cap) return [{ file: whole, cost, exact: cost, order }];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { byteBoundCounter, createTokenCounter, loadEncoding, releaseTokenizers, warmTokenizerThread, type EncodingLoader } from '../../src/tokens/counter.ts';
+import { byteBoundCounter, createTokenCounter, loadEncoding, releaseTokenizers, preloadLikelyTokenizer, type EncodingLoader } from '../../src/tokens/counter.ts';
 import { OTHER_FAMILY_MARGIN, tokenizerFor } from '../../src/tokens/tokenizer-choice.ts';
 
 describe('tokenizerFor', () => {
@@ -63,12 +63,12 @@ describe('createTokenCounter', () => {
   });
 });
 
-describe('warmTokenizerThread', () => {
-  // The thread itself runs only from the built CLI (see startCountWorker); from the sources no thread can start,
-  // and counters must count in this thread as without it.
+describe('preloadLikelyTokenizer', () => {
+  // The thread itself runs only from the built CLI (see startCountWorker; the e2e tests run that); from the
+  // sources no thread can start, and counters must count in this thread as without it.
   it('leaves counters counting where no thread can start, and is released', async () => {
-    warmTokenizerThread();
-    warmTokenizerThread();
+    await preloadLikelyTokenizer();
+    await preloadLikelyTokenizer();
     const counter = await createTokenCounter({ model: 'gpt-4o' });
     expect(counter.count('x <|endoftext|> y')).toBe(9);
     expect(Array.from(await counter.segments!.countRawAsync(['   1 + a\n', '   2 + b\n']))).toEqual([6, 6]);
