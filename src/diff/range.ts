@@ -149,6 +149,7 @@ export async function resolveRange(opts: ResolveRangeOptions): Promise<DiffRange
     headSha,
     mergeBase,
     includesUncommitted: opts.includeUncommitted ?? false,
+    root,
   };
   const branch = await baseBranch;
   if (branch) range.baseBranch = branch;

@@ -6,7 +6,7 @@ import { DIFF_FLAGS, git, repoRoot } from './git.ts';
 
 /** The raw unified diff of the range: mergeBase..headSha, or mergeBase..working tree when it includes uncommitted changes. */
 export async function readDiff(cwd: string, range: DiffRange): Promise<string> {
-  const root = await repoRoot(cwd);
+  const root = range.root ?? (await repoRoot(cwd));
   if (!range.includesUncommitted) {
     return git(root, ['diff', ...DIFF_FLAGS, range.mergeBase, range.headSha, '--'], { raw: true });
   }

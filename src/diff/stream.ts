@@ -1,7 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { LoomError } from '../errors.ts';
-import { fileRank } from '../units/priority.ts';
-import { DIFF_FLAGS, git, repoRoot, spawnGit } from './git.ts';
+import { DIFF_FLAGS, repoRoot, spawnGit } from './git.ts';
 import { parseDiff } from './parse.ts';
 import { readDiff } from './read.ts';
 import type { DiffRange, FileDiff } from './types.ts';
@@ -12,11 +11,9 @@ const MIN_SCAN_CHARS = 64 * 1024;
 
 /**
  * The diff of the range as git prints it, parsed file by file while git still works: a large pull request's
- * first files can be counted, planned and sent to a model while git computes the rest. Files come in review
- * order (source, then tests, config, other, docs; see units/priority.ts), so the earliest model calls go to
- * the most important files: when git's own (path) order is not already that, one `git diff` runs per group of
- * paths, most important first. Batches hold the files complete so far; only one file's text (plus what is
- * parsed) is held at a time.
+ * first files can be counted, planned and sent to a model while git computes the rest. Batches hold the files
+ * complete so far, in git's order (review order is the planner's business: see streamUnits); only one file's
+ * text (plus what is parsed) is held at a time.
  *
  * Uncommitted changes are read in one piece (readDiff) and come as one batch.
  */
@@ -25,12 +22,8 @@ export async function* streamDiff(cwd: string, range: DiffRange): AsyncGenerator
     yield parseDiff(await readDiff(cwd, range));
     return;
   }
-  const root = await repoRoot(cwd);
-  const changes = await git(root, ['diff', '--name-status', '-z', '--no-ext-diff', '--no-relative', '--find-renames', range.mergeBase, range.headSha, '--'], { raw: true });
-  const groups = pathGroups(parseNameStatus(changes));
-  for (const paths of groups ?? [undefined]) {
-    yield* sections(root, ['diff', ...DIFF_FLAGS, range.mergeBase, range.headSha, '--', ...(paths ?? [])]);
-  }
+  const root = range.root ?? (await repoRoot(cwd));
+  yield* sections(root, ['diff', ...DIFF_FLAGS, range.mergeBase, range.headSha, '--']);
 }
 
 /**
@@ -49,73 +42,6 @@ export function startDiff(cwd: string, range: DiffRange): AsyncIterable<FileDiff
       yield* stream;
     },
   };
-}
-
-/** One changed file as `git diff --name-status -z` lists it: its path, and the old path of a rename or copy. */
-export interface ChangedPath {
-  path: string;
-  from?: string;
-}
-
-export function parseNameStatus(text: string): ChangedPath[] {
-  const fields = text.split('\0');
-  const changes: ChangedPath[] = [];
-  for (let i = 0; i + 1 < fields.length; ) {
-    const status = fields[i]!;
-    if (status === '') break;
-    if (status.startsWith('R') || status.startsWith('C')) {
-      changes.push({ path: fields[i + 2]!, from: fields[i + 1]! });
-      i += 3;
-    } else {
-      changes.push({ path: fields[i + 1]! });
-      i += 2;
-    }
-  }
-  return changes;
-}
-
-/** Paths per `git diff` call, so that no call's argument list grows past what every platform accepts. */
-const MAX_GROUP_PATHS = 1000;
-const MAX_GROUP_CHARS = 64 * 1024;
-
-/**
- * The pathspecs of the `git diff` calls that print the changes in review order, or undefined when one call
- * with no pathspec already does (git's order is review order) or when groups could not be kept apart: a path
- * named twice (a rename's old path added again) or a path that is a directory of another (a file replaced by a
- * directory) would be printed by two calls. A rename's old path goes with its new one: git only sees the
- * rename when both are in the same call.
- */
-export function pathGroups(changes: readonly ChangedPath[]): string[][] | undefined {
-  const ranked = changes.map((change, index) => ({ change, index, rank: fileRank(change.path) }));
-  const sorted = [...ranked].sort((a, b) => a.rank - b.rank || a.index - b.index);
-  if (sorted.every((entry, i) => entry.index === i)) return undefined;
-  const named = new Set<string>();
-  for (const { path, from } of changes) {
-    for (const p of from === undefined ? [path] : [path, from]) {
-      if (named.has(p)) return undefined;
-      named.add(p);
-    }
-  }
-  for (const p of named) for (let slash = p.indexOf('/'); slash > 0; slash = p.indexOf('/', slash + 1)) if (named.has(p.slice(0, slash))) return undefined;
-
-  const groups: string[][] = [];
-  let group: string[] = [];
-  let chars = 0;
-  let rank = sorted[0]?.rank;
-  for (const { change, rank: r } of sorted) {
-    const paths = change.from === undefined ? [change.path] : [change.path, change.from];
-    const size = paths.reduce((n, p) => n + p.length + 1, 0);
-    if (group.length > 0 && (r !== rank || group.length + paths.length > MAX_GROUP_PATHS || chars + size > MAX_GROUP_CHARS)) {
-      groups.push(group);
-      group = [];
-      chars = 0;
-    }
-    group.push(...paths);
-    chars += size;
-    rank = r;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
 }
 
 /** Runs `git diff` and yields its files, parsed as each section completes. */

@@ -51,4 +51,6 @@ export interface DiffRange {
   mergeBase: string;
   /** The working tree (staged and unstaged changes) is included on top of head. */
   includesUncommitted: boolean;
+  /** The repository's top-level directory, as resolveRange found it (saves asking git again). */
+  root?: string;
 }

@@ -4,7 +4,7 @@ import type { TokenCounter } from '../tokens/counter.ts';
 import { changedLineCount, countUnitLines } from './count-lines.ts';
 import { calibrate, createEstimator } from './estimate.ts';
 import { ExactCosts } from './exact.ts';
-import { fileRank } from './priority.ts';
+import { fileRank, RANK } from './priority.ts';
 import { skipMatcher, skipReason } from './skip.ts';
 import { splitFile, type OverlongLine, type Piece, type SplitContext } from './split-file.ts';
 import type { ReviewUnit, SkippedLines, UnitFile, UnitPlan } from './types.ts';
@@ -62,20 +62,32 @@ export function planUnits(files: readonly FileDiff[], opts: PlanOptions): UnitPl
  * planUnits as files and counts arrive: each file is planned once its counts are in (see ExactCosts.prefetchAsync;
  * files prefetchCosts was given are not counted twice), and each unit is yielded as soon as it is final, so model
  * calls start while the rest is still being read and counted. `files` is the whole diff, or batches of it as
- * they come (streamDiff; needs `opts.costs`), each in review order. Given the same files at once, yields the same
- * units as planUnits, with the same ids (units re-cut after a failed check, possible only with a counter whose
- * counts do not add up, come last). Returns the whole plan.
+ * they come (streamDiff; needs `opts.costs`), in git's order. Given the same files, yields the same units as
+ * planUnits, named in the order they go out (a unit goes out once full enough, so not always in planUnits' order).
+ * Returns the whole plan.
  */
 export async function* streamUnits(files: readonly FileDiff[] | AsyncIterable<readonly FileDiff[]>, opts: PlanOptions): AsyncGenerator<ReviewUnit, UnitPlan, undefined> {
   const planner = new Planner(opts);
   let next = 1;
   const named = (units: ReviewUnit[]) => units.map((unit) => Object.assign(unit, { id: `u${next++}` }));
-  const admitted = readAhead(isBatches(files) ? files : [files], (batch) => {
+  const admit = (batch: readonly FileDiff[]) => {
     const reviewable = planner.admit(batch);
     // Counting starts as each batch arrives, while earlier files are still being planned.
     if (opts.costs) void opts.costs.prefetchAsync(reviewable, planner.rawBudget);
     return reviewable;
-  });
+  };
+  // Source files are planned as they come; the others wait for the end of the diff and then go in review order,
+  // so the earliest calls go to source whatever order git prints the files in.
+  const later: FileDiff[] = [];
+  const admitted = readAhead(
+    isBatches(files) ? files : [files],
+    (batch) => {
+      const now: FileDiff[] = [];
+      for (const file of batch) (fileRank(file.path) === RANK.source ? now : later).push(file);
+      return admit(now);
+    },
+    () => admit(later),
+  );
   for await (const batch of admitted) {
     for (const file of batch) {
       await opts.costs?.counted(file);
@@ -91,11 +103,11 @@ function isBatches(files: readonly FileDiff[] | AsyncIterable<readonly FileDiff[
 }
 
 /**
- * Pulls `source` as fast as it gives, handing each batch through `admit` at once, while the consumer takes the
- * admitted batches at its own pace: reading the diff and counting run ahead of planning. A failure of the source
- * reaches the consumer after the batches that came before it.
+ * Pulls `source` as fast as it gives, handing each batch through `admit` at once (and, at its end, what `last`
+ * gives), while the consumer takes them at its own pace: reading the diff and counting run ahead of planning.
+ * A failure of the source reaches the consumer after the batches that came before it.
  */
-async function* readAhead<T, U>(source: AsyncIterable<T> | Iterable<T>, admit: (item: T) => U): AsyncGenerator<U, void, undefined> {
+async function* readAhead<T, U>(source: AsyncIterable<T> | Iterable<T>, admit: (item: T) => U, last: () => U): AsyncGenerator<U, void, undefined> {
   const ready: U[] = [];
   let done = false;
   let failure: { error: unknown } | undefined;
@@ -106,6 +118,7 @@ async function* readAhead<T, U>(source: AsyncIterable<T> | Iterable<T>, admit: (
         ready.push(admit(item));
         wake?.();
       }
+      ready.push(last());
     } catch (error) {
       failure = { error };
     } finally {

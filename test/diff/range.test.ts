@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoomError } from '../../src/errors.ts';
 import { resolveRange } from '../../src/diff/range.ts';
@@ -51,6 +52,7 @@ describe('resolveRange', () => {
       headSha: featureTip,
       mergeBase: fork,
       includesUncommitted: false,
+      root: realpathSync(repo.dir),
     });
   });
 

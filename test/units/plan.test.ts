@@ -140,6 +140,18 @@ describe('planUnits', () => {
     expect(again).toBeLessThan(1_200);
   });
 
+  it('gives source files the first units when git prints docs and tests first', async () => {
+    const files = [added('docs/a.md', numbered(60)), added('src/tests/a.test.ts', numbered(60)), added('src/a.ts', numbered(60)), added('src/b.ts', numbered(60))];
+    async function* gitOrder() {
+      for (const file of files) yield [file];
+    }
+    const { ExactCosts } = await import('../../src/units/exact.ts');
+    const units: ReviewUnit[] = [];
+    for await (const unit of streamUnits(gitOrder(), { budgetTokens: 700, counter, skipPaths: [], costs: new ExactCosts(counter.segments!) })) units.push(unit);
+    // Each file's first piece, in the order the units go out (the last unit packs the files' tails together).
+    expect(units.map((u) => u.files[0]!.path).slice(0, 4)).toEqual(['src/a.ts', 'src/b.ts', 'src/tests/a.test.ts', 'docs/a.md']);
+  });
+
   it('passes a failure of the diff being read on to the consumer, after the units planned before it', async () => {
     const files = awkwardDiff();
     async function* failing() {
