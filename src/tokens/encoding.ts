@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { GptEncoding } from 'gpt-tokenizer/GptEncoding';
-import { decodeRanks, rankDataFile } from './rank-data.ts';
+import { countPiece, decodeBpeTable } from './bpe-table.ts';
 import type { EncodingName } from './tokenizer-choice.ts';
 
 /** Counts tokens of plain text with one encoding. */
@@ -22,33 +22,52 @@ export interface Encoding {
 // and gpt-tokenizer would throw on them by default.
 const AS_TEXT = { disallowedSpecial: new Set<string>() };
 
-/** What gpt-tokenizer's encoder does per pre-split piece (internals of gpt-tokenizer 4, pinned in package.json). */
-interface PieceEncoder {
-  tokenSplitRegex: RegExp;
-  getBpeRankFromString(piece: string): number | undefined;
-  bytePairEncode(piece: string): ArrayLike<number>;
+/** How an encoding counts one piece of its pre-split (tokenSplitRegex): 1 when the piece is a token, else its merge. */
+interface PieceCounter {
+  split: RegExp;
+  countPiece(piece: string): number;
 }
 
 /**
- * Loads an encoding (about 100 ms and 100+ MB of tables). Used by the main thread and by the counting worker.
- * The built CLI reads the ranks the build wrote next to its chunks (rank-data.ts); the TypeScript sources (tests)
- * have none and import gpt-tokenizer's own modules, which give the same encoding.
+ * Loads an encoding. Used by the main thread and by the counting worker. The built CLI reads the table the build
+ * wrote next to its chunks (bpe-table.ts: a few ms); the TypeScript sources (tests) have none and import
+ * gpt-tokenizer's own modules (~200 ms and 100+ MB), which count the same.
  */
 export async function importEncoding(encoding: EncodingName): Promise<Encoding> {
   // Unreadable data is as good as none: the packaged encoding counts the same, only slower to load.
-  const data = await readFile(new URL(rankDataFile(encoding), import.meta.url)).catch(() => undefined);
-  return data ? encodingFromRankData(encoding, data) : encodingOf(await importPackaged(encoding));
+  const data = await readFile(new URL(bpeTableFile(encoding), import.meta.url)).catch(() => undefined);
+  return data ? await encodingFromTable(encoding, data) : encodingOf(await importPackaged(encoding));
 }
 
-/** What every encoding read from rank data is built with; a counting thread started early imports it while it waits. */
-const importGptEncoding = () => import('gpt-tokenizer/GptEncoding');
-
-/** The encoding whose ranks `data` holds, in rank-data.ts's format. */
-export async function encodingFromRankData(encoding: EncodingName, data: Buffer): Promise<Encoding> {
-  const { GptEncoding } = await importGptEncoding();
-  const ranks = decodeRanks(data);
-  return encodingOf(GptEncoding.getEncodingApi(encoding, () => ranks));
+/** The file, in dist/ next to the chunks, that holds an encoding's table. */
+export function bpeTableFile(encoding: EncodingName): string {
+  return `${encoding}.bpe`;
 }
+
+/** The encoding whose table (bpe-table.ts) `data` holds, split as gpt-tokenizer splits it. */
+export async function encodingFromTable(encoding: EncodingName, data: Uint8Array): Promise<Encoding> {
+  const { O200K_TOKEN_SPLIT_REGEX, CL100K_TOKEN_SPLIT_REGEX } = await import('gpt-tokenizer/encodingParams/constants');
+  const table = decodeBpeTable(data);
+  // Names, identifiers and numbers repeat: a piece that needed merging is merged once.
+  const merged = new Map<string, number>();
+  const countPieceOnce = (piece: string): number => {
+    let count = merged.get(piece);
+    if (count === undefined) {
+      count = countPiece(table, piece);
+      if (merged.size >= MERGE_CACHE) merged.clear();
+      merged.set(piece, count);
+    }
+    return count;
+  };
+  const pieces: PieceCounter = {
+    split: globalRegex(encoding === 'o200k_base' ? O200K_TOKEN_SPLIT_REGEX : CL100K_TOKEN_SPLIT_REGEX),
+    countPiece: (piece) => (table.rankOfText(piece) >= 0 ? 1 : countPieceOnce(piece)),
+  };
+  const count: CountFn = (text) => countJoined(pieces, [text])[0]!;
+  return { count, countMany: (texts, segments) => (segments && texts.length > 1 ? countJoined(pieces, texts) : Int32Array.from(texts, count)) };
+}
+
+const MERGE_CACHE = 100_000;
 
 /** Literal specifiers keep each encoding in its own chunk, so commands that never count tokens never load one. */
 async function importPackaged(encoding: EncodingName): Promise<GptEncoding> {
@@ -56,12 +75,19 @@ async function importPackaged(encoding: EncodingName): Promise<GptEncoding> {
   return mod.default;
 }
 
+/** What gpt-tokenizer's encoder does per pre-split piece (internals of gpt-tokenizer 4, pinned in package.json). */
+interface GptPieceEncoder {
+  tokenSplitRegex: RegExp;
+  getBpeRankFromString(piece: string): number | undefined;
+  bytePairEncode(piece: string): ArrayLike<number>;
+}
+
 function encodingOf(api: GptEncoding): Encoding {
   const count: CountFn = (text) => api.countTokens(text, AS_TEXT);
-  const core = (api as unknown as { bytePairEncodingCoreProcessor?: Partial<PieceEncoder> }).bytePairEncodingCoreProcessor;
-  const pieces =
+  const core = (api as unknown as { bytePairEncodingCoreProcessor?: Partial<GptPieceEncoder> }).bytePairEncodingCoreProcessor;
+  const pieces: PieceCounter | undefined =
     core?.tokenSplitRegex instanceof RegExp && typeof core.getBpeRankFromString === 'function' && typeof core.bytePairEncode === 'function'
-      ? (core as PieceEncoder)
+      ? { split: globalRegex(core.tokenSplitRegex), countPiece: (piece) => (core.getBpeRankFromString!(piece) !== undefined ? 1 : core.bytePairEncode!(piece).length) }
       : undefined;
   const one = (texts: readonly string[]) => Int32Array.from(texts, count);
   return {
@@ -70,20 +96,22 @@ function encodingOf(api: GptEncoding): Encoding {
   };
 }
 
+function globalRegex(regex: RegExp): RegExp {
+  return new RegExp(regex.source, regex.flags.includes('g') ? regex.flags : `${regex.flags}g`);
+}
+
 /**
  * countTokens over the concatenation, as gpt-tokenizer counts with no special token allowed (every piece of the
  * pre-split is one token when it is in the vocabulary, else its byte-pair encoding), each piece credited to the
  * text it starts in.
  */
-function countJoined(encoder: PieceEncoder, texts: readonly string[]): Int32Array {
+function countJoined(pieces: PieceCounter, texts: readonly string[]): Int32Array {
   const counts = new Int32Array(texts.length);
-  const split = new RegExp(encoder.tokenSplitRegex.source, encoder.tokenSplitRegex.flags.includes('g') ? encoder.tokenSplitRegex.flags : `${encoder.tokenSplitRegex.flags}g`);
   let text = 0;
   let end = texts[0]!.length;
-  for (const match of texts.join('').matchAll(split)) {
+  for (const match of (texts.length === 1 ? texts[0]! : texts.join('')).matchAll(pieces.split)) {
     while (match.index >= end) end += texts[++text]!.length;
-    const piece = match[0];
-    counts[text] = counts[text]! + (encoder.getBpeRankFromString(piece) !== undefined ? 1 : encoder.bytePairEncode(piece).length);
+    counts[text] = counts[text]! + pieces.countPiece(match[0]);
   }
   return counts;
 }
