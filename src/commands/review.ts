@@ -66,7 +66,9 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
     // In CI the head is the PR's own head commit, never the merge commit the CI checked out.
     const head = opts.head ?? deps.target?.ci.headSha ?? pr?.headSha;
     const baseRef = opts.base ?? deps.target?.ci.baseRef;
-    return resolveRange({ cwd, env, log, includeUncommitted: opts.uncommitted, ...(baseRef ? { base: baseRef } : {}), ...(head ? { head } : {}) });
+    // Only for the CI's own range: with --base or --head the user asked for another one.
+    const knownMergeBase = opts.base === undefined && opts.head === undefined ? (deps.target?.ci.mergeBase ?? pr?.mergeBase) : undefined;
+    return resolveRange({ cwd, env, log, includeUncommitted: opts.uncommitted, ...(baseRef ? { base: baseRef } : {}), ...(head ? { head } : {}), ...(knownMergeBase ? { knownMergeBase } : {}) });
   };
   // pull_request_target needs the base commit before it may read any config.
   const early = deps.trustBaseOnly ? await computeRange() : undefined;

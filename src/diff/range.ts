@@ -27,6 +27,12 @@ export interface ResolveRangeOptions {
   log: Logger;
   /** Fetch missing history from origin (default true). */
   fetch?: boolean;
+  /**
+   * The merge base the CI or the platform's API reports (GitLab's CI_MERGE_REQUEST_DIFF_BASE_SHA, the pull
+   * request's merge base...). Used only where git cannot find one itself (a shallow clone): one commit fetched
+   * instead of deepening the history step by step.
+   */
+  knownMergeBase?: string;
 }
 
 const HEAD_FETCH_DEPTH = 50;
@@ -105,6 +111,7 @@ export async function resolveRange(opts: ResolveRangeOptions): Promise<DiffRange
 
   let baseSha = await baseCommit;
   let mergeBase = baseSha ? await mergeBaseOf(root, baseSha, headSha) : undefined;
+  if (!mergeBase && baseSha && opts.knownMergeBase) mergeBase = await reportedMergeBase(root, opts.knownMergeBase, canFetch, log);
 
   if (!mergeBase && canFetch && (!baseSha || (await isShallow(root)))) {
     const why = baseSha ? 'this is a shallow clone without the merge base' : `${base.name} is not in this checkout`;
@@ -154,6 +161,17 @@ export async function resolveRange(opts: ResolveRangeOptions): Promise<DiffRange
   const branch = await baseBranch;
   if (branch) range.baseBranch = branch;
   return range;
+}
+
+/** The reported merge base, fetched alone when missing; undefined when it is not a commit that can be had. */
+async function reportedMergeBase(root: string, sha: string, canFetch: boolean, log: Logger): Promise<string | undefined> {
+  if (!isFullSha(sha)) return undefined;
+  const present = await resolveCommit(root, sha);
+  if (present || !canFetch) return present;
+  const fetched = await tryGit(root, ['fetch', '--no-tags', '--quiet', '--depth=1', 'origin', sha]);
+  if (!fetched.ok) return undefined;
+  log.info(`this is a shallow clone without the merge base; fetched the merge base ${sha.slice(0, 12)} that the CI reports`);
+  return resolveCommit(root, sha);
 }
 
 /** The branch name a base ref stands for (`origin/main` → `main`), or undefined for a sha or tag. */

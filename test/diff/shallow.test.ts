@@ -47,6 +47,29 @@ async function rejection(promise: Promise<unknown>): Promise<LoomError> {
 }
 
 describe('resolveRange in a shallow clone', () => {
+  it('fetches the merge base the CI reports as one commit instead of deepening, and diffs against it', async () => {
+    const { repo, fork, featureTip } = origin(60);
+    const c = clone(repo, '--depth', '1', '--no-single-branch');
+    c.git('checkout', '-q', 'feature');
+    const log = memoryLogger();
+
+    const range = await resolveRange({ cwd: c.dir, base: 'main', env: {}, log, knownMergeBase: fork });
+
+    expect([range.mergeBase, range.headSha]).toEqual([fork, featureTip]);
+    expect(log.infos).toEqual([`this is a shallow clone without the merge base; fetched the merge base ${fork.slice(0, 12)} that the CI reports`]);
+    // Not deepened: the feature branch still has its one commit here.
+    expect(c.git('rev-list', '--count', 'HEAD')).toBe('1');
+    expect(parseDiff(await readDiff(c.dir, range)).map((f) => f.path)).toEqual(['feature.txt']);
+  });
+
+  it('ignores a reported merge base that is no commit, and deepens as before', async () => {
+    const { repo, fork } = origin(3);
+    const c = clone(repo, '--depth', '1', '--no-single-branch');
+    c.git('checkout', '-q', 'feature');
+    const range = await resolveRange({ cwd: c.dir, base: 'main', env: {}, log: memoryLogger(), knownMergeBase: 'f'.repeat(40) });
+    expect(range.mergeBase).toBe(fork);
+  });
+
   it('fetches the base branch and deepens in steps until the merge base is found', async () => {
     const { repo, fork, featureTip } = origin(60);
     const c = clone(repo, '--depth', '1', '--branch', 'feature');
