@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { azurePipelinesEnv } from '../helpers/ci-env.ts';
 import { startFakeAzure, type FakeAzure, type FakeAzureThread } from '../helpers/fake-azure.ts';
 import { findingsReply, startOpenAiServer, type FakeOpenAi } from '../helpers/openai-server.ts';
 import { runCli, type CliResult } from '../helpers/run-cli.ts';
@@ -29,29 +30,8 @@ afterEach(async () => {
   fx.repo.remove();
 });
 
-/** A build validation (branch policy) run of an Azure Repos pull request, with the access token mapped in. */
 function azureEnv(): Record<string, string> {
-  const { state } = az;
-  return {
-    CI: 'true',
-    TF_BUILD: 'True',
-    BUILD_REASON: 'PullRequest',
-    BUILD_REPOSITORY_PROVIDER: 'TfsGit',
-    BUILD_REPOSITORY_ID: state.repositoryId,
-    BUILD_REPOSITORY_NAME: state.repositoryName,
-    BUILD_SOURCEBRANCH: `refs/pull/${state.pullRequest.id}/merge`,
-    SYSTEM_COLLECTIONURI: az.url,
-    SYSTEM_TEAMFOUNDATIONCOLLECTIONURI: az.url,
-    SYSTEM_TEAMPROJECT: state.project,
-    SYSTEM_PULLREQUEST_PULLREQUESTID: String(state.pullRequest.id),
-    SYSTEM_PULLREQUEST_SOURCEBRANCH: 'refs/heads/feature',
-    SYSTEM_PULLREQUEST_SOURCECOMMITID: fx.headSha,
-    SYSTEM_PULLREQUEST_TARGETBRANCH: 'refs/heads/main',
-    SYSTEM_PULLREQUEST_ISFORK: 'False',
-    SYSTEM_ACCESSTOKEN: TOKEN,
-    OPENAI_BASE_URL: model.url,
-    OPENAI_API_KEY: KEY,
-  };
+  return { ...azurePipelinesEnv({ az, headSha: fx.headSha, token: TOKEN }), OPENAI_BASE_URL: model.url, OPENAI_API_KEY: KEY };
 }
 
 const review = (args: string[] = []): Promise<CliResult> => runCli(['review', '--no-cache', ...args], { cwd: fx.repo.dir, env: azureEnv() });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bitbucketPipelinesEnv } from '../helpers/ci-env.ts';
 import { startFakeBitbucket, type FakeBitbucket, type FakeBitbucketComment } from '../helpers/fake-bitbucket.ts';
 import { findingsReply, startOpenAiServer, type FakeOpenAi } from '../helpers/openai-server.ts';
 import { runCli, type CliResult } from '../helpers/run-cli.ts';
@@ -26,25 +27,8 @@ afterEach(async () => {
   fx.repo.remove();
 });
 
-/** A `pull-requests:` pipeline step, with the repository access token stored as a secured variable. */
 function bitbucketEnv(): Record<string, string> {
-  return {
-    CI: 'true',
-    BITBUCKET_BUILD_NUMBER: '17',
-    BITBUCKET_PIPELINE_UUID: '{8d2a3c5e-0000-4000-8000-000000000017}',
-    BITBUCKET_WORKSPACE: 'acme',
-    BITBUCKET_REPO_SLUG: 'api',
-    BITBUCKET_REPO_FULL_NAME: 'acme/api',
-    BITBUCKET_CLONE_DIR: fx.repo.dir,
-    BITBUCKET_BRANCH: 'feature',
-    BITBUCKET_COMMIT: fx.headSha,
-    BITBUCKET_PR_ID: String(bb.state.pullRequest.id),
-    BITBUCKET_PR_DESTINATION_BRANCH: 'main',
-    LOOM_BITBUCKET_API_URL: bb.url,
-    LOOM_BITBUCKET_TOKEN: TOKEN,
-    OPENAI_BASE_URL: model.url,
-    OPENAI_API_KEY: KEY,
-  };
+  return { ...bitbucketPipelinesEnv({ bb, cloneDir: fx.repo.dir, headSha: fx.headSha, token: TOKEN }), OPENAI_BASE_URL: model.url, OPENAI_API_KEY: KEY };
 }
 
 const review = (args: string[] = []): Promise<CliResult> => runCli(['review', '--no-cache', ...args], { cwd: fx.repo.dir, env: bitbucketEnv() });

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { giteaActionsEnv } from '../helpers/ci-env.ts';
 import { GT_HUMAN, startFakeGitea, type FakeGitea } from '../helpers/fake-gitea.ts';
 import { findingsReply, startOpenAiServer, type FakeOpenAi } from '../helpers/openai-server.ts';
 import { runCli, type CliResult } from '../helpers/run-cli.ts';
@@ -9,13 +10,13 @@ import { context, DIFF_SUGGESTION, expectNoSecrets, type FeatureRepo, inDiff, KE
 
 const TOKEN = 'e2e0gitea0token0123456789abcdef01234567';
 
-/** Gitea's runner sets GITEA_ACTIONS, Forgejo's FORGEJO_ACTIONS; both also set the GITHUB_* variables. */
+/** Gitea's runner sets GITEA_ACTIONS, Forgejo's FORGEJO_ACTIONS; both also set the GITHUB_* variables (see giteaActionsEnv). */
 const FLAVORS = [
-  { flavor: 'gitea', name: 'Gitea Actions', ciVars: { GITEA_ACTIONS: 'true' }, tokenVars: ['GITEA_TOKEN', 'GITHUB_TOKEN'] },
-  { flavor: 'forgejo', name: 'Forgejo Actions', ciVars: { FORGEJO_ACTIONS: 'true' }, tokenVars: ['FORGEJO_TOKEN', 'GITHUB_TOKEN'] },
+  { flavor: 'gitea', name: 'Gitea Actions', tokenVar: 'GITEA_TOKEN' },
+  { flavor: 'forgejo', name: 'Forgejo Actions', tokenVar: 'FORGEJO_TOKEN' },
 ] as const;
 
-describe.each(FLAVORS)('loom review in $name on a pull request (built CLI, fake $flavor and model)', ({ flavor, name, ciVars, tokenVars }) => {
+describe.each(FLAVORS)('loom review in $name on a pull request (built CLI, fake $flavor and model)', ({ flavor, name, tokenVar }) => {
   let model: FakeOpenAi;
   let gt: FakeGitea;
   let fx: FeatureRepo;
@@ -38,31 +39,8 @@ describe.each(FLAVORS)('loom review in $name on a pull request (built CLI, fake 
 
   /** A `pull_request` job: the act-based runner writes the event file and exports the GitHub-compatible variables. */
   function actionsEnv(): Record<string, string> {
-    const eventPath = join(work, 'event.json');
-    const repo = { full_name: `${gt.owner}/${gt.repo}`, fork: false };
-    writeFileSync(
-      eventPath,
-      JSON.stringify({
-        action: 'opened',
-        number: gt.index,
-        pull_request: { number: gt.index, head: { sha: fx.headSha, ref: 'feature', repo }, base: { sha: fx.baseSha, ref: 'main', repo }, merge_base: fx.baseSha },
-      }),
-    );
-    const server = gt.url.replace(/\/api\/v1$/, '');
     return {
-      CI: 'true',
-      GITHUB_ACTIONS: 'true',
-      ...ciVars,
-      GITHUB_EVENT_NAME: 'pull_request',
-      GITHUB_EVENT_PATH: eventPath,
-      GITHUB_REPOSITORY: `${gt.owner}/${gt.repo}`,
-      GITHUB_SERVER_URL: server,
-      GITHUB_API_URL: gt.url,
-      GITHUB_SHA: fx.headSha,
-      GITHUB_REF: `refs/pull/${gt.index}/head`,
-      GITHUB_HEAD_REF: 'feature',
-      GITHUB_BASE_REF: 'main',
-      ...Object.fromEntries(tokenVars.map((name) => [name, TOKEN])),
+      ...giteaActionsEnv({ gt, flavor, headSha: fx.headSha, baseSha: fx.baseSha, token: TOKEN, work }),
       OPENAI_BASE_URL: model.url,
       OPENAI_API_KEY: KEY,
     };
@@ -76,7 +54,7 @@ describe.each(FLAVORS)('loom review in $name on a pull request (built CLI, fake 
 
     expect(first.code).toBe(0);
     expect(first.stderr).toContain(`CI: ${name}: pull request #${gt.index} on gitea ${gt.owner}/${gt.repo}`);
-    expect(first.stderr).toContain(`token from ${tokenVars[0]}`);
+    expect(first.stderr).toContain(`token from ${tokenVar}`);
     expect(gt.state.reviews).toHaveLength(1);
     expect(gt.state.reviews[0]).toMatchObject({ state: 'COMMENT', commit_id: fx.headSha });
     const sent = gt.requests.find((r) => r.method === 'POST' && r.path.endsWith('/reviews'))!.body.comments;

@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { githubActionsEnv, type GitHubActionsJob } from '../helpers/ci-env.ts';
 import { startFakeGitHub, type FakeGitHub } from '../helpers/fake-github.ts';
 import { makeRepo, type TestRepo } from '../helpers/git-repo.ts';
 import { findingsReply, startOpenAiServer, type FakeOpenAi } from '../helpers/openai-server.ts';
@@ -37,31 +38,9 @@ afterEach(async () => {
 });
 
 /** The environment GitHub Actions gives a `pull_request` job, pointed at the fake servers. */
-function actionsEnv(event: 'pull_request' | 'pull_request_target' | 'push' = 'pull_request', extra: Record<string, string> = {}): Record<string, string> {
-  const eventPath = join(work, 'event.json');
-  writeFileSync(
-    eventPath,
-    JSON.stringify({
-      number: gh.number,
-      pull_request: {
-        number: gh.number,
-        head: { sha: headSha, ref: 'feature', repo: { full_name: 'acme/api', fork: false } },
-        base: { sha: gh.state.pullRequest.base.sha, ref: 'main', repo: { full_name: 'acme/api' } },
-      },
-    }),
-  );
+function actionsEnv(event: GitHubActionsJob['event'] = 'pull_request', extra: Record<string, string> = {}): Record<string, string> {
   return {
-    CI: 'true',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_EVENT_NAME: event,
-    GITHUB_EVENT_PATH: eventPath,
-    GITHUB_REPOSITORY: 'acme/api',
-    GITHUB_API_URL: gh.url,
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_SHA: '0000000000000000000000000000000000000000',
-    GITHUB_BASE_REF: 'main',
-    GITHUB_TOKEN: TOKEN,
-    GITHUB_STEP_SUMMARY: join(work, 'step-summary.md'),
+    ...githubActionsEnv({ gh, headSha, baseSha: gh.state.pullRequest.base.sha, token: TOKEN, work, event }),
     OPENAI_BASE_URL: model.url,
     OPENAI_API_KEY: KEY,
     ...extra,

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { gitlabCiEnv } from '../helpers/ci-env.ts';
 import { startFakeGitLab, type FakeGitLab } from '../helpers/fake-gitlab.ts';
 import { findingsReply, startOpenAiServer, type FakeOpenAi } from '../helpers/openai-server.ts';
 import { runCli, type CliResult } from '../helpers/run-cli.ts';
@@ -28,28 +29,10 @@ afterEach(async () => {
   fx.repo.remove();
 });
 
-/** The variables of a merge request pipeline (`rules: if: $CI_PIPELINE_SOURCE == "merge_request_event"`). */
+/** A merge request pipeline, with the project access token and the job token. */
 function gitlabEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    CI: 'true',
-    GITLAB_CI: 'true',
-    CI_SERVER_URL: gl.url,
-    CI_API_V4_URL: gl.apiUrl,
-    CI_PIPELINE_SOURCE: 'merge_request_event',
-    CI_PROJECT_ID: '123',
-    CI_PROJECT_PATH: 'group/sub/proj',
-    CI_COMMIT_SHA: fx.headSha,
-    CI_COMMIT_REF_NAME: 'feature',
-    CI_MERGE_REQUEST_IID: String(gl.state.mergeRequest.iid),
-    CI_MERGE_REQUEST_PROJECT_ID: '123',
-    CI_MERGE_REQUEST_SOURCE_PROJECT_ID: '123',
-    CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: 'feature',
-    // Empty outside merged-results pipelines.
-    CI_MERGE_REQUEST_SOURCE_BRANCH_SHA: '',
-    CI_MERGE_REQUEST_TARGET_BRANCH_NAME: 'main',
-    CI_MERGE_REQUEST_DIFF_BASE_SHA: fx.baseSha,
-    CI_JOB_TOKEN: JOB_TOKEN,
-    LOOM_GITLAB_TOKEN: TOKEN,
+    ...gitlabCiEnv({ gl, headSha: fx.headSha, baseSha: fx.baseSha, token: TOKEN, jobToken: JOB_TOKEN }),
     OPENAI_BASE_URL: model.url,
     OPENAI_API_KEY: KEY,
     ...extra,

@@ -4,6 +4,7 @@
  * report.
  */
 import { describe, expect, it } from 'vitest';
+import { azurePipelinesEnv } from '../helpers/ci-env.ts';
 import { seedThread, startFakeAzure, type FakeAzure, type FakeAzureThread } from '../helpers/fake-azure.ts';
 import { faultMatrix, injected, TITLE, withFixture, type Job } from './platform-matrix.ts';
 
@@ -23,24 +24,7 @@ const withAzure = (run: (job: AzureJob) => Promise<void>) =>
     });
     const { state } = az;
     // A build validation run of an Azure Repos pull request (as in test/e2e/azure-pipelines.test.ts).
-    const env = {
-      CI: 'true',
-      TF_BUILD: 'True',
-      BUILD_REASON: 'PullRequest',
-      BUILD_REPOSITORY_PROVIDER: 'TfsGit',
-      BUILD_REPOSITORY_ID: state.repositoryId,
-      BUILD_REPOSITORY_NAME: state.repositoryName,
-      BUILD_SOURCEBRANCH: `refs/pull/${state.pullRequest.id}/merge`,
-      SYSTEM_COLLECTIONURI: az.url,
-      SYSTEM_TEAMFOUNDATIONCOLLECTIONURI: az.url,
-      SYSTEM_TEAMPROJECT: state.project,
-      SYSTEM_PULLREQUEST_PULLREQUESTID: String(state.pullRequest.id),
-      SYSTEM_PULLREQUEST_SOURCEBRANCH: 'refs/heads/feature',
-      SYSTEM_PULLREQUEST_SOURCECOMMITID: fx.headSha,
-      SYSTEM_PULLREQUEST_TARGETBRANCH: 'refs/heads/main',
-      SYSTEM_PULLREQUEST_ISFORK: 'False',
-      SYSTEM_ACCESSTOKEN: TOKEN,
-    };
+    const env = azurePipelinesEnv({ az, headSha: fx.headSha, token: TOKEN });
     const live = () => state.threads.filter((t) => !t.isDeleted);
     const first = (t: FakeAzureThread) => t.comments[0]!.content;
     const job: AzureJob = {

@@ -4,6 +4,7 @@
  * answers, the run goes on as if it had not been asked.
  */
 import { describe, expect, it } from 'vitest';
+import { bitbucketPipelinesEnv } from '../helpers/ci-env.ts';
 import { seedComment, startFakeBitbucket, type FakeBitbucket } from '../helpers/fake-bitbucket.ts';
 import { faultMatrix, injected, TITLE, withFixture, type Job } from './platform-matrix.ts';
 
@@ -23,21 +24,7 @@ const withBitbucket = (run: (job: BitbucketJob) => Promise<void>) =>
       mergeBase: fx.baseSha,
     });
     // A `pull-requests:` pipeline step (as in test/e2e/bitbucket-pipelines.test.ts).
-    const env = {
-      CI: 'true',
-      BITBUCKET_BUILD_NUMBER: '17',
-      BITBUCKET_PIPELINE_UUID: '{8d2a3c5e-0000-4000-8000-000000000017}',
-      BITBUCKET_WORKSPACE: 'acme',
-      BITBUCKET_REPO_SLUG: 'api',
-      BITBUCKET_REPO_FULL_NAME: 'acme/api',
-      BITBUCKET_CLONE_DIR: fx.repo.dir,
-      BITBUCKET_BRANCH: 'feature',
-      BITBUCKET_COMMIT: fx.headSha,
-      BITBUCKET_PR_ID: String(bb.state.pullRequest.id),
-      BITBUCKET_PR_DESTINATION_BRANCH: 'main',
-      LOOM_BITBUCKET_API_URL: bb.url,
-      LOOM_BITBUCKET_TOKEN: TOKEN,
-    };
+    const env = bitbucketPipelinesEnv({ bb, cloneDir: fx.repo.dir, headSha: fx.headSha, token: TOKEN });
     const live = () => bb.state.comments.filter((c) => !c.deleted);
     const job: BitbucketJob = {
       bb,

@@ -3,10 +3,11 @@
  * makes (see platform-matrix.ts for the policy). loom reads the comments of its own earlier reviews only, so that
  * call is made when an earlier loom review exists.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { giteaActionsEnv } from '../helpers/ci-env.ts';
 import { GT_HUMAN, startFakeGitea, type FakeGitea } from '../helpers/fake-gitea.ts';
 import { faultMatrix, injected, TITLE, withFixture, type Job } from './platform-matrix.ts';
 
@@ -25,32 +26,7 @@ const withGitea = (run: (job: GiteaJob) => Promise<void>, opts: { paginateIssueC
     gt.state.pullRequest.merge_base = fx.baseSha;
     // A `pull_request` job: the act-based runner writes the event file (as in test/e2e/gitea-actions.test.ts).
     const work = mkdtempSync(join(tmpdir(), 'loom-faults-gitea-'));
-    const eventPath = join(work, 'event.json');
-    const repo = { full_name: `${gt.owner}/${gt.repo}`, fork: false };
-    writeFileSync(
-      eventPath,
-      JSON.stringify({
-        action: 'opened',
-        number: gt.index,
-        pull_request: { number: gt.index, head: { sha: fx.headSha, ref: 'feature', repo }, base: { sha: fx.baseSha, ref: 'main', repo }, merge_base: fx.baseSha },
-      }),
-    );
-    const env = {
-      CI: 'true',
-      GITHUB_ACTIONS: 'true',
-      GITEA_ACTIONS: 'true',
-      GITHUB_EVENT_NAME: 'pull_request',
-      GITHUB_EVENT_PATH: eventPath,
-      GITHUB_REPOSITORY: `${gt.owner}/${gt.repo}`,
-      GITHUB_SERVER_URL: gt.url.replace(/\/api\/v1$/, ''),
-      GITHUB_API_URL: gt.url,
-      GITHUB_SHA: fx.headSha,
-      GITHUB_REF: `refs/pull/${gt.index}/head`,
-      GITHUB_HEAD_REF: 'feature',
-      GITHUB_BASE_REF: 'main',
-      GITEA_TOKEN: TOKEN,
-      GITHUB_TOKEN: TOKEN,
-    };
+    const env = giteaActionsEnv({ gt, flavor: 'gitea', headSha: fx.headSha, baseSha: fx.baseSha, token: TOKEN, work });
     const job: GiteaJob = {
       gt,
       review: (args = []) => review(env, args, TOKEN),

@@ -5,6 +5,7 @@
  * refused for permissions), 3 when it could not be done.
  */
 import { describe, expect, it, vi } from 'vitest';
+import { gitlabCiEnv } from '../helpers/ci-env.ts';
 import { startFakeGitLab, type FakeGitLab, type FakeNote } from '../helpers/fake-gitlab.ts';
 import { findingsReply, startOpenAiServer, type FakeOpenAi } from '../helpers/openai-server.ts';
 import { runCli, type CliResult } from '../helpers/run-cli.ts';
@@ -31,25 +32,9 @@ async function withGitLab(run: (t: Job) => Promise<void>): Promise<void> {
   gl.state.mergeRequest.diff_refs = { base_sha: fx.baseSha, start_sha: fx.baseSha, head_sha: fx.headSha };
   gl.state.versions = [{ id: 1, head_commit_sha: fx.headSha, base_commit_sha: fx.baseSha, start_commit_sha: fx.baseSha, created_at: '2026-01-01T00:00:00.000Z', state: 'collected' }];
   gl.state.diffLines = { 'src/db.js': [{ old: 1, new: 1 }, { old: 2, new: 2 }, { old: 3, new: 3 }, { new: 4 }, { new: 5 }] };
-  // A merge request pipeline (as in test/e2e/gitlab-ci.test.ts).
+  // A merge request pipeline (as in test/e2e/gitlab-ci.test.ts), without a job token.
   const env = {
-    CI: 'true',
-    GITLAB_CI: 'true',
-    CI_SERVER_URL: gl.url,
-    CI_API_V4_URL: gl.apiUrl,
-    CI_PIPELINE_SOURCE: 'merge_request_event',
-    CI_PROJECT_ID: '123',
-    CI_PROJECT_PATH: 'group/sub/proj',
-    CI_COMMIT_SHA: fx.headSha,
-    CI_COMMIT_REF_NAME: 'feature',
-    CI_MERGE_REQUEST_IID: String(gl.state.mergeRequest.iid),
-    CI_MERGE_REQUEST_PROJECT_ID: '123',
-    CI_MERGE_REQUEST_SOURCE_PROJECT_ID: '123',
-    CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: 'feature',
-    CI_MERGE_REQUEST_SOURCE_BRANCH_SHA: '',
-    CI_MERGE_REQUEST_TARGET_BRANCH_NAME: 'main',
-    CI_MERGE_REQUEST_DIFF_BASE_SHA: fx.baseSha,
-    LOOM_GITLAB_TOKEN: TOKEN,
+    ...gitlabCiEnv({ gl, headSha: fx.headSha, baseSha: fx.baseSha, token: TOKEN }),
     OPENAI_BASE_URL: model.url,
     OPENAI_API_KEY: KEY,
   };

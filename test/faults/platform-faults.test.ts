@@ -4,10 +4,11 @@
  * with a clear message, the right exit code and no stack trace. `--fail-on blocker` with one blocker finding
  * makes the exit code tell "done" (1) from "could not be done" (3).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { githubActionsEnv } from '../helpers/ci-env.ts';
 import { startFakeGitHub, HUMAN, type FakeGitHub, type GhIssueComment } from '../helpers/fake-github.ts';
 import { findingsReply, startOpenAiServer, type FakeOpenAi } from '../helpers/openai-server.ts';
 import { runCli, type CliResult } from '../helpers/run-cli.ts';
@@ -36,31 +37,9 @@ async function withGha(run: (t: Gha) => Promise<void>, opts: { serverToken?: str
   const model: FakeOpenAi = await startOpenAiServer(() => findingsReply([inDiff]));
   const gh = await startFakeGitHub({ token: opts.serverToken ?? TOKEN, headSha: fx.headSha, baseSha: fx.baseSha, diff: { 'src/db.js': { RIGHT: [1, 2, 3, 4, 5] } } });
   const work = mkdtempSync(join(tmpdir(), 'loom-faults-gha-'));
-  const eventPath = join(work, 'event.json');
-  writeFileSync(
-    eventPath,
-    JSON.stringify({
-      number: gh.number,
-      pull_request: {
-        number: gh.number,
-        head: { sha: fx.headSha, ref: 'feature', repo: { full_name: 'acme/api', fork: false } },
-        base: { sha: fx.baseSha, ref: 'main', repo: { full_name: 'acme/api' } },
-      },
-    }),
-  );
   // The environment of a GitHub Actions `pull_request` job (as in test/e2e/github-actions.test.ts).
   const env = {
-    CI: 'true',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_EVENT_PATH: eventPath,
-    GITHUB_REPOSITORY: 'acme/api',
-    GITHUB_API_URL: gh.url,
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_SHA: '0000000000000000000000000000000000000000',
-    GITHUB_BASE_REF: 'main',
-    GITHUB_TOKEN: TOKEN,
-    GITHUB_STEP_SUMMARY: join(work, 'step-summary.md'),
+    ...githubActionsEnv({ gh, headSha: fx.headSha, baseSha: fx.baseSha, token: TOKEN, work }),
     OPENAI_BASE_URL: model.url,
     OPENAI_API_KEY: KEY,
   };

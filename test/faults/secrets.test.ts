@@ -5,10 +5,11 @@
  *
  * Every secret-looking value is assembled at runtime, so this file itself does not look like a leak.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { githubActionsEnv, gitlabCiEnv } from '../helpers/ci-env.ts';
 import { startFakeGitHub, type FakeGitHub } from '../helpers/fake-github.ts';
 import { startFakeGitLab, type FakeGitLab } from '../helpers/fake-gitlab.ts';
 import { makeRepo, type TestRepo } from '../helpers/git-repo.ts';
@@ -202,11 +203,9 @@ describe('keys and tokens loom holds', () => {
         const result = await runCli(['review', '--verbose'], {
           cwd: fx.repo.dir,
           env: {
-            CI: 'true', GITLAB_CI: 'true', CI_SERVER_URL: gl.url, CI_API_V4_URL: gl.apiUrl, CI_PIPELINE_SOURCE: 'merge_request_event',
-            CI_PROJECT_ID: '123', CI_PROJECT_PATH: 'group/sub/proj', CI_COMMIT_SHA: fx.headSha, CI_COMMIT_REF_NAME: 'feature',
-            CI_MERGE_REQUEST_IID: '7', CI_MERGE_REQUEST_PROJECT_ID: '123', CI_MERGE_REQUEST_SOURCE_PROJECT_ID: '123',
-            CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: 'feature', CI_MERGE_REQUEST_TARGET_BRANCH_NAME: 'main', CI_MERGE_REQUEST_DIFF_BASE_SHA: fx.baseSha,
-            LOOM_GITLAB_TOKEN: GL_TOKEN, OPENAI_BASE_URL: c.model.url, OPENAI_API_KEY: API_KEY,
+            ...gitlabCiEnv({ gl, headSha: fx.headSha, baseSha: fx.baseSha, token: GL_TOKEN, sourceBranchSha: null }),
+            OPENAI_BASE_URL: c.model.url,
+            OPENAI_API_KEY: API_KEY,
           },
         });
 
@@ -222,12 +221,11 @@ describe('keys and tokens loom holds', () => {
   );
 });
 
+/** A GitHub Actions `pull_request` job whose event names no repositories and which sets no GITHUB_SERVER_URL. */
 function githubEnv(c: Ctx, gh: FakeGitHub, fx: FeatureRepo): Record<string, string> {
-  const eventPath = join(c.work, 'event.json');
-  writeFileSync(eventPath, JSON.stringify({ number: gh.number, pull_request: { number: gh.number, head: { sha: fx.headSha, ref: 'feature' }, base: { sha: fx.baseSha, ref: 'main' } } }));
   return {
-    CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: eventPath, GITHUB_REPOSITORY: 'acme/api',
-    GITHUB_API_URL: gh.url, GITHUB_SHA: '0'.repeat(40), GITHUB_BASE_REF: 'main', GITHUB_TOKEN: GH_TOKEN,
-    GITHUB_STEP_SUMMARY: join(c.work, 'step-summary.md'), OPENAI_BASE_URL: c.model.url, OPENAI_API_KEY: API_KEY,
+    ...githubActionsEnv({ gh, headSha: fx.headSha, baseSha: fx.baseSha, token: GH_TOKEN, work: c.work, serverUrl: null, eventRepos: false }),
+    OPENAI_BASE_URL: c.model.url,
+    OPENAI_API_KEY: API_KEY,
   };
 }

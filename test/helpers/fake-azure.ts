@@ -1,11 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { json, parseJsonBody, requestMatches, startFakeServer, urlTarget, type FakeRequest, type RequestMatch } from './fake-server.ts';
 
 /**
  * A fake Azure DevOps Git REST API 7.1 for one pull request, backed by in-memory threads. Speaks the endpoints
@@ -13,22 +12,11 @@ import addFormatsModule from 'ajv-formats';
  * `api-version=7.1` and the bearer token like the real service, and records every request.
  */
 
-export interface RecordedRequest {
-  method: string;
-  /** Decoded path, without the query. */
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON body; `undefined` when empty. */
-  body: any;
-}
+/** `path` is decoded, without the query; `body` is parsed JSON, `undefined` when empty. */
+export type RecordedRequest = FakeRequest;
 
-export interface FailMatch {
-  method?: string;
-  /** Substring of, or pattern for, the decoded path. */
-  path?: string | RegExp;
-  body?: (body: any) => boolean;
-}
+/** `path`: a substring of, or a pattern for, the decoded path. */
+export type FailMatch = RequestMatch;
 
 export interface FailReply {
   status: number;
@@ -135,47 +123,22 @@ export async function startFakeAzure(overrides: Partial<FakeAzureState> = {}): P
     nextThreadId: 100,
     ...overrides,
   };
-  const requests: RecordedRequest[] = [];
-  const failures: { match: FailMatch; reply: FailReply; times: number }[] = [];
-  let origin = '';
-
-  const server = createServer((req, res) => {
-    void (async () => {
-      const raw = await readBody(req);
-      const url = new URL(req.url ?? '/', origin);
-      const recorded: RecordedRequest = {
-        method: req.method ?? 'GET',
-        path: decodeURIComponent(url.pathname),
-        query: Object.fromEntries(url.searchParams),
-        headers: { ...req.headers },
-        body: raw ? JSON.parse(raw) : undefined,
-      };
-      requests.push(recorded);
-      const failure = failures.find((f) => matches(f.match, recorded));
-      if (failure) {
-        if (--failure.times <= 0) failures.splice(failures.indexOf(failure), 1);
-        return send(res, failure.reply.status, failure.reply.json ?? { message: `injected ${failure.reply.status}` }, failure.reply.headers);
-      }
-      if (req.headers.authorization !== `Bearer ${state.token}`) return send(res, 401, { message: 'TF400813: The user is not authorized to access this resource.' });
-      if (recorded.query['api-version'] !== '7.1') return send(res, 400, { message: 'VssVersionOutOfRangeException: No api-version was supplied for the request.' });
-      const reply = serve(state, recorded, origin);
-      return send(res, reply.status, reply.json);
-    })().catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, { message: `fake azure failed: ${String(error)}` });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startFakeServer(
+    (recorded, { req, origin }) => {
+      if (req.headers.authorization !== `Bearer ${state.token}`) return json(401, { message: 'TF400813: The user is not authorized to access this resource.' });
+      if (recorded.query['api-version'] !== '7.1') return json(400, { message: 'VssVersionOutOfRangeException: No api-version was supplied for the request.' });
+      return serve(state, recorded, origin);
+    },
+    { target: urlTarget(decodeURIComponent), parseBody: parseJsonBody, errorJson: (error) => ({ message: `fake azure failed: ${String(error)}` }) },
+  );
 
   return {
-    url: `${origin}/${state.organization}/`,
-    requests,
+    url: `${server.url}/${state.organization}/`,
+    requests: server.requests,
     state,
-    failNext: (match, reply, times = 1) => void failures.push({ match, reply, times }),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    failNext: (match, reply, times = 1) =>
+      server.fail((r) => requestMatches(match, r), json(reply.status, reply.json ?? { message: `injected ${reply.status}` }, reply.headers), times),
+    close: server.close,
   };
 }
 
@@ -301,35 +264,12 @@ function dateFor(id: number): string {
   return new Date(Date.UTC(2026, 0, 1) + id * 60_000).toISOString();
 }
 
-function matches(match: FailMatch, req: RecordedRequest): boolean {
-  if (match.method && match.method !== req.method) return false;
-  if (typeof match.path === 'string' && !req.path.includes(match.path)) return false;
-  if (match.path instanceof RegExp && !match.path.test(req.path)) return false;
-  return !match.body || match.body(req.body);
-}
-
 function notFound(req: RecordedRequest) {
   return { status: 404, json: { message: `fake azure: no route for ${req.method} ${req.path}` } };
 }
 
 function badRequest(message: string) {
   return { status: 400, json: { message, typeKey: 'InvalidArgumentValueException' } };
-}
-
-function send(res: ServerResponse, status: number, json: unknown, headers: Record<string, string> = {}): void {
-  if (json === undefined) {
-    res.writeHead(status, headers);
-    res.end();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  res.end(JSON.stringify(json));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The Azure DevOps Git 7.1 description in the shared reference folder next to the repo; absent on most machines. */

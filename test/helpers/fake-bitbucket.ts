@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileSpecDefinitions, type FailMatch, type FailReply, type RecordedRequest } from './fake-azure.ts';
+import { json, parseJsonBody, requestMatches, startFakeServer, urlTarget } from './fake-server.ts';
 
 export type { FailMatch, FailReply, RecordedRequest } from './fake-azure.ts';
 
@@ -74,46 +73,21 @@ export async function startFakeBitbucket(overrides: Partial<FakeBitbucketState> 
     nextCommentId: 1000,
     ...overrides,
   };
-  const requests: RecordedRequest[] = [];
-  const failures: { match: FailMatch; reply: FailReply; times: number }[] = [];
-  let origin = '';
-
-  const server = createServer((req, res) => {
-    void (async () => {
-      const raw = await readBody(req);
-      const url = new URL(req.url ?? '/', origin);
-      const recorded: RecordedRequest = {
-        method: req.method ?? 'GET',
-        path: decodeURIComponent(url.pathname),
-        query: Object.fromEntries(url.searchParams),
-        headers: { ...req.headers },
-        body: raw ? JSON.parse(raw) : undefined,
-      };
-      requests.push(recorded);
-      const failure = failures.find((f) => matches(f.match, recorded));
-      if (failure) {
-        if (--failure.times <= 0) failures.splice(failures.indexOf(failure), 1);
-        return send(res, failure.reply.status, failure.reply.json ?? errorJson(`injected ${failure.reply.status}`), failure.reply.headers);
-      }
-      if (req.headers.authorization !== `Bearer ${state.token}`) return send(res, 401, errorJson('Access token expired. Use your refresh token to obtain a new access token.'));
-      const reply = serve(state, recorded, `${origin}${url.pathname}`);
-      return send(res, reply.status, reply.json);
-    })().catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, errorJson(`fake bitbucket failed: ${String(error)}`));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startFakeServer(
+    (recorded, { req, origin, url }) => {
+      if (req.headers.authorization !== `Bearer ${state.token}`) return json(401, errorJson('Access token expired. Use your refresh token to obtain a new access token.'));
+      return serve(state, recorded, `${origin}${url.pathname}`);
+    },
+    { target: urlTarget(decodeURIComponent), parseBody: parseJsonBody, errorJson: (error) => errorJson(`fake bitbucket failed: ${String(error)}`) },
+  );
 
   return {
-    url: `${origin}/2.0`,
-    requests,
+    url: `${server.url}/2.0`,
+    requests: server.requests,
     state,
-    failNext: (match, reply, times = 1) => void failures.push({ match, reply, times }),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    failNext: (match, reply, times = 1) =>
+      server.fail((r) => requestMatches(match, r), json(reply.status, reply.json ?? errorJson(`injected ${reply.status}`), reply.headers), times),
+    close: server.close,
   };
 }
 
@@ -227,13 +201,6 @@ function rendered(raw: string): FakeBitbucketComment['content'] {
   return { type: 'rendered', raw, markup: 'markdown', html: `<p>${raw.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p>` };
 }
 
-function matches(match: FailMatch, req: RecordedRequest): boolean {
-  if (match.method && match.method !== req.method) return false;
-  if (typeof match.path === 'string' && !req.path.includes(match.path)) return false;
-  if (match.path instanceof RegExp && !match.path.test(req.path)) return false;
-  return !match.body || match.body(req.body);
-}
-
 function errorJson(message: string) {
   return { type: 'error', error: { message } };
 }
@@ -244,22 +211,6 @@ function notFound(req: RecordedRequest) {
 
 function badRequest(message: string) {
   return { status: 400, json: errorJson(message) };
-}
-
-function send(res: ServerResponse, status: number, json: unknown, headers: Record<string, string> = {}): void {
-  if (json === undefined) {
-    res.writeHead(status, headers);
-    res.end();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  res.end(JSON.stringify(json));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The Bitbucket Cloud OpenAPI 3 description in the shared reference folder next to the repo; absent on most machines. */

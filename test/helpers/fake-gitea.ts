@@ -17,11 +17,10 @@
  * comment off the diff (`diff` option) fails as a whole with 422 and creates nothing.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileSpecSchema } from './fake-github.ts';
+import { empty, findRoute, json, startFakeServer, urlTarget, type FakeRequest, type PathRoute, type Reply } from './fake-server.ts';
 
 export interface GtUser {
   id: number;
@@ -76,14 +75,10 @@ export interface FakeGiteaState {
   reviewComments: GtReviewComment[];
 }
 
-export interface GtRecordedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
+/** `path` is without the `/api/v1` prefix. */
+export interface GtRecordedRequest extends FakeRequest {
   /** Swagger definition of the JSON body (`CreatePullReviewOptions`, ...), for the routes that take one. */
   definition?: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
 }
 
 export interface FakeGiteaOptions {
@@ -142,8 +137,6 @@ export async function startFakeGitea(opts: FakeGiteaOptions = {}): Promise<FakeG
     reviews: [],
     reviewComments: [],
   };
-  const requests: GtRecordedRequest[] = [];
-  const failures: { method: string; path: RegExp; status: number; body: unknown; headers: Record<string, string> }[] = [];
 
   const addIssueComment = (body: string, user: GtUser = bot): GtComment => {
     const id = nextId();
@@ -173,13 +166,13 @@ export async function startFakeGitea(opts: FakeGiteaOptions = {}): Promise<FakeG
 
   const base = `/repos/${owner}/${repo}`;
   const routes: Route[] = [
-    { method: 'GET', path: `${base}/pulls/${index}`, handle: (ctx) => ctx.json(200, pullJson(state.pullRequest, owner, repo)) },
+    { method: 'GET', path: `${base}/pulls/${index}`, handle: (ctx) => json(200, pullJson(state.pullRequest, owner, repo)) },
     {
       method: 'GET',
       path: `${base}/issues/${index}/comments`,
       handle: (ctx) => {
         const all = state.issueComments.map(commentJson);
-        return opts.paginateIssueComments ? ctx.page(all) : ctx.json(200, all, { 'x-total-count': String(all.length) });
+        return opts.paginateIssueComments ? ctx.page(all) : json(200, all, { 'x-total-count': String(all.length) });
       },
     },
     {
@@ -187,8 +180,8 @@ export async function startFakeGitea(opts: FakeGiteaOptions = {}): Promise<FakeG
       path: `${base}/issues/${index}/comments`,
       definition: 'CreateIssueCommentOption',
       handle: (ctx) => {
-        if (typeof ctx.body?.body !== 'string') return ctx.json(422, apiError('body is required'));
-        return ctx.json(201, commentJson(addIssueComment(ctx.body.body)));
+        if (typeof ctx.body?.body !== 'string') return json(422, apiError('body is required'));
+        return json(201, commentJson(addIssueComment(ctx.body.body)));
       },
     },
     {
@@ -197,11 +190,11 @@ export async function startFakeGitea(opts: FakeGiteaOptions = {}): Promise<FakeG
       definition: 'EditIssueCommentOption',
       handle: (ctx) => {
         const comment = state.issueComments.find((c) => c.id === Number(ctx.params[0]));
-        if (!comment) return ctx.json(404, apiError('The target couldn\'t be found.'));
-        if (comment.user.login !== bot.login) return ctx.json(403, apiError('user should have permission to edit comment'));
+        if (!comment) return json(404, apiError('The target couldn\'t be found.'));
+        if (comment.user.login !== bot.login) return json(403, apiError('user should have permission to edit comment'));
         comment.body = ctx.body.body;
         comment.updated_at = stamp(nextId());
-        return ctx.json(200, commentJson(comment));
+        return json(200, commentJson(comment));
       },
     },
     {
@@ -209,9 +202,9 @@ export async function startFakeGitea(opts: FakeGiteaOptions = {}): Promise<FakeG
       path: new RegExp(`^${base}/issues/comments/(\\d+)$`),
       handle: (ctx) => {
         const at = state.issueComments.findIndex((c) => c.id === Number(ctx.params[0]));
-        if (at < 0) return ctx.json(404, apiError('The target couldn\'t be found.'));
+        if (at < 0) return json(404, apiError('The target couldn\'t be found.'));
         state.issueComments.splice(at, 1);
-        return ctx.empty(204);
+        return empty(204);
       },
     },
     { method: 'GET', path: `${base}/pulls/${index}/reviews`, handle: (ctx) => ctx.page(state.reviews.map((r) => reviewJson(r, state.reviewComments))) },
@@ -220,8 +213,8 @@ export async function startFakeGitea(opts: FakeGiteaOptions = {}): Promise<FakeG
       path: new RegExp(`^${base}/pulls/${index}/reviews/(\\d+)/comments$`),
       handle: (ctx) => {
         const id = Number(ctx.params[0]);
-        if (!state.reviews.some((r) => r.id === id)) return ctx.json(404, apiError('The target couldn\'t be found.'));
-        return ctx.json(200, state.reviewComments.filter((c) => c.pull_request_review_id === id).map((c) => reviewCommentJson(c, forgejo)));
+        if (!state.reviews.some((r) => r.id === id)) return json(404, apiError('The target couldn\'t be found.'));
+        return json(200, state.reviewComments.filter((c) => c.pull_request_review_id === id).map((c) => reviewCommentJson(c, forgejo)));
       },
     },
     {
@@ -231,10 +224,10 @@ export async function startFakeGitea(opts: FakeGiteaOptions = {}): Promise<FakeG
       handle: (ctx) => {
         const body = ctx.body ?? {};
         const comments: any[] = Array.isArray(body.comments) ? body.comments : [];
-        if (!['APPROVED', 'PENDING', 'COMMENT', 'REQUEST_CHANGES', 'REQUEST_REVIEW', undefined].includes(body.event)) return ctx.json(422, apiError(`unknown event ${body.event}`));
+        if (!['APPROVED', 'PENDING', 'COMMENT', 'REQUEST_CHANGES', 'REQUEST_REVIEW', undefined].includes(body.event)) return json(422, apiError(`unknown event ${body.event}`));
         for (const c of comments) {
           const error = anchorError(c, opts.diff);
-          if (error) return ctx.json(422, apiError(error));
+          if (error) return json(422, apiError(error));
         }
         const review = addReview({ body: body.body ?? '', state: body.event ?? 'PENDING', commit_id: body.commit_id ?? state.pullRequest.head.sha });
         for (const c of comments) {
@@ -248,85 +241,61 @@ export async function startFakeGitea(opts: FakeGiteaOptions = {}): Promise<FakeG
             commit_id: review.commit_id,
           });
         }
-        return ctx.json(200, reviewJson(review, state.reviewComments));
+        return json(200, reviewJson(review, state.reviewComments));
       },
     },
   ];
 
-  const server = createServer((req, res) => {
-    void (async () => {
-      const raw = await readBody(req);
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const path = url.pathname.startsWith(PREFIX) ? url.pathname.slice(PREFIX.length) : url.pathname;
-      const recorded: GtRecordedRequest = { method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), headers: { ...req.headers }, body: parseBody(raw) };
-      requests.push(recorded);
-      const failure = failures.findIndex((f) => f.method === recorded.method && f.path.test(path));
-      if (failure >= 0) {
-        const [f] = failures.splice(failure, 1);
-        return send(res, f!.status, f!.body, f!.headers);
-      }
-      if (opts.token !== undefined && req.headers.authorization !== `token ${opts.token}`) return send(res, 401, apiError('token is required'));
-      if (!url.pathname.startsWith(PREFIX)) return send(res, 404, apiError('not found'));
-      for (const route of routes) {
-        if (route.method !== recorded.method) continue;
-        const match = typeof route.path === 'string' ? (route.path === path ? [] : null) : route.path.exec(path)?.slice(1);
-        if (!match) continue;
-        if (route.definition) recorded.definition = route.definition;
-        return route.handle({
-          params: match,
-          body: recorded.body,
-          json: (status, data, headers) => send(res, status, data, headers),
-          empty: (status) => {
-            res.writeHead(status);
-            res.end();
-          },
-          page: (items) => {
-            const limit = Math.min(50, Math.max(1, Number(url.searchParams.get('limit') ?? 30) || 30));
-            const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
-            send(res, 200, items.slice((page - 1) * limit, page * limit), { 'x-total-count': String(items.length) });
-          },
-        });
-      }
-      send(res, 404, apiError('not found'));
-    })().catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) send(res, 500, apiError(`fake Gitea failed: ${String(error)}`));
-    });
-  });
+  const server = await startFakeServer<GtRecordedRequest>(
+    (recorded, ctx) => {
+      if (opts.token !== undefined && ctx.req.headers.authorization !== `token ${opts.token}`) return json(401, apiError('token is required'));
+      if (!ctx.url.pathname.startsWith(PREFIX)) return json(404, apiError('not found'));
+      const found = findRoute(routes, recorded.method, recorded.path);
+      if (!found) return json(404, apiError('not found'));
+      if (found.route.definition) recorded.definition = found.route.definition;
+      return found.route.handle({
+        params: found.params,
+        body: recorded.body,
+        page: (items) => {
+          const limit = Math.min(50, Math.max(1, Number(ctx.url.searchParams.get('limit') ?? 30) || 30));
+          const page = Math.max(1, Number(ctx.url.searchParams.get('page') ?? 1) || 1);
+          return json(200, items.slice((page - 1) * limit, page * limit), { 'x-total-count': String(items.length) });
+        },
+      });
+    },
+    {
+      target: urlTarget((pathname) => (pathname.startsWith(PREFIX) ? pathname.slice(PREFIX.length) : pathname)),
+      jsonType: 'application/json;charset=utf-8',
+      errorJson: (error) => apiError(`fake Gitea failed: ${String(error)}`),
+    },
+  );
 
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}${PREFIX}`,
+    url: `${server.url}${PREFIX}`,
     owner,
     repo,
     index,
     bot,
-    requests,
+    requests: server.requests,
     state,
     addIssueComment,
     addReview,
     addReviewComment,
-    failNext: (method, path, status, body, headers = {}) => failures.push({ method, path, status, body: body ?? apiError(`fake failure ${status}`), headers }),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
-    },
+    failNext: (method, path, status, body, headers = {}) =>
+      server.fail((r) => r.method === method && path.test(r.path), json(status, body ?? apiError(`fake failure ${status}`), headers)),
+    close: server.close,
   };
 }
 
 interface RouteContext {
   params: string[];
   body: any;
-  json(status: number, data: unknown, headers?: Record<string, string>): void;
-  empty(status: number): void;
-  page(items: unknown[]): void;
+  page(items: unknown[]): Reply;
 }
 
-interface Route {
-  method: string;
-  path: string | RegExp;
+interface Route extends PathRoute {
   definition?: string;
-  handle(ctx: RouteContext): void;
+  handle(ctx: RouteContext): Reply;
 }
 
 function anchorError(c: any, diff: FakeGiteaOptions['diff']): string | undefined {
@@ -398,26 +367,6 @@ function reviewCommentJson(c: GtReviewComment, forgejo: boolean) {
     resolver: c.resolver ? userJson(c.resolver) : null,
     diff_hunk: '@@ -1 +1 @@',
   };
-}
-
-function send(res: ServerResponse, status: number, data: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', ...headers });
-  res.end(JSON.stringify(data));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseBody(raw: string): any {
-  if (!raw) return undefined;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

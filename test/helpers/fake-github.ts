@@ -16,13 +16,12 @@
  * refused. Pending reviews of other users are hidden, as on GitHub.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { empty, findRoute, json, startFakeServer, type FakeRequest, type PathRoute, type Reply } from './fake-server.ts';
 
 export interface GhUser {
   login: string;
@@ -76,15 +75,9 @@ export interface FakeGitHubState {
   reviewComments: GhReviewComment[];
 }
 
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query string. */
-  path: string;
-  query: Record<string, string>;
+export interface RecordedRequest extends FakeRequest {
   /** The OpenAPI path template the request matched (`/repos/{owner}/{repo}/pulls/{pull_number}/reviews`), if any. */
   operation?: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
 }
 
 export interface FakeGitHubOptions {
@@ -140,8 +133,6 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     reviews: [],
     reviewComments: [],
   };
-  const requests: RecordedRequest[] = [];
-  const failures: { method: string; path: RegExp; status: number; body: unknown; headers: Record<string, string> }[] = [];
 
   const addIssueComment = (body: string, user: GhUser = bot): GhIssueComment => {
     const id = nextId();
@@ -179,7 +170,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       method: 'GET',
       path: `${base}/pulls/${number}`,
       operation: '/repos/{owner}/{repo}/pulls/{pull_number}',
-      handle: (ctx) => ctx.json(200, pullJson(state.pullRequest, ctx.origin, owner, repo)),
+      handle: (ctx) => json(200, pullJson(state.pullRequest, ctx.origin, owner, repo)),
     },
     {
       method: 'GET',
@@ -193,8 +184,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       operation: '/repos/{owner}/{repo}/issues/{issue_number}/comments',
       handle: (ctx) => {
         const error = bodyError(ctx.body?.body);
-        if (error) return ctx.json(422, validationFailed('IssueComment', 'body', error));
-        return ctx.json(201, issueCommentJson(addIssueComment(ctx.body.body)));
+        if (error) return json(422, validationFailed('IssueComment', 'body', error));
+        return json(201, issueCommentJson(addIssueComment(ctx.body.body)));
       },
     },
     {
@@ -203,13 +194,13 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       operation: '/repos/{owner}/{repo}/issues/comments/{comment_id}',
       handle: (ctx) => {
         const comment = state.issueComments.find((c) => c.id === Number(ctx.params[0]));
-        if (!comment) return ctx.json(404, notFound());
-        if (comment.user.login !== bot.login) return ctx.json(403, { message: 'Resource not accessible by integration' });
+        if (!comment) return json(404, notFound());
+        if (comment.user.login !== bot.login) return json(403, { message: 'Resource not accessible by integration' });
         const error = bodyError(ctx.body?.body);
-        if (error) return ctx.json(422, validationFailed('IssueComment', 'body', error));
+        if (error) return json(422, validationFailed('IssueComment', 'body', error));
         comment.body = ctx.body.body;
         comment.updated_at = stamp(nextId());
-        return ctx.json(200, issueCommentJson(comment));
+        return json(200, issueCommentJson(comment));
       },
     },
     {
@@ -218,9 +209,9 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       operation: '/repos/{owner}/{repo}/issues/comments/{comment_id}',
       handle: (ctx) => {
         const index = state.issueComments.findIndex((c) => c.id === Number(ctx.params[0]));
-        if (index < 0) return ctx.json(404, notFound());
+        if (index < 0) return json(404, notFound());
         state.issueComments.splice(index, 1);
-        return ctx.empty(204);
+        return empty(204);
       },
     },
     {
@@ -242,14 +233,14 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       handle: (ctx) => {
         const body = ctx.body ?? {};
         if (state.reviews.some((r) => r.state === 'PENDING' && r.user.login === bot.login)) {
-          return ctx.json(422, unprocessable('User can only have one pending review per pull request'));
+          return json(422, unprocessable('User can only have one pending review per pull request'));
         }
         const comments: any[] = Array.isArray(body.comments) ? body.comments : [];
         for (const c of comments) {
           const error = anchorError(c, opts.diff) ?? bodyError(c.body);
-          if (error) return ctx.json(422, unprocessable(error));
+          if (error) return json(422, unprocessable(error));
         }
-        if (body.body !== undefined && bodyError(body.body)) return ctx.json(422, unprocessable(bodyError(body.body)!));
+        if (body.body !== undefined && bodyError(body.body)) return json(422, unprocessable(bodyError(body.body)!));
         const review = addReview({
           body: body.body ?? '',
           state: body.event === undefined ? 'PENDING' : body.event === 'COMMENT' ? 'COMMENTED' : body.event === 'APPROVE' ? 'APPROVED' : 'CHANGES_REQUESTED',
@@ -267,7 +258,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
             commit_id: review.commit_id,
           });
         }
-        return ctx.json(200, reviewJson(review));
+        return json(200, reviewJson(review));
       },
     },
     {
@@ -276,77 +267,44 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       operation: '/repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}',
       handle: (ctx) => {
         const review = state.reviews.find((r) => r.id === Number(ctx.params[0]));
-        if (!review || (review.state === 'PENDING' && review.user.login !== bot.login)) return ctx.json(404, notFound());
-        if (review.state !== 'PENDING') return ctx.json(422, unprocessable('Can not delete a non-pending pull request review'));
+        if (!review || (review.state === 'PENDING' && review.user.login !== bot.login)) return json(404, notFound());
+        if (review.state !== 'PENDING') return json(422, unprocessable('Can not delete a non-pending pull request review'));
         state.reviews.splice(state.reviews.indexOf(review), 1);
         state.reviewComments = state.reviewComments.filter((c) => c.pull_request_review_id !== review.id);
-        return ctx.json(200, reviewJson(review));
+        return json(200, reviewJson(review));
       },
     },
   ];
 
-  const server = createServer((req, res) => {
-    void (async () => {
-      const raw = await readBody(req);
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const recorded: RecordedRequest = {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: { ...req.headers },
-        body: parseBody(raw),
-      };
-      requests.push(recorded);
+  const server = await startFakeServer<RecordedRequest>(
+    (recorded, ctx) => {
+      const { req } = ctx;
       const origin = `http://${req.headers.host ?? '127.0.0.1'}`;
-      const failure = failures.findIndex((f) => f.method === recorded.method && f.path.test(recorded.path));
-      if (failure >= 0) {
-        const [f] = failures.splice(failure, 1);
-        return send(res, f!.status, f!.body, f!.headers);
-      }
       if (opts.token !== undefined && !authorised(req.headers.authorization, opts.token)) {
-        return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+        return json(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
       }
-      for (const route of routes) {
-        if (route.method !== recorded.method) continue;
-        const match = typeof route.path === 'string' ? (route.path === recorded.path ? [] : null) : route.path.exec(recorded.path)?.slice(1);
-        if (!match) continue;
-        recorded.operation = route.operation;
-        return route.handle({
-          params: match,
-          body: recorded.body,
-          origin,
-          json: (status, data, headers) => send(res, status, data, headers),
-          empty: (status) => {
-            res.writeHead(status);
-            res.end();
-          },
-          page: (items) => sendPage(res, origin, url, items),
-        });
-      }
-      send(res, 404, notFound());
-    })().catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) send(res, 500, { message: `fake GitHub failed: ${String(error)}` });
-    });
-  });
+      const found = findRoute(routes, recorded.method, recorded.path);
+      if (!found) return json(404, notFound());
+      recorded.operation = found.route.operation;
+      return found.route.handle({ params: found.params, body: recorded.body, origin, page: (items) => pageReply(origin, ctx.url, items) });
+    },
+    { errorJson: (error) => ({ message: `fake GitHub failed: ${String(error)}` }) },
+  );
 
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     owner,
     repo,
     number,
     bot,
-    requests,
+    requests: server.requests,
     state,
     addIssueComment,
     addReview,
     addReviewComment,
-    failNext: (method, path, status, body, headers = {}) => failures.push({ method, path, status, body: body ?? { message: `fake failure ${status}` }, headers }),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
-    },
+    failNext: (method, path, status, body, headers = {}) =>
+      server.fail((r) => r.method === method && path.test(r.path), json(status, body ?? { message: `fake failure ${status}` }, headers)),
+    close: server.close,
   };
 }
 
@@ -354,16 +312,12 @@ interface RouteContext {
   params: string[];
   body: any;
   origin: string;
-  json(status: number, data: unknown, headers?: Record<string, string>): void;
-  empty(status: number): void;
-  page(items: unknown[]): void;
+  page(items: unknown[]): Reply;
 }
 
-interface Route {
-  method: string;
-  path: string | RegExp;
+interface Route extends PathRoute {
   operation: string;
-  handle(ctx: RouteContext): void;
+  handle(ctx: RouteContext): Reply;
 }
 
 function authorised(header: string | undefined, token: string): boolean {
@@ -371,7 +325,7 @@ function authorised(header: string | undefined, token: string): boolean {
 }
 
 /** GitHub pages with per_page (1..100, default 30) and page, and links the rest in a `Link` header. */
-function sendPage(res: ServerResponse, origin: string, url: URL, items: unknown[]): void {
+function pageReply(origin: string, url: URL, items: unknown[]): Reply {
   const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page') ?? 30) || 30));
   const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
   const last = Math.max(1, Math.ceil(items.length / perPage));
@@ -385,7 +339,7 @@ function sendPage(res: ServerResponse, origin: string, url: URL, items: unknown[
   if (page > 1) links.push(link(page - 1, 'prev'));
   if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
   if (page > 1) links.push(link(1, 'first'));
-  send(res, 200, items.slice((page - 1) * perPage, page * perPage), links.length ? { link: links.join(', ') } : {});
+  return json(200, items.slice((page - 1) * perPage, page * perPage), links.length ? { link: links.join(', ') } : {});
 }
 
 function anchorError(c: any, diff: FakeGitHubOptions['diff']): string | undefined {
@@ -463,26 +417,6 @@ function reviewCommentJson(c: GhReviewComment) {
     updated_at: c.created_at,
     html_url: `https://github.com/rc/${c.id}`,
   };
-}
-
-function send(res: ServerResponse, status: number, data: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  res.end(JSON.stringify(data));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseBody(raw: string): any {
-  if (!raw) return undefined;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
 }
 
 /** GitHub's OpenAPI description in the shared reference folder next to the repo; absent on most machines. */

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { rawTarget, requestMatches, startFakeServer, type FakeRequest, type Reply } from './fake-server.ts';
 
 /**
  * A fake GitLab REST v4 on 127.0.0.1 (random port) for one project and one merge request, backed by in-memory
@@ -80,22 +79,14 @@ export interface FakeGitLabState {
   discussions: FakeDiscussion[];
 }
 
-export interface FakeGitLabRequest {
-  method: string;
-  /** The path as sent, percent-encoding kept (`/api/v4/projects/group%2Fsub%2Fproj/...`), without the query. */
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON body; raw text when not JSON; undefined when empty. */
-  body: any;
-}
+/**
+ * `path` is the path as sent, percent-encoding kept (`/api/v4/projects/group%2Fsub%2Fproj/...`), without the
+ * query; `body` the parsed JSON, the raw text when not JSON, undefined when empty.
+ */
+export type FakeGitLabRequest = FakeRequest;
 
-export interface FakeReply {
-  status: number;
-  json?: unknown;
-  text?: string;
-  headers?: Record<string, string>;
-}
+/** A reply; a string `json` is sent as text, like `text`. */
+export type FakeReply = Reply;
 
 export interface FakeGitLab {
   /** Instance root, e.g. http://127.0.0.1:PORT (gitbeaker's `host`). */
@@ -143,8 +134,6 @@ export async function startFakeGitLab(init: Partial<FakeGitLabState> = {}): Prom
     discussions: [],
     ...init,
   };
-  const requests: FakeGitLabRequest[] = [];
-  const scripted: { method?: string; path?: string | RegExp; reply: FakeReply; left: number }[] = [];
   let nextId = 1000;
   let origin = '';
 
@@ -158,23 +147,6 @@ export async function startFakeGitLab(init: Partial<FakeGitLabState> = {}): Prom
     return discussion;
   };
   const allNotes = () => state.discussions.flatMap((d) => d.notes).sort((a, b) => a.id - b.id);
-
-  const server = createServer((req, res) => {
-    void (async () => {
-      const raw = await readBody(req);
-      const [path = '/', search = ''] = (req.url ?? '/').split('?');
-      const query = Object.fromEntries(new URLSearchParams(search));
-      const received: FakeGitLabRequest = { method: req.method ?? 'GET', path, query, headers: { ...req.headers }, body: parseBody(raw) };
-      requests.push(received);
-      const rule = scripted.find((r) => r.left > 0 && (!r.method || r.method === received.method) && (!r.path || (typeof r.path === 'string' ? path.endsWith(r.path) : r.path.test(path))));
-      if (rule) {
-        rule.left--;
-        return send(res, rule.reply.status, rule.reply.json ?? rule.reply.text ?? '', rule.reply.headers);
-      }
-      const reply = route(received);
-      send(res, reply.status, reply.json ?? '', reply.headers);
-    })().catch((error: unknown) => send(res, 500, { message: String(error) }));
-  });
 
   function route(r: FakeGitLabRequest): FakeReply {
     const auth = r.headers['private-token'] ?? String(r.headers.authorization ?? '').replace(/^Bearer /, '');
@@ -298,17 +270,17 @@ export async function startFakeGitLab(init: Partial<FakeGitLabState> = {}): Prom
     };
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startFakeServer((r) => asSent(route(r)), { target: rawTarget, jsonType: 'application/json', strictClose: true });
+  origin = server.url;
   state.mergeRequest.web_url ||= `${origin}/${state.project.path}/-/merge_requests/${state.mergeRequest.iid}`;
 
   return {
     url: origin,
     apiUrl: `${origin}${API}`,
-    requests,
+    requests: server.requests,
     state,
     failNext(match, reply, times = 1) {
-      scripted.push({ ...match, reply, left: times });
+      if (times > 0) server.fail((r) => requestMatches(match, r, 'endsWith'), asSent(reply), times);
     },
     addNote(body, opts = {}) {
       return newDiscussion(newNote(body, { ...(opts.author && { author: opts.author }), system: opts.system ?? false }), true).notes[0]!;
@@ -324,11 +296,7 @@ export async function startFakeGitLab(init: Partial<FakeGitLabState> = {}): Prom
       return newDiscussion(note, false);
     },
     notes: allNotes,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: server.close,
   };
 }
 
@@ -353,23 +321,8 @@ function notFound(): FakeReply {
   return { status: 404, json: { error: '404 Not Found' } };
 }
 
-function send(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
-  const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  res.writeHead(status, { ...(typeof payload === 'string' ? {} : { 'content-type': 'application/json' }), ...headers });
-  res.end(status === 204 ? undefined : text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseBody(raw: string): unknown {
-  if (raw === '') return undefined;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
+/** What the fake sends for a reply: a string payload as text, without a content type; a missing one as an empty body. */
+function asSent(reply: FakeReply): Reply {
+  const payload = reply.json ?? reply.text ?? '';
+  return typeof payload === 'string' ? { status: reply.status, text: payload, headers: reply.headers } : { status: reply.status, json: payload, headers: reply.headers };
 }
