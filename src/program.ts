@@ -65,13 +65,7 @@ program
   .addOption(new Option('--platform <id>', 'where to post (default: detected from the CI environment)').choices(PLATFORMS).default('auto'))
   .option('-q, --quiet', 'no progress or info on stderr', false)
   .option('-v, --verbose', 'debug output on stderr', false)
-  .action((opts) =>
-    run(async () => {
-      // The tokenizer's thread boots and loads while the rest of the review command is still being loaded.
-      void import('./tokens/counter.ts').then((counter) => counter.preloadLikelyTokenizer()).catch(() => undefined);
-      return (await import('./commands/review-cli.ts')).reviewFromCli(opts, VERSION);
-    }),
-  );
+  .action((opts) => run(async () => (await import('./commands/review-cli.ts')).reviewFromCli(opts, VERSION)));
 
 const config = program.command('config').description('validate the config file or print its JSON Schema');
 config
