@@ -35,7 +35,7 @@ export type EncodingLoader = (encoding: EncodingName) => Promise<CountFn>;
 
 const loaded = new Map<EncodingName, Promise<Encoding>>();
 
-/** Loads an encoding in this thread, once (a few ms from the built CLI's table; see importEncoding). */
+/** Imports an encoding in this thread, once (about 200 ms and 100+ MB of tables). */
 function loadLocal(encoding: EncodingName): Promise<Encoding> {
   let pending = loaded.get(encoding);
   if (!pending) {
@@ -90,7 +90,7 @@ export async function preloadLikelyTokenizer(): Promise<void> {
 }
 
 /**
- * Stops the counting threads: they are not needed once every plan is made.
+ * Stops the counting threads: their 100+ MB of tables are not needed once every plan is made.
  * Counters made before refuse to count afterwards; a counter made later starts a new thread.
  */
 export function releaseTokenizers(): void {
@@ -136,12 +136,11 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
   }
   const backend = await backendFor(encoding);
   const failed = (released: boolean | undefined) => new Error(released ? 'tokens counted after releaseTokenizers()' : 'the token counting thread stopped unexpectedly');
-  // Counts the planner needs at once are made in this thread, where the encoding loads in a few ms (the built
-  // CLI's table, see bpe-table.ts): a round trip would wait behind the counting thread's work ahead.
-  const here = backend.kind === 'local' ? backend.encoding : await loadLocal(encoding);
   const countMany = (texts: readonly string[], segments: boolean): ArrayLike<number> => {
-    if (backend.kind === 'worker' && backend.released) throw failed(true);
-    return here.countMany(texts, segments);
+    if (backend.kind === 'local') return backend.encoding.countMany(texts, segments);
+    const counts = backend.released ? undefined : requestSync(backend.worker, texts, segments);
+    if (!counts) throw failed(backend.released);
+    return counts;
   };
   const countManyAsync = async (texts: readonly string[]): Promise<ArrayLike<number>> => {
     if (backend.kind === 'local') return backend.encoding.countMany(texts, true);
@@ -149,7 +148,7 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
     if (!counts) throw failed(backend.released);
     return counts;
   };
-  const countOne = (text: string) => countMany([text], false)[0]!;
+  const countOne = backend.kind === 'local' ? backend.encoding.count : (text: string) => countMany([text], false)[0]!;
   return {
     encoding,
     margin,
@@ -161,7 +160,8 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
 /**
  * A counter that loads no tokenizer: a text's UTF-8 bytes are never fewer than its tokens under any tokenizer
  * (every token covers at least one byte). It overestimates code three- to fourfold, so it suits a diff that is
- * small next to the budget: planned with it, every unit provably fits, and no encoding is loaded. Special tokens are not a concern: loom sends them as text. Bytes add up exactly.
+ * small next to the budget: planned with it, every unit provably fits, and the ~200 ms and ~100 MB of loading an
+ * encoding are saved. Special tokens are not a concern: loom sends them as text. Bytes add up exactly.
  */
 export function byteBoundCounter(): TokenCounter {
   const count = (text: string) => Buffer.byteLength(text, 'utf8');
@@ -176,6 +176,12 @@ const DONE = 1;
 const HEADER_SLOTS = 2;
 /** How long an asynchronous wait lasts before checking that the thread is still alive. */
 const CHECK_MS = 200;
+/**
+ * A blocked thread cannot see the worker die (its exit is an event), so a synchronous request gives up after a
+ * time far beyond any real count: a minute plus a second per 100,000 characters (counting runs at ~20 MB/s).
+ */
+const SYNC_DEADLINE_MS = 60_000;
+const SYNC_CHARS_PER_MS = 100;
 
 function post(worker: Worker, texts: readonly string[], segments: boolean): Int32Array {
   const shared = new SharedArrayBuffer(4 * (HEADER_SLOTS + texts.length));
@@ -185,6 +191,15 @@ function post(worker: Worker, texts: readonly string[], segments: boolean): Int3
 
 function result(slots: Int32Array): Int32Array | undefined {
   return Atomics.load(slots, 0) === DONE ? slots.subarray(HEADER_SLOTS) : undefined;
+}
+
+/** Blocks this thread until the worker has counted `texts`; undefined when it failed or did not answer in time. */
+function requestSync(worker: Worker, texts: readonly string[], segments: boolean): Int32Array | undefined {
+  let chars = 0;
+  for (const text of texts) chars += text.length;
+  const slots = post(worker, texts, segments);
+  const outcome = Atomics.wait(slots, 0, PENDING, SYNC_DEADLINE_MS + chars / SYNC_CHARS_PER_MS);
+  return outcome === 'timed-out' ? undefined : result(slots);
 }
 
 // In node since 16; missing from the TypeScript lib this project targets.
