@@ -206,7 +206,7 @@ async function* inScope(parts: readonly (readonly FileDiff[] | AsyncIterable<Fil
 
 /**
  * Starts loading the tokenizers the selected pipelines' models will count with (in a worker thread where possible),
- * so the ~200 ms load runs while git computes the diff. Call as soon as the config is known; it never fails.
+ * so it is loaded by the time the diff is read. Call as soon as the config is known; it never fails.
  * `names` are the pipelines asked for on the command line (none: every enabled pipeline).
  */
 export function preloadTokenizers(config: LoomConfig, names?: readonly string[]): void {
@@ -249,7 +249,7 @@ function clientCache(config: LoomConfig, deps: { env: Record<string, string | un
 }
 
 /**
- * A diff far smaller than the window is planned by UTF-8 bytes, a proven upper bound on tokens: the ~200 ms
+ * A diff far smaller than the window is planned by UTF-8 bytes, a proven upper bound on tokens: the
  * tokenizer load is only paid when the budget is actually tight. `files`: the whole diff, or undefined when it
  * is still being read (it was already too big for that).
  */

@@ -3,9 +3,8 @@ import { importEncoding, type Encoding } from './encoding.ts';
 import type { EncodingName } from './tokenizer-choice.ts';
 
 /**
- * The token-counting thread. Loading an encoding costs about 200 ms of CPU and counting a large diff as much
- * again; in this thread both run on another core while the main thread waits for git, parses and scans the diff,
- * and talks to the model.
+ * The token-counting thread. Counting a large diff costs a few hundred ms of CPU; in this thread it runs on
+ * another core while the main thread reads git's output, parses and scans the diff, and talks to the model.
  *
  * This module is only ever imported dynamically, so the bundler gives it a chunk of its own, and that chunk is
  * what the worker runs (`import.meta.url`): the worker loads this file, encoding.ts and the encoding, nothing else.

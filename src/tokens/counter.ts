@@ -35,7 +35,7 @@ export type EncodingLoader = (encoding: EncodingName) => Promise<CountFn>;
 
 const loaded = new Map<EncodingName, Promise<Encoding>>();
 
-/** Imports an encoding in this thread, once (about 200 ms and 100+ MB of tables). */
+/** Loads an encoding in this thread, once (a few ms from the built CLI's table; see importEncoding). */
 function loadLocal(encoding: EncodingName): Promise<Encoding> {
   let pending = loaded.get(encoding);
   if (!pending) {
@@ -90,7 +90,7 @@ export async function preloadLikelyTokenizer(): Promise<void> {
 }
 
 /**
- * Stops the counting threads: their 100+ MB of tables are not needed once every plan is made.
+ * Stops the counting threads: they are not needed once every plan is made.
  * Counters made before refuse to count afterwards; a counter made later starts a new thread.
  */
 export function releaseTokenizers(): void {
@@ -160,8 +160,7 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
 /**
  * A counter that loads no tokenizer: a text's UTF-8 bytes are never fewer than its tokens under any tokenizer
  * (every token covers at least one byte). It overestimates code three- to fourfold, so it suits a diff that is
- * small next to the budget: planned with it, every unit provably fits, and the ~200 ms and ~100 MB of loading an
- * encoding are saved. Special tokens are not a concern: loom sends them as text. Bytes add up exactly.
+ * small next to the budget: planned with it, every unit provably fits, and no encoding is loaded. Special tokens are not a concern: loom sends them as text. Bytes add up exactly.
  */
 export function byteBoundCounter(): TokenCounter {
   const count = (text: string) => Buffer.byteLength(text, 'utf8');
