@@ -80,6 +80,7 @@ export function decodeBpeTable(data: Uint8Array): BpeTable {
     }
   };
 
+  // The probe of rankOfBytes again, comparing UTF-16 units with bytes: the hottest lookup, with no copy of the text.
   const rankOfText = (text: string): number => {
     // Most pieces of code are ASCII: their UTF-16 units are their bytes.
     let hash = FNV_OFFSET;
@@ -118,7 +119,11 @@ export function decodeBpeTable(data: Uint8Array): BpeTable {
  * vocabulary, else its UTF-8 bytes merged pair by pair, lowest rank first, until no adjacent pair is a token.
  */
 export function countPiece(table: BpeTable, piece: string): number {
-  if (table.rankOfText(piece) >= 0) return 1;
+  return table.rankOfText(piece) >= 0 ? 1 : mergedCount(table, piece);
+}
+
+/** Tokens of a piece that is not itself a token: its bytes merged as countPiece says. */
+export function mergedCount(table: BpeTable, piece: string): number {
   const bytes = ENCODER.encode(piece);
   // starts[i]: where part i begins; ranks[i]: rank of parts i and i+1 together (Infinity: not a token).
   const starts: number[] = [];

@@ -160,7 +160,8 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
 /**
  * A counter that loads no tokenizer: a text's UTF-8 bytes are never fewer than its tokens under any tokenizer
  * (every token covers at least one byte). It overestimates code three- to fourfold, so it suits a diff that is
- * small next to the budget: planned with it, every unit provably fits, and no encoding is loaded. Special tokens are not a concern: loom sends them as text. Bytes add up exactly.
+ * small next to the budget: planned with it, every unit provably fits, and no encoding is loaded. Special tokens
+ * are not a concern: loom sends them as text. Bytes add up exactly.
  */
 export function byteBoundCounter(): TokenCounter {
   const count = (text: string) => Buffer.byteLength(text, 'utf8');

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { GptEncoding } from 'gpt-tokenizer/GptEncoding';
-import { countPiece, decodeBpeTable } from './bpe-table.ts';
+import { decodeBpeTable, mergedCount } from './bpe-table.ts';
 import type { EncodingName } from './tokenizer-choice.ts';
 
 /** Counts tokens of plain text with one encoding. */
@@ -50,10 +50,10 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
   const table = decodeBpeTable(data);
   // Names, identifiers and numbers repeat: a piece that needed merging is merged once.
   const merged = new Map<string, number>();
-  const countPieceOnce = (piece: string): number => {
+  const mergedOnce = (piece: string): number => {
     let count = merged.get(piece);
     if (count === undefined) {
-      count = countPiece(table, piece);
+      count = mergedCount(table, piece);
       if (merged.size >= MERGE_CACHE) merged.clear();
       merged.set(piece, count);
     }
@@ -61,7 +61,7 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
   };
   const pieces: PieceCounter = {
     split: globalRegex(encoding === 'o200k_base' ? O200K_TOKEN_SPLIT_REGEX : CL100K_TOKEN_SPLIT_REGEX),
-    countPiece: (piece) => (table.rankOfText(piece) >= 0 ? 1 : countPieceOnce(piece)),
+    countPiece: (piece) => (table.rankOfText(piece) >= 0 ? 1 : mergedOnce(piece)),
   };
   const count: CountFn = (text) => countJoined(pieces, [text])[0]!;
   return { count, countMany: (texts, segments) => (segments && texts.length > 1 ? countJoined(pieces, texts) : Int32Array.from(texts, count)) };
