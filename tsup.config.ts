@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
 import { encodeBpeTable, type Ranks } from './src/tokens/bpe-table.ts';
 import { bpeTableFile } from './src/tokens/encoding.ts';
@@ -20,6 +21,19 @@ async function writeBpeTables(): Promise<void> {
   }
 }
 
+/**
+ * zod re-exports all of its ~60 message locales as `z.locales`, which loom never reads (messages are English, from
+ * `locales/en.js`, which zod imports on its own). Kept, they were half of the config chunk: ~370 KB that every
+ * review compiled before it could read its config. The namespace resolves to an empty module instead.
+ */
+const withoutZodLocales: Plugin = {
+  name: 'without-zod-locales',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'loom-empty' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'loom-empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
 // Bundled CJS dependencies call require(); ESM output has none unless we create it.
 const banner = { js: "import { createRequire as __loomCreateRequire } from 'node:module'; const require = __loomCreateRequire(import.meta.url);" };
 
@@ -37,5 +51,6 @@ export default defineConfig({
   outDir,
   onSuccess: writeBpeTables,
   banner,
+  esbuildPlugins: [withoutZodLocales],
   define: { __LOOM_VERSION__: JSON.stringify(version) },
 });
