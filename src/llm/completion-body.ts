@@ -5,23 +5,20 @@ export interface CompletionText {
 }
 
 /**
- * The answer text and usage from what the SDK returned. Usually a chat.completion object; a string when the
- * server sent something that is not JSON, notably an SSE stream although we asked for `stream: false`
- * (some proxies always stream), which is then assembled from its chunks. `undefined` when it is neither.
+ * The answer text and usage from the body of a 2xx answer. Usually a chat.completion object; sometimes an SSE
+ * stream although we asked for `stream: false` (some proxies always stream), which is then assembled from its
+ * chunks. `undefined` when it is neither.
  */
-export function readCompletion(body: unknown): CompletionText | undefined {
-  if (typeof body === 'string') {
-    const trimmed = body.trim();
-    if (trimmed.startsWith('{')) {
-      try {
-        return fromCompletion(JSON.parse(trimmed));
-      } catch {
-        return undefined;
-      }
+export function readCompletion(body: string): CompletionText | undefined {
+  const trimmed = body.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      return fromCompletion(JSON.parse(trimmed));
+    } catch {
+      return undefined;
     }
-    return /^data:/m.test(trimmed) ? fromEventStream(trimmed) : undefined;
   }
-  return fromCompletion(body);
+  return /^data:/m.test(trimmed) ? fromEventStream(trimmed) : undefined;
 }
 
 function fromCompletion(body: unknown): CompletionText | undefined {

@@ -1,27 +1,8 @@
-import type { ClientOptions } from 'openai';
-
-type Fetch = NonNullable<ClientOptions['fetch']>;
-
 /**
- * The SDK only reads `{"error": {"message"}}` from an error body; vLLM (`{"message"}`), FastAPI servers
- * (`{"detail"}`), proxies (`{"error": "..."}`, HTML, plain text) would surface as "400 status code (no body)".
- * This rewrites such bodies into the OpenAI shape so the reason reaches the user and the parameter fallbacks.
+ * OpenAI's error shape is `{"error": {"message"}}`; vLLM (`{"message"}`), FastAPI servers (`{"detail"}`), proxies
+ * (`{"error": "..."}`, HTML, plain text) answer otherwise. Read in OpenAI's shape, every reason reaches the user
+ * and the parameter fallbacks. `undefined` when the body is empty or already in OpenAI's shape.
  */
-export function withOpenAiErrorBodies(fetchImpl: Fetch): Fetch {
-  return async (input, init) => {
-    const res = await fetchImpl(input, init);
-    if (res.status < 400) return res;
-    const text = await res.text().catch(() => '');
-    const body = openAiErrorBody(text);
-    const headers = new Headers(res.headers);
-    headers.set('content-type', 'application/json');
-    headers.delete('content-length');
-    headers.delete('content-encoding');
-    return new Response(body === undefined ? text : JSON.stringify(body), { status: res.status, statusText: res.statusText, headers });
-  };
-}
-
-/** `undefined` when the body is empty or already in the OpenAI shape (then it passes through untouched). */
 export function openAiErrorBody(text: string): { error: Record<string, unknown> } | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;

@@ -1,4 +1,4 @@
-import { APIError } from 'openai';
+import { ChatHttpError } from './chat-endpoint.ts';
 
 /** Request parameters some endpoints refuse, and that loom can drop or rename and try again. */
 export type AdaptableParam = 'max_tokens' | 'temperature' | 'response_format';
@@ -14,7 +14,7 @@ export interface SentParams {
  * "not supported" too, and must not be mistaken for a refused response_format.
  */
 export function rejectedParam(error: unknown, sent: SentParams): AdaptableParam | undefined {
-  if (!(error instanceof APIError) || (error.status !== 400 && error.status !== 422)) return undefined;
+  if (!(error instanceof ChatHttpError) || (error.status !== 400 && error.status !== 422)) return undefined;
   const text = `${error.param ?? ''} ${error.message}`.toLowerCase();
   // "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
   if (sent.maxTokens && /\bmax_tokens\b/.test(text) && /max_completion_tokens|unsupported|not supported/.test(text)) return 'max_tokens';

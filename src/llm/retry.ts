@@ -1,4 +1,4 @@
-import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import { ChatConnectionError, ChatHttpError } from './chat-endpoint.ts';
 
 /** A server asking for more than this is still retried, after this long: a CI job should not hang for minutes. */
 export const MAX_RETRY_AFTER_MS = 60_000;
@@ -8,9 +8,8 @@ export const DEFAULT_RETRY_BASE_MS = 500;
 
 /** 429, 5xx, 408/409 and connection failures (timeouts included) are worth another try; the rest will not change. */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof APIUserAbortError) return false;
-  if (error instanceof APIConnectionError || isCutConnection(error)) return true;
-  if (error instanceof APIError && typeof error.status === 'number') {
+  if (error instanceof ChatConnectionError || isCutConnection(error)) return true;
+  if (error instanceof ChatHttpError) {
     const s = error.status;
     return s === 408 || s === 409 || s === 429 || s >= 500;
   }
@@ -49,7 +48,7 @@ export function retryWait(
 }
 
 function serverWaitMs(error: unknown, now: number): number | undefined {
-  if (!(error instanceof APIError) || !error.headers) return undefined;
+  if (!(error instanceof ChatHttpError)) return undefined;
   const ms = error.headers.get('retry-after-ms');
   if (ms !== null && ms.trim() !== '') {
     const value = Number(ms);
@@ -65,7 +64,7 @@ function serverWaitMs(error: unknown, now: number): number | undefined {
 
 /**
  * A connection that closed while the answer's body was being read: undici throws `TypeError: terminated`
- * (cause UND_ERR_SOCKET or ECONNRESET), which the SDK does not wrap. It is as retryable as a refused connection.
+ * (cause UND_ERR_SOCKET or ECONNRESET), and loom's own client the same. It is as retryable as a refused connection.
  */
 export function isCutConnection(error: unknown): boolean {
   if (!(error instanceof TypeError)) return false;

@@ -43,8 +43,6 @@ export async function preparePipelines(
   kept: KeptFiles,
   deps: { cwd: string; env: Record<string, string | undefined>; log: Logger; base: Base; stream?: boolean },
 ): Promise<Preparation> {
-  // What the first model call will need loads while this thread would otherwise wait for the counting thread.
-  const warm = selected.length > 0 ? warmUpModelClient() : undefined;
   const system = await loadTemplate('system');
   const clientFor = clientCache(config, deps);
   const groups = new Map<string, Group>();
@@ -89,7 +87,6 @@ export async function preparePipelines(
     const counter = await counterFor(only.modelName, only.model);
     const opts = { budgetTokens: budgetOf(only), counter, skipPaths: config.skip_paths };
     if (counter.segments) {
-      await warm;
       const files = inScope([read.files, read.rest], only.inScope);
       const preparation: Preparation = { pipelines: entries.map((entry) => pipelineOf(entry, [])), skipped: [], templateTokens };
       preparation.units = (async function* () {
@@ -119,7 +116,6 @@ export async function preparePipelines(
     group.scoped = scoped;
   }
   for (const { settled } of planned.values()) await settled;
-  await warm;
   const pipelines: PreparedPipeline[] = [];
   for (const entry of entries) {
     const group = groups.get(entry.key)!;
@@ -214,20 +210,6 @@ export function preloadTokenizers(config: LoomConfig, names?: readonly string[])
   for (const pipeline of pipelines) {
     const model = config.models[pipeline.model];
     if (model) preloadTokenizer(model);
-  }
-}
-
-/**
- * Loads what the first model call needs (the openai SDK and node's Response class, ~100 ms) now, while the counting
- * thread works, instead of when the first call starts. Harmless when it fails: the call loads it again.
- */
-async function warmUpModelClient(): Promise<void> {
-  await import('../llm/client-sdk.ts').catch(() => undefined);
-  try {
-    // Node loads its Response class (the client hands answers on as Responses) on first use.
-    new Response(null);
-  } catch {
-    // not fatal
   }
 }
 

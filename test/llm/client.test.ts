@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoomError } from '../../src/errors.ts';
+import { chatCompletionsUrl } from '../../src/llm/chat-endpoint.ts';
 import { createLlmClient } from '../../src/llm/client.ts';
 import { LlmCallError } from '../../src/llm/errors.ts';
 import { type FakeOpenAi, type Handler, startOpenAiServer } from '../helpers/openai-server.ts';
@@ -97,6 +98,32 @@ describe('createLlmClient: requests and answers', () => {
     expect(lines).toContain(`warning: model gpt-test at ${server.url} stopped at max_tokens (50), so the answer may be cut off; raise models.default.max_tokens\n`);
   });
 
+  it('names itself, and lets a configured header replace its own (a gateway that wants its own Authorization)', async () => {
+    const server = await serve(() => ({ content: 'ok' }));
+    const { llm } = testClient(server.url, { model: { headers: { Authorization: 'Token gateway-7', 'User-Agent': 'team-bot' } } });
+    await llm.complete(ask);
+    const headers = server.requests[0]!.headers;
+    expect(headers['authorization']).toBe('Token gateway-7');
+    expect(headers['user-agent']).toBe('team-bot');
+    expect(headers['content-type']).toBe('application/json');
+  });
+
+  it('sends loom as its user agent by default', async () => {
+    const server = await serve(() => ({ content: 'ok' }));
+    const { llm } = testClient(server.url);
+    await llm.complete(ask);
+    expect(server.requests[0]!.headers['user-agent']).toMatch(/^loom\//);
+  });
+
+  it('gives up on a call that outlasts timeout_s, retries it, and says so', async () => {
+    const server = await serve(() => ({ content: 'late', delayMs: 5_000 }));
+    const { llm } = testClient(server.url, { model: { timeout_s: 0.1, max_retries: 1 } });
+    const error = await rejection(llm.complete(ask));
+    expect(server.requests).toHaveLength(2);
+    expect(error.status).toBeUndefined();
+    expect(error.message).toBe(`model gpt-test at ${server.url}: timed out after 0.1 s (models.default.timeout_s) (gave up after 2 attempts)`);
+  });
+
   it('rethrows the abort reason when the caller aborts, without retrying', async () => {
     const controller = new AbortController();
     const server = await serve(() => {
@@ -106,6 +133,16 @@ describe('createLlmClient: requests and answers', () => {
     const { llm } = testClient(server.url);
     await expect(llm.complete({ ...ask, signal: controller.signal })).rejects.toThrow('review cancelled');
     expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('chatCompletionsUrl', () => {
+  it('appends the path to base_url with or without a trailing slash, and keeps a query on the end', () => {
+    expect(chatCompletionsUrl('http://127.0.0.1:11434/v1').href).toBe('http://127.0.0.1:11434/v1/chat/completions');
+    expect(chatCompletionsUrl('https://api.example.com/v1/').href).toBe('https://api.example.com/v1/chat/completions');
+    expect(chatCompletionsUrl('https://x.openai.azure.com/openai/deployments/d?api-version=2024-10-21').href).toBe(
+      'https://x.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21',
+    );
   });
 });
 

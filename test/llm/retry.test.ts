@@ -1,8 +1,8 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { describe, expect, it } from 'vitest';
+import { ChatConnectionError, ChatHttpError, ChatTimeoutError } from '../../src/llm/chat-endpoint.ts';
 import { isRetryable, MAX_BACKOFF_MS, retryWait } from '../../src/llm/retry.ts';
 
-const httpError = (status: number, headers: Record<string, string> = {}) => APIError.generate(status, { error: { message: 'x' } }, undefined, new Headers(headers));
+const httpError = (status: number, headers: Record<string, string> = {}) => new ChatHttpError(status, `${status} x`, { headers: new Headers(headers) });
 const clock = { now: () => Date.parse('2025-01-01T00:00:00Z'), random: () => 0 };
 
 describe('isRetryable', () => {
@@ -12,10 +12,11 @@ describe('isRetryable', () => {
   it.each([400, 401, 403, 404, 422])('does not retry %i', (status) => {
     expect(isRetryable(httpError(status))).toBe(false);
   });
-  it('retries connection errors and timeouts, not aborts or other errors', () => {
-    expect(isRetryable(new APIConnectionError({ message: 'reset' }))).toBe(true);
-    expect(isRetryable(new APIConnectionTimeoutError())).toBe(true);
-    expect(isRetryable(new APIUserAbortError())).toBe(false);
+  it('retries connection errors, timeouts and cut answers, not aborts or other errors', () => {
+    expect(isRetryable(new ChatConnectionError('reset'))).toBe(true);
+    expect(isRetryable(new ChatTimeoutError())).toBe(true);
+    expect(isRetryable(new TypeError('terminated'))).toBe(true);
+    expect(isRetryable(new DOMException('This operation was aborted', 'AbortError'))).toBe(false);
     expect(isRetryable(new Error('bug'))).toBe(false);
   });
 });
@@ -35,7 +36,7 @@ describe('retryWait', () => {
   it('backs off exponentially without a header, up to the maximum, with at most 25% jitter', () => {
     expect([0, 1, 2, 3, 10].map((n) => retryWait(httpError(500), n, 500, clock).ms)).toEqual([500, 1000, 2000, 4000, MAX_BACKOFF_MS]);
     expect(retryWait(httpError(500), 0, 500, { ...clock, random: () => 0.999999 }).ms).toBe(375);
-    expect(retryWait(new APIConnectionError({ message: 'x' }), 1, 10, clock)).toEqual({ ms: 20, capped: false, fromServer: false });
+    expect(retryWait(new ChatConnectionError('x'), 1, 10, clock)).toEqual({ ms: 20, capped: false, fromServer: false });
   });
 
   it('ignores an unreadable retry-after', () => {
