@@ -78,6 +78,9 @@ export function tryGit(cwd: string, args: readonly string[], opts: GitRunOptions
         resolvePromise({ ok: exitCode === 0, exitCode, stdout: out, stderr: stderr.trim() });
       },
     );
+    // git may exit without reading its input (cat-file outside a repository): its exit code says what went wrong,
+    // and the EPIPE from writing to it must not crash the process.
+    child.stdin?.on('error', () => undefined);
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });
@@ -135,12 +138,47 @@ export async function repoRoot(cwd: string): Promise<string> {
   throw new LoomError('git-failed', `not a git repository: ${cwd}. Run loom inside the repository you want reviewed.`);
 }
 
-/** The commit a ref names, or undefined when it does not exist locally. */
-export async function resolveCommit(cwd: string, ref: string): Promise<string | undefined> {
-  // A ref starting with '-' would be read as an option; no branch or sha starts with one.
-  if (ref === '' || ref.startsWith('-')) return undefined;
-  const result = await tryGit(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-  return result.ok && result.stdout ? result.stdout : undefined;
+/**
+ * The commit a ref names, or undefined when it does not exist locally. Lookups asked for in the same turn of the
+ * event loop share one `git cat-file --batch-check`: resolving a range needs half a dozen of them, and each git
+ * process costs the main thread 5-10 ms to start (more as the heap grows), on the way to the first model call.
+ */
+export function resolveCommit(cwd: string, ref: string): Promise<string | undefined> {
+  // A ref starting with '-' would be read as an option by the other git commands loom runs with it; no branch or
+  // sha starts with one. A line break would end the name early in cat-file's input.
+  if (ref === '' || ref.startsWith('-') || /[\r\n]/.test(ref)) return Promise.resolve(undefined);
+  let batch = lookups.get(cwd);
+  if (!batch) {
+    const created: RefBatch = {
+      refs: [],
+      // Taken off the table as it starts: a lookup asked for later (after a fetch, say) starts a batch of its own.
+      result: Promise.resolve().then(() => {
+        lookups.delete(cwd);
+        return lookUp(cwd, created.refs);
+      }),
+    };
+    batch = created;
+    lookups.set(cwd, batch);
+  }
+  const index = batch.refs.push(ref) - 1;
+  return batch.result.then((shas) => shas[index]);
+}
+
+interface RefBatch {
+  refs: string[];
+  result: Promise<(string | undefined)[]>;
+}
+
+const lookups = new Map<string, RefBatch>();
+
+async function lookUp(cwd: string, refs: readonly string[]): Promise<(string | undefined)[]> {
+  const result = await tryGit(cwd, ['cat-file', '--batch-check'], { input: refs.map((ref) => `${ref}^{commit}\n`).join('') });
+  // One line per name, in order: "<sha> commit <size>", or "<name> missing" / "<name> ambiguous".
+  const lines = result.ok ? result.stdout.split('\n') : [];
+  return refs.map((_, i) => {
+    const [sha, type] = (lines[i] ?? '').split(' ');
+    return type === 'commit' && sha ? sha : undefined;
+  });
 }
 
 export async function mergeBaseOf(cwd: string, a: string, b: string): Promise<string | undefined> {

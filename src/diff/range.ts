@@ -87,8 +87,9 @@ async function fetchShaQuietly(root: string, sha: string, depth: number | undefi
  */
 export async function resolveRange(opts: ResolveRangeOptions): Promise<DiffRange> {
   const { log } = opts;
-  const root = await repoRoot(opts.cwd);
-  const [hasOrigin, base] = await Promise.all([opts.fetch ?? true ? hasRemote(root, 'origin') : false, pickBase(root, opts)]);
+  // git answers both from any directory inside the repository.
+  const [root, hasOrigin] = await Promise.all([repoRoot(opts.cwd), opts.fetch ?? true ? hasRemote(opts.cwd, 'origin') : false]);
+  const base = await pickBase(root, opts);
   const canFetch = hasOrigin;
 
   const head: NamedRef = opts.head?.trim()

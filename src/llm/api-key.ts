@@ -1,7 +1,7 @@
 import type { ModelConfig } from '../config/schema.ts';
 import { LoomError } from '../errors.ts';
 
-/** Sent to local servers (Ollama, llama.cpp, vLLM) that need no key; the SDK refuses an empty one. */
+/** Sent to local servers (Ollama, llama.cpp, vLLM) that need no key; an empty key would send a malformed `Authorization: Bearer ` header. */
 export const PLACEHOLDER_API_KEY = 'loom-no-key';
 
 /**
