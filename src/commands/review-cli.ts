@@ -8,6 +8,7 @@ import { createLogger } from '../log.ts';
 import { createProgress } from '../progress.ts';
 import type { FormatId } from '../report/formats/index.ts';
 import { runReview, type ReviewOptions } from './review.ts';
+import { nodeFetch } from '../net/node-fetch.ts';
 
 interface CliOptions {
   base?: string;
@@ -50,7 +51,12 @@ export async function reviewFromCli(cli: CliOptions, version: string): Promise<n
     const prCi = ci?.isPullRequest ? { ...ci, ...(cli.platform !== 'auto' && cli.platform !== 'none' ? { platform: cli.platform as PlatformId } : {}) } : undefined;
     const target =
       prCi && !cli.dryRun
-        ? { ci: prCi, createPlatform: async (c: CiContext) => (await platformFactories[c.platform]())({ ci: c, token: c.token ?? '', log }) }
+        ? {
+            ci: prCi,
+            // node:http rather than the global fetch: undici's first request compiles its parser, and the process
+            // waits for that compile before it can exit (~80 ms on every run that posts).
+            createPlatform: async (c: CiContext) => (await platformFactories[c.platform]())({ ci: c, token: c.token ?? '', log, fetch: nodeFetch }),
+          }
         : undefined;
     return await runReview(
       {

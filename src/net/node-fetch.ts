@@ -46,5 +46,8 @@ function toResponse(reply: ExchangeReply): Response {
         },
       })
     : reply.body;
-  return new Response(NULL_BODY.has(reply.status) ? null : body, { status: reply.status, statusText: reply.statusText, headers });
+  const response = new Response(NULL_BODY.has(reply.status) ? null : body, { status: reply.status, statusText: reply.statusText, headers });
+  // fetch's Response knows the URL that answered (after redirects); a constructed one does not.
+  Object.defineProperty(response, 'url', { value: reply.url.href });
+  return response;
 }

@@ -120,7 +120,7 @@ export interface Platform {
 export interface PlatformDeps {
   ci: CiContext;
   token: string;
-  /** For tests and proxies; defaults to global fetch. */
+  /** For tests and proxies; defaults to the global fetch (the CLI passes nodeFetch). */
   fetch?: typeof fetch;
   log: import('../log.ts').Logger;
   /** Injected so tests never wait on retry-after. */

@@ -153,6 +153,7 @@ describe('nodeFetch redirects', () => {
     const res = await nodeFetch(`${url}/v1/a`, { method: 'POST', body: 'x', headers: { authorization: 'Bearer k' } });
     expect(await res.text()).toBe('done');
     expect(seen).toEqual(['POST /v1/a x Bearer k', 'POST /v1/b x Bearer k', 'GET /v1/c  -']);
+    expect(res.url).toBe(`http://localhost:${(server!.address() as AddressInfo).port}/v1/c`);
   });
 
   it("hands a redirect back with redirect: 'manual', and stops a loop", async () => {
