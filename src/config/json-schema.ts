@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LoomConfig } from './schema.ts';
 
 /** A URN, not a URL: the schema is shipped with loom (`loom config schema`), not hosted anywhere. */
