@@ -10,6 +10,12 @@ const OPEN = /^<{7}(?: |$)/;
 const CLOSE = /^>{7}(?: |$)/;
 const MIDDLE = /^={7}$/;
 
+/** Every marker starts with '<', '>' or '=': other lines need no pattern at all. */
+export function mayBeMarker(text: string): boolean {
+  const first = text.charCodeAt(0);
+  return first === 0x3c || first === 0x3e || first === 0x3d;
+}
+
 /**
  * Merge-conflict blocks in added lines. A lone `=======` is a valid setext heading underline, so only a block
  * that starts with `<<<<<<<` (or a stray `>>>>>>>`) is reported.
@@ -22,9 +28,7 @@ export function findConflictMarkers(files: readonly FileDiff[]): ConflictHit[] {
     for (const hunk of file.hunks) {
       for (const line of hunk.lines) {
         if (line.kind !== 'add' || line.newLine === undefined) continue;
-        // Every marker starts with '<', '>' or '=': other lines need no pattern at all.
-        const first = line.text.charCodeAt(0);
-        if (first !== 0x3c && first !== 0x3e && first !== 0x3d) continue;
+        if (!mayBeMarker(line.text)) continue;
         if (OPEN.test(line.text)) {
           open = { path: file.path, line: line.newLine };
           hits.push(open);

@@ -3,10 +3,19 @@ import type { FileDiff } from '../diff/types.ts';
 import type { DiffIndex } from '../findings/diff-index.ts';
 import { buildFinding } from '../findings/build.ts';
 import type { Finding } from '../findings/finding.ts';
-import { findConflictMarkers } from './conflict-markers.ts';
+import { findConflictMarkers, mayBeMarker } from './conflict-markers.ts';
+import { PRIVATE_KEY_END, SECRET_HINT } from './secret-patterns.ts';
 import { scanAndMaskSecrets } from './secrets.ts';
 
 export const BUILTIN_PIPELINE = 'builtin';
+
+/**
+ * Whether a check below could flag this added line (or end a private key block it flags). A file no model reads
+ * keeps only such lines (diff/parse.ts ElideRule), and the checks find in it what they would find in the whole.
+ */
+export function mayBeFlagged(text: string): boolean {
+  return mayBeMarker(text) || SECRET_HINT.test(text) || PRIVATE_KEY_END.test(text);
+}
 
 /**
  * The deterministic checks. They run before any model call; the files they return have secrets masked and

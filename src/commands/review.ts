@@ -1,10 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createAnswerCache } from '../cache/answer-cache.ts';
-import { BUILTIN_PIPELINE } from '../checks/index.ts';
+import { BUILTIN_PIPELINE, mayBeFlagged } from '../checks/index.ts';
 import { maskSecretsInText } from '../checks/mask-text.ts';
 import type { LoomConfig } from '../config/schema.ts';
-import { applyTriggers } from '../diff/filter.ts';
+import { applyTriggers, pathMatcher } from '../diff/filter.ts';
+import type { ElideRule, ParseOptions } from '../diff/parse.ts';
 import { resolveRange } from '../diff/range.ts';
 import { startDiff } from '../diff/stream.ts';
 import type { DiffRange, FileDiff } from '../diff/types.ts';
@@ -24,6 +25,7 @@ import { applyLimits } from '../review/limits.ts';
 import { connectPlatform, post, warnAndSkip, writeStepSummary } from '../review/post.ts';
 import { preloadTokenizers, preparePipelines } from '../review/prepare.ts';
 import { preloadLikelyTokenizer } from '../tokens/counter.ts';
+import { skipMatcher } from '../units/skip.ts';
 
 export interface ReviewOptions {
   base?: string;
@@ -75,7 +77,9 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   // Elsewhere git finds the range and starts the diff while the config (and the code that reads it) loads, unless
   // the head commit has to come from the pull request's API.
   const headKnown = opts.head !== undefined || !deps.target || deps.target.ci.headSha !== undefined;
-  const started = !early && headKnown ? startReading(cwd, computeRange()) : undefined;
+  // Filled in once the config is read: the files no model will read are then parsed without their lines.
+  const parsing: ParseOptions = {};
+  const started = !early && headKnown ? startReading(cwd, computeRange(), parsing) : undefined;
   progress.step('reading config');
   const configRoot = early ? await (await import('../config/from-commit.ts')).checkoutTrustedConfig(cwd, early.baseSha, opts.config) : cwd;
   if (early) log.info(`pull_request_target: config and prompts are read from the base commit ${early.baseSha.slice(0, 12)}, not from the pull request`);
@@ -83,13 +87,14 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const loaded = await loadConfig({ cwd: configRoot, env, ...(opts.config ? { path: opts.config } : {}) });
   const config = loaded.config;
   log.debug(`${elapsed()} config loaded`);
+  parsing.elide = elisionOf(config);
   // The tokenizer loads (in a worker thread) while git computes the diff.
   if (modelConnection(config, loaded.path, env).ok) preloadTokenizers(config, opts.pipelines);
   for (const warning of loaded.warnings) log.warn(`${loaded.path ?? 'config'}:${warning.line}:${warning.col}: ${warning.message}`);
 
   const platform = await connectPlatform(deps);
   const pr = platform ? await platform.getPullRequest().catch((error: unknown) => warnAndSkip(log, 'could not read the pull request', error)) : undefined;
-  const { range, diff } = await (started ?? startReading(cwd, Promise.resolve(early ?? (await computeRange(pr)))));
+  const { range, diff } = await (started ?? startReading(cwd, Promise.resolve(early ?? (await computeRange(pr))), parsing));
   log.debug(`${elapsed()} range resolved`);
   // The diff is read, checked and masked file by file while the first units are already being planned and reviewed.
   const feed = new DiffFeed(diff, { ignorePaths: config.triggers.ignore_paths, checks: config.checks });
@@ -123,6 +128,8 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   await feed.finish();
   const files = feed.files;
   log.debug(`diff ${range.mergeBase.slice(0, 12)}..${range.includesUncommitted ? 'worktree' : range.headSha.slice(0, 12)}: ${files.length} files`);
+  const elided = files.filter((f) => f.elided).length;
+  if (elided > 0) log.debug(`${elided} file(s) that no model reads were parsed for their line counts and the lines the built-in checks flag`);
   const notices: string[] = [];
   if (files.length === 0) notices.push(`Nothing to review: there are no changes between ${range.baseRef} and ${range.includesUncommitted ? 'the working tree' : range.headRef}.`);
   if (feed.maskedCount > 0) notices.push(`${feed.maskedCount} secret-looking value(s) were masked before anything was sent to a model.`);
@@ -170,10 +177,20 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
  * Starts git on the diff of a range as soon as the range is known. A failure (of the range or of git) is
  * reported where the result is awaited, so an error in the config, read meanwhile, still comes first.
  */
-function startReading(cwd: string, range: Promise<DiffRange>): Promise<{ range: DiffRange; diff: AsyncIterable<FileDiff[]> }> {
-  const reading = range.then((r) => ({ range: r, diff: startDiff(cwd, r) }));
+function startReading(cwd: string, range: Promise<DiffRange>, parsing: ParseOptions): Promise<{ range: DiffRange; diff: AsyncIterable<FileDiff[]> }> {
+  const reading = range.then((r) => ({ range: r, diff: startDiff(cwd, r, parsing) }));
   reading.catch(() => undefined);
   return reading;
+}
+
+/**
+ * Files that skip_paths or triggers.ignore_paths keep from every model are parsed for their counts and for the lines
+ * the built-in checks may flag, not line by line: a regenerated lock file can be a million lines.
+ */
+function elisionOf(config: LoomConfig): ElideRule {
+  const skipped = skipMatcher(config.skip_paths);
+  const ignored = pathMatcher(config.triggers.ignore_paths);
+  return { file: (path) => skipped(path) !== undefined || ignored(path) !== undefined, line: mayBeFlagged };
 }
 
 /** Milliseconds since the process started, for --verbose: where a slow run spends its time. */

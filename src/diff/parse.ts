@@ -14,22 +14,35 @@ const SUBMODULE_MODE = '160000';
  * CRLF: a trailing `\r` is removed from each line's `text`, so rendering and matching see the same
  * text for CRLF and LF files; every other character is kept exactly.
  */
-export function parseDiff(text: string): FileDiff[] {
+export function parseDiff(text: string, opts: ParseOptions = {}): FileDiff[] {
   const files: FileDiff[] = [];
   // A line starting with "diff --git " is never hunk content (content lines start with ' ', '+', '-' or '\'),
   // so sections can be cut with indexOf instead of walking every line.
   let start = text.startsWith(SECTION_START) ? 0 : afterNewline(text.indexOf(`\n${SECTION_START}`));
   while (start >= 0) {
     const next = text.indexOf(`\n${SECTION_START}`, start);
-    files.push(parseSection(text, start, next < 0 ? text.length : next + 1));
+    files.push(parseSection(text, start, next < 0 ? text.length : next + 1, opts.elide));
     start = afterNewline(next);
   }
   return files;
 }
 
+/**
+ * Files no model will read (skip_paths, ignore_paths): their hunks keep only the added lines `line` says a
+ * built-in check may flag, so a 1,000,000-line lock file costs its counts, not a million parsed lines.
+ */
+export interface ElideRule {
+  file: (path: string) => boolean;
+  line: (text: string) => boolean;
+}
+
+export interface ParseOptions {
+  elide?: ElideRule | undefined;
+}
+
 const afterNewline = (index: number): number => (index < 0 ? -1 : index + 1);
 
-function parseSection(text: string, start: number, end: number): FileDiff {
+function parseSection(text: string, start: number, end: number, elide: ElideRule | undefined): FileDiff {
   const header = emptyHeader();
   let pos = start;
   let hunkStart = -1;
@@ -48,8 +61,11 @@ function parseSection(text: string, start: number, end: number): FileDiff {
     pos = lineEnd + 1;
   }
   const submodule = header.oldMode === SUBMODULE_MODE || header.newMode === SUBMODULE_MODE;
-  const body = hunkStart >= 0 && !submodule && !header.binary ? convertHunks(text, hunkStart, end) : undefined;
-  return buildFile(header, body, submodule);
+  const keep = elide && hunkStart >= 0 && elide.file(pathsOf(header).path) ? elide.line : undefined;
+  const body = hunkStart >= 0 && !submodule && !header.binary ? convertHunks(text, hunkStart, end, keep) : undefined;
+  const file = buildFile(header, body, submodule);
+  if (keep && body) file.elided = true;
+  return file;
 }
 
 interface HunkBody {
@@ -69,7 +85,7 @@ const NO_NEWLINE = '\\ No newline at end of file';
  * counts are used up: `-` removed, `+` added, anything else context. `\ No newline at end of file` refers to the
  * line before it and becomes a flag (for both sides when no line precedes it in its hunk, which git never writes).
  */
-function convertHunks(text: string, start: number, end: number): HunkBody {
+function convertHunks(text: string, start: number, end: number, keep?: (text: string) => boolean): HunkBody {
   const body: HunkBody = { hunks: [], additions: 0, deletions: 0, oldNoEol: false, newNoEol: false };
   let lines: DiffLine[] | undefined;
   let oldLine = 0;
@@ -118,6 +134,25 @@ function convertHunks(text: string, start: number, end: number): HunkBody {
         oldLeft--;
         newLeft--;
       }
+    } else if (keep) {
+      // An elided file: counted in full; only added lines a check may flag are kept, as copies (a slice would keep
+      // the whole section's text alive).
+      if (first === 0x2b /* '+' */) {
+        const added = text.slice(pos + 1, textEnd);
+        if (keep(added)) lines!.push({ kind: 'add', newLine: newLine, text: copyOf(added) });
+        newLine++;
+        body.additions++;
+        newLeft--;
+      } else if (first === 0x2d /* '-' */) {
+        oldLine++;
+        body.deletions++;
+        oldLeft--;
+      } else {
+        oldLine++;
+        newLine++;
+        oldLeft--;
+        newLeft--;
+      }
     } else if (first === 0x2d /* '-' */) {
       lines!.push({ kind: 'del', oldLine: oldLine++, text: text.slice(pos + 1, textEnd) });
       body.deletions++;
@@ -135,7 +170,7 @@ function convertHunks(text: string, start: number, end: number): HunkBody {
     pos = next;
   }
   // A hunk cut short by the end of the text takes the empty line after the last newline, as parse-diff does.
-  if (inHunk && end > start && text.charCodeAt(end - 1) === 0x0a) {
+  if (inHunk && !keep && end > start && text.charCodeAt(end - 1) === 0x0a) {
     lines!.push({ kind: 'context', oldLine: oldLine++, newLine: newLine++, text: '' });
   }
   return body;
@@ -158,11 +193,20 @@ function statusOf(header: FileHeader): FileStatus {
   return 'modified';
 }
 
-function buildFile(header: FileHeader, body: HunkBody | undefined, submodule: boolean): FileDiff {
+/** A string that shares no memory with the one it was sliced from. */
+function copyOf(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
+function pathsOf(header: FileHeader): { status: FileStatus; oldPath: string; path: string } {
   const status = statusOf(header);
   const oldPath = header.renameFrom ?? header.copyFrom ?? header.minusPath ?? header.gitOld ?? header.gitNew ?? '';
   const newPath = header.renameTo ?? header.copyTo ?? header.plusPath ?? header.gitNew ?? oldPath;
-  const path = status === 'deleted' ? oldPath : newPath;
+  return { status, oldPath, path: status === 'deleted' ? oldPath : newPath };
+}
+
+function buildFile(header: FileHeader, body: HunkBody | undefined, submodule: boolean): FileDiff {
+  const { status, oldPath, path } = pathsOf(header);
   const hunks = body?.hunks ?? [];
   // A submodule has no reviewable lines: it is flagged binary so nothing tries to review or anchor in it.
   const binary = header.binary || submodule;

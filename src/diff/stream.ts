@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { LoomError } from '../errors.ts';
 import { DIFF_FLAGS, repoRoot, spawnGit } from './git.ts';
-import { parseDiff } from './parse.ts';
+import { parseDiff, type ParseOptions } from './parse.ts';
 import { readDiff } from './read.ts';
 import type { DiffRange, FileDiff } from './types.ts';
 
@@ -16,22 +16,26 @@ const MIN_SCAN_CHARS = 64 * 1024;
  * text (plus what is parsed) is held at a time.
  *
  * Uncommitted changes are read in one piece (readDiff) and come as one batch.
+ *
+ * `parsing` is read as each part of the diff is parsed, so a caller may fill it in (the elision rule comes from the
+ * config) once git is already running; what was parsed before is parsed whole.
  */
-export async function* streamDiff(cwd: string, range: DiffRange): AsyncGenerator<FileDiff[], void, undefined> {
+export async function* streamDiff(cwd: string, range: DiffRange, parsing: ParseOptions = {}): AsyncGenerator<FileDiff[], void, undefined> {
   if (range.includesUncommitted) {
-    yield parseDiff(await readDiff(cwd, range));
+    const text = await readDiff(cwd, range);
+    yield parseDiff(text, parsing);
     return;
   }
   const root = range.root ?? (await repoRoot(cwd));
-  yield* sections(root, ['diff', ...DIFF_FLAGS, range.mergeBase, range.headSha, '--']);
+  yield* sections(root, ['diff', ...DIFF_FLAGS, range.mergeBase, range.headSha, '--'], parsing);
 }
 
 /**
  * streamDiff, started now rather than when first read: git works (and fills its pipe) while the caller does
  * other things. A failure is thrown where the batches are read.
  */
-export function startDiff(cwd: string, range: DiffRange): AsyncIterable<FileDiff[]> {
-  const stream = streamDiff(cwd, range);
+export function startDiff(cwd: string, range: DiffRange, parsing: ParseOptions = {}): AsyncIterable<FileDiff[]> {
+  const stream = streamDiff(cwd, range, parsing);
   const first = stream.next();
   first.catch(() => undefined);
   return {
@@ -45,7 +49,7 @@ export function startDiff(cwd: string, range: DiffRange): AsyncIterable<FileDiff
 }
 
 /** Runs `git diff` and yields its files, parsed as each section completes. */
-async function* sections(root: string, args: readonly string[]): AsyncGenerator<FileDiff[], void, undefined> {
+async function* sections(root: string, args: readonly string[], parsing: ParseOptions): AsyncGenerator<FileDiff[], void, undefined> {
   const { child, started } = spawnGit(root, args);
   const stderr: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -65,7 +69,7 @@ async function* sections(root: string, args: readonly string[]): AsyncGenerator<
       const joined = parts.join('');
       const cut = joined.lastIndexOf(SECTION_START);
       if (cut > 0) {
-        const files = parseDiff(joined.slice(0, cut + 1));
+        const files = parseDiff(joined.slice(0, cut + 1), parsing);
         parts = [joined.slice(cut + 1)];
         pending = parts[0]!.length;
         scanAt = Math.max(MIN_SCAN_CHARS, pending * 2);
@@ -83,7 +87,7 @@ async function* sections(root: string, args: readonly string[]): AsyncGenerator<
       throw new LoomError('git-failed', `git ${args.slice(0, 1).join(' ')} failed (exit ${code}): ${message || 'no output'}`);
     }
     finished = true;
-    const rest = parseDiff(parts.join(''));
+    const rest = parseDiff(parts.join(''), parsing);
     if (rest.length > 0) yield rest;
   } finally {
     // The reader stopped early (an error downstream): git must not be left running.

@@ -36,6 +36,11 @@ export interface FileDiff {
   hunks: Hunk[];
   additions: number;
   deletions: number;
+  /**
+   * No model reads this file (skip_paths, ignore_paths), so its hunks hold only the added lines a built-in check
+   * may flag (ParseOptions.elide); `additions` and `deletions` are the real counts.
+   */
+  elided?: boolean;
 }
 
 /** What is being compared: merge base of base and head, to head. */

@@ -9,6 +9,11 @@ interface SideIndex {
   /** line number -> index of the hunk holding it. */
   hunk: Map<number, number>;
   hunks: Hunk[];
+  /**
+   * An elided file (FileDiff.elided) indexes only the lines it kept: the last line number of each hunk on this side,
+   * from its header, tells how far a range may reach within it.
+   */
+  lastLines?: number[];
 }
 
 /** Answers "is this line in the diff, and what does it say" for anchoring and fingerprinting findings. */
@@ -44,6 +49,10 @@ export function growingDiffIndex(): DiffIndex & { add(files: readonly FileDiff[]
     oldPaths.set(file.path, file.oldPath);
     if (!aliases.has(file.oldPath)) aliases.set(file.oldPath, file.path);
     const entry = { new: build(), old: build() };
+    if (file.elided) {
+      entry.new.lastLines = file.hunks.map((h) => h.newStart + h.newLines - 1);
+      entry.old.lastLines = file.hunks.map((h) => h.oldStart + h.oldLines - 1);
+    }
     file.hunks.forEach((hunk, index) => {
       entry.new.hunks.push(hunk);
       entry.old.hunks.push(hunk);
@@ -83,7 +92,9 @@ export function growingDiffIndex(): DiffIndex & { add(files: readonly FileDiff[]
       if (!index || hunkIndex === undefined) return undefined;
       if (endLine === undefined || endLine <= line) return { line };
       let end = line;
-      for (let n = line + 1; n <= endLine && index.hunk.get(n) === hunkIndex; n++) end = n;
+      const last = index.lastLines?.[hunkIndex];
+      if (last !== undefined) end = Math.max(line, Math.min(endLine, last));
+      else for (let n = line + 1; n <= endLine && index.hunk.get(n) === hunkIndex; n++) end = n;
       return end > line ? { line, endLine: end } : { line };
     },
   };

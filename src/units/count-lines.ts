@@ -16,9 +16,9 @@ export function countUnitLines(files: readonly UnitFile[]): UnitLines {
   return counts;
 }
 
-/** Added plus removed lines of a file, from its hunks when it has any (binary files report none). */
+/** Added plus removed lines of a file, from its hunks when it has any (binary files report none) and they are whole. */
 export function changedLineCount(file: FileDiff): number {
-  if (file.hunks.length === 0) return file.additions + file.deletions;
+  if (file.hunks.length === 0 || file.elided) return file.additions + file.deletions;
   let n = 0;
   for (const hunk of file.hunks) for (const line of hunk.lines) if (line.kind !== 'context') n++;
   return n;
