@@ -43,29 +43,57 @@ export interface ParseOptions {
 const afterNewline = (index: number): number => (index < 0 ? -1 : index + 1);
 
 function parseSection(text: string, start: number, end: number, elide: ElideRule | undefined): FileDiff {
-  const header = emptyHeader();
-  let pos = start;
-  let hunkStart = -1;
-  while (pos < end) {
-    const nl = text.indexOf('\n', pos);
-    const lineEnd = nl < 0 || nl >= end ? end : nl;
-    let line = text.slice(pos, lineEnd);
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.startsWith('@@ ')) {
-      hunkStart = pos;
-      break;
-    }
-    readHeaderLine(header, line);
-    // What follows "GIT binary patch" is base85 data, not header lines.
-    if (header.binary) break;
-    pos = lineEnd + 1;
-  }
+  const { header, hunkStart } = readSectionHeader(text, start, end);
   const submodule = header.oldMode === SUBMODULE_MODE || header.newMode === SUBMODULE_MODE;
   const keep = elide && hunkStart >= 0 && elide.file(pathsOf(header).path) ? elide.line : undefined;
   const body = hunkStart >= 0 && !submodule && !header.binary ? convertHunks(text, hunkStart, end, keep) : undefined;
   const file = buildFile(header, body, submodule);
   if (keep && body) file.elided = true;
   return file;
+}
+
+/** The header lines of a section, up to its first `@@` line (hunkStart; -1 when none is in text[start, end)). */
+function readSectionHeader(text: string, start: number, end: number): { header: FileHeader; hunkStart: number } {
+  const header = emptyHeader();
+  let pos = start;
+  while (pos < end) {
+    const nl = text.indexOf('\n', pos);
+    const lineEnd = nl < 0 || nl >= end ? end : nl;
+    let line = text.slice(pos, lineEnd);
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.startsWith('@@ ')) return { header, hunkStart: pos };
+    readHeaderLine(header, line);
+    // What follows "GIT binary patch" is base85 data, not header lines.
+    if (header.binary) break;
+    pos = lineEnd + 1;
+  }
+  return { header, hunkStart: -1 };
+}
+
+/** An elided file's section, read in pieces of whole lines as git prints it (stream.ts), never held whole. */
+export interface OpenSection {
+  /** Where the hunks start in the text the section was opened with: feed from there. */
+  hunksAt: number;
+  /** Reads text[start, end): whole lines, in order; the last piece may end without a newline. */
+  feed(text: string, start: number, end: number): void;
+  close(): FileDiff;
+}
+
+/**
+ * Opens a section for reading in pieces when its file is elided: `text` starts at the section's `diff --git` line
+ * and reaches at least its first `@@` line. Undefined for any other section (not elided, no hunks yet, binary):
+ * those are parsed whole.
+ */
+export function openElidedSection(text: string, elide: ElideRule): OpenSection | undefined {
+  const { header, hunkStart } = readSectionHeader(text, 0, text.length);
+  if (hunkStart < 0 || header.binary || header.oldMode === SUBMODULE_MODE || header.newMode === SUBMODULE_MODE) return undefined;
+  if (!elide.file(pathsOf(header).path)) return undefined;
+  const reader = new HunkReader(elide.line);
+  return {
+    hunksAt: hunkStart,
+    feed: (piece, start, end) => reader.read(piece, start, end),
+    close: () => ({ ...buildFile(header, reader.finish('', 0, 0), false), elided: true }),
+  };
 }
 
 interface HunkBody {
@@ -86,94 +114,114 @@ const NO_NEWLINE = '\\ No newline at end of file';
  * line before it and becomes a flag (for both sides when no line precedes it in its hunk, which git never writes).
  */
 function convertHunks(text: string, start: number, end: number, keep?: (text: string) => boolean): HunkBody {
-  const body: HunkBody = { hunks: [], additions: 0, deletions: 0, oldNoEol: false, newNoEol: false };
-  let lines: DiffLine[] | undefined;
-  let oldLine = 0;
-  let newLine = 0;
-  let oldLeft = 0;
-  let newLeft = 0;
-  let inHunk = false;
-  let pos = start;
-  const marker = () => {
-    if (!lines) return;
-    const previous = lines.at(-1)?.kind;
-    if (previous !== 'add') body.oldNoEol = true;
-    if (previous !== 'del') body.newNoEol = true;
-  };
-  while (pos < end) {
-    const nl = text.indexOf('\n', pos);
-    const lineEnd = nl < 0 || nl >= end ? end : nl;
-    const next = lineEnd + 1;
-    const first = text.charCodeAt(pos);
-    if (!inHunk) {
-      if (first === 0x40 /* '@' */) {
-        const line = text.slice(pos, lineEnd);
-        const header = HUNK_HEADER.exec(line);
-        if (header) {
-          oldLine = Number(header[1]);
-          newLine = Number(header[3]);
-          const oldLines = header[2] ? Number(header[2]) : 1;
-          const newLines = header[4] ? Number(header[4]) : 1;
-          lines = [];
-          body.hunks.push({ oldStart: oldLine, oldLines, newStart: newLine, newLines, section: hunkSection(line), lines });
-          oldLeft = oldLines;
-          newLeft = newLines;
-          inHunk = true;
-        }
-      } else if (first === 0x5c /* '\\' */ && text.startsWith(NO_NEWLINE, pos) && lineEnd - pos === NO_NEWLINE.length) marker();
-      pos = next;
-      continue;
-    }
-    const textEnd = lineEnd > pos && text.charCodeAt(lineEnd - 1) === 0x0d ? lineEnd - 1 : lineEnd;
-    if (first === 0x5c /* '\\' */) {
-      marker();
-      // parse-diff counts any other line starting with a backslash as context.
-      if (!(text.startsWith(NO_NEWLINE, pos) && lineEnd - pos === NO_NEWLINE.length)) {
-        oldLine++;
-        newLine++;
-        oldLeft--;
-        newLeft--;
+  const reader = new HunkReader(keep);
+  reader.read(text, start, end);
+  return reader.finish(text, start, end);
+}
+
+/**
+ * convertHunks' state, so a section can also be read in pieces of whole lines (an elided file streamed from git,
+ * see stream.ts). With `keep`, lines are counted and only the added lines it accepts are kept, as copies.
+ */
+class HunkReader {
+  readonly body: HunkBody = { hunks: [], additions: 0, deletions: 0, oldNoEol: false, newNoEol: false };
+  private lines: DiffLine[] | undefined;
+  /** The kind of the hunk's last line, kept or not: what a `\ No newline` marker refers to. */
+  private previous: DiffLine['kind'] | undefined;
+  private oldLine = 0;
+  private newLine = 0;
+  private oldLeft = 0;
+  private newLeft = 0;
+  private inHunk = false;
+
+  private readonly keep: ((text: string) => boolean) | undefined;
+
+  constructor(keep?: (text: string) => boolean) {
+    this.keep = keep;
+  }
+
+  /** Reads text[start, end): whole lines (the last may lack its newline only at the end of the section). */
+  read(text: string, start: number, end: number): void {
+    const { body, keep } = this;
+    let { lines, previous, oldLine, newLine, oldLeft, newLeft, inHunk } = this;
+    let pos = start;
+    const marker = () => {
+      if (!lines) return;
+      if (previous !== 'add') body.oldNoEol = true;
+      if (previous !== 'del') body.newNoEol = true;
+    };
+    while (pos < end) {
+      const nl = text.indexOf('\n', pos);
+      const lineEnd = nl < 0 || nl >= end ? end : nl;
+      const next = lineEnd + 1;
+      const first = text.charCodeAt(pos);
+      if (!inHunk) {
+        if (first === 0x40 /* '@' */) {
+          const line = text.slice(pos, lineEnd);
+          const header = HUNK_HEADER.exec(line);
+          if (header) {
+            oldLine = Number(header[1]);
+            newLine = Number(header[3]);
+            const oldLines = header[2] ? Number(header[2]) : 1;
+            const newLines = header[4] ? Number(header[4]) : 1;
+            lines = [];
+            previous = undefined;
+            body.hunks.push({ oldStart: oldLine, oldLines, newStart: newLine, newLines, section: keep ? copyOf(hunkSection(line)) : hunkSection(line), lines });
+            oldLeft = oldLines;
+            newLeft = newLines;
+            inHunk = true;
+          }
+        } else if (first === 0x5c /* '\\' */ && text.startsWith(NO_NEWLINE, pos) && lineEnd - pos === NO_NEWLINE.length) marker();
+        pos = next;
+        continue;
       }
-    } else if (keep) {
-      // An elided file: counted in full; only added lines a check may flag are kept, as copies (a slice would keep
-      // the whole section's text alive).
-      if (first === 0x2b /* '+' */) {
-        const added = text.slice(pos + 1, textEnd);
-        if (keep(added)) lines!.push({ kind: 'add', newLine: newLine, text: copyOf(added) });
-        newLine++;
-        body.additions++;
-        newLeft--;
+      const textEnd = lineEnd > pos && text.charCodeAt(lineEnd - 1) === 0x0d ? lineEnd - 1 : lineEnd;
+      if (first === 0x5c /* '\\' */) {
+        marker();
+        // parse-diff counts any other line starting with a backslash as context.
+        if (!(text.startsWith(NO_NEWLINE, pos) && lineEnd - pos === NO_NEWLINE.length)) {
+          oldLine++;
+          newLine++;
+          oldLeft--;
+          newLeft--;
+        }
       } else if (first === 0x2d /* '-' */) {
+        if (!keep) lines!.push({ kind: 'del', oldLine, text: text.slice(pos + 1, textEnd) });
+        previous = 'del';
         oldLine++;
         body.deletions++;
         oldLeft--;
+      } else if (first === 0x2b /* '+' */) {
+        const added = text.slice(pos + 1, textEnd);
+        // An elided file keeps copies: a slice would keep the whole section's text alive.
+        if (!keep) lines!.push({ kind: 'add', newLine, text: added });
+        else if (keep(added)) lines!.push({ kind: 'add', newLine, text: copyOf(added) });
+        previous = 'add';
+        newLine++;
+        body.additions++;
+        newLeft--;
       } else {
+        if (!keep) lines!.push({ kind: 'context', oldLine, newLine, text: text.slice(pos + 1, textEnd) });
+        previous = 'context';
         oldLine++;
         newLine++;
         oldLeft--;
         newLeft--;
       }
-    } else if (first === 0x2d /* '-' */) {
-      lines!.push({ kind: 'del', oldLine: oldLine++, text: text.slice(pos + 1, textEnd) });
-      body.deletions++;
-      oldLeft--;
-    } else if (first === 0x2b /* '+' */) {
-      lines!.push({ kind: 'add', newLine: newLine++, text: text.slice(pos + 1, textEnd) });
-      body.additions++;
-      newLeft--;
-    } else {
-      lines!.push({ kind: 'context', oldLine: oldLine++, newLine: newLine++, text: text.slice(pos + 1, textEnd) });
-      oldLeft--;
-      newLeft--;
+      if (oldLeft === 0 && newLeft === 0) inHunk = false;
+      pos = next;
     }
-    if (oldLeft === 0 && newLeft === 0) inHunk = false;
-    pos = next;
+    Object.assign(this, { lines, previous, oldLine, newLine, oldLeft, newLeft, inHunk });
   }
-  // A hunk cut short by the end of the text takes the empty line after the last newline, as parse-diff does.
-  if (inHunk && !keep && end > start && text.charCodeAt(end - 1) === 0x0a) {
-    lines!.push({ kind: 'context', oldLine: oldLine++, newLine: newLine++, text: '' });
+
+  /** The hunks, once the section's last line was read; `text[start, end)` is what was read last. */
+  finish(text: string, start: number, end: number): HunkBody {
+    // A hunk cut short by the end of the text takes the empty line after the last newline, as parse-diff does.
+    if (this.inHunk && !this.keep && end > start && text.charCodeAt(end - 1) === 0x0a) {
+      this.lines!.push({ kind: 'context', oldLine: this.oldLine++, newLine: this.newLine++, text: '' });
+    }
+    return this.body;
   }
-  return body;
 }
 
 /** Text after the second `@@` of a hunk header, without the separating space. */

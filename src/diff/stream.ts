@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { LoomError } from '../errors.ts';
 import { DIFF_FLAGS, repoRoot, spawnGit } from './git.ts';
-import { parseDiff, type ParseOptions } from './parse.ts';
+import { openElidedSection, parseDiff, type OpenSection, type ParseOptions } from './parse.ts';
 import { readDiff } from './read.ts';
 import type { DiffRange, FileDiff } from './types.ts';
 
@@ -48,7 +48,11 @@ export function startDiff(cwd: string, range: DiffRange, parsing: ParseOptions =
   };
 }
 
-/** Runs `git diff` and yields its files, parsed as each section completes. */
+/**
+ * Runs `git diff` and yields its files, parsed as each section completes. A section of an elided file (see
+ * ParseOptions) that is still growing is read line by line as it arrives and never held whole: a regenerated lock
+ * file can be tens of MB.
+ */
 async function* sections(root: string, args: readonly string[], parsing: ParseOptions): AsyncGenerator<FileDiff[], void, undefined> {
   const { child, started } = spawnGit(root, args);
   const stderr: Buffer[] = [];
@@ -61,32 +65,72 @@ async function* sections(root: string, args: readonly string[], parsing: ParseOp
     let parts: string[] = [];
     let pending = 0;
     let scanAt = MIN_SCAN_CHARS;
+    /** The elided section being read line by line, and the start of a line not yet complete. */
+    let open: { section: OpenSection; carry: string[] } | undefined;
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      const text = decoder.write(chunk);
+      let text = decoder.write(chunk);
+      if (open) {
+        // A line still incomplete (a minified file can be one 20 MB line) is gathered in parts, joined once.
+        if (!text.includes('\n')) {
+          open.carry.push(text);
+          continue;
+        }
+        open.carry.push(text);
+        const piece = open.carry.join('');
+        // The carry starts a line, so a section boundary is at its start or after a newline.
+        const boundary = piece.startsWith(SECTION_START.slice(1)) ? 0 : afterNewline(piece.indexOf(SECTION_START));
+        if (boundary < 0) {
+          const whole = piece.lastIndexOf('\n') + 1;
+          open.section.feed(piece, 0, whole);
+          open.carry = [piece.slice(whole)];
+          continue;
+        }
+        open.section.feed(piece, 0, boundary);
+        yield [open.section.close()];
+        open = undefined;
+        text = piece.slice(boundary);
+      }
       parts.push(text);
       pending += text.length;
       if (pending < scanAt) continue;
       const joined = parts.join('');
       const cut = joined.lastIndexOf(SECTION_START);
+      let rest = joined;
       if (cut > 0) {
         const files = parseDiff(joined.slice(0, cut + 1), parsing);
-        parts = [joined.slice(cut + 1)];
-        pending = parts[0]!.length;
-        scanAt = Math.max(MIN_SCAN_CHARS, pending * 2);
+        rest = joined.slice(cut + 1);
         if (files.length > 0) yield files;
+      }
+      const section = parsing.elide ? openElidedSection(rest, parsing.elide) : undefined;
+      if (section) {
+        // Its hunks so far are read now; the rest as it comes.
+        const whole = rest.lastIndexOf('\n') + 1;
+        section.feed(rest, section.hunksAt, whole);
+        open = { section, carry: [rest.slice(whole)] };
+        parts = [];
+        pending = 0;
+        scanAt = MIN_SCAN_CHARS;
       } else {
+        parts = [rest];
+        pending = rest.length;
         // One section bigger than what was gathered: look again once it has doubled, so joining stays linear.
-        parts = [joined];
-        scanAt = pending * 2;
+        scanAt = cut > 0 ? Math.max(MIN_SCAN_CHARS, pending * 2) : pending * 2;
       }
     }
-    parts.push(decoder.end());
+    const tail = decoder.end();
     const code = await exited;
     if (code !== 0) {
       const message = Buffer.concat(stderr).toString('utf8').trim();
       throw new LoomError('git-failed', `git ${args.slice(0, 1).join(' ')} failed (exit ${code}): ${message || 'no output'}`);
     }
     finished = true;
+    if (open) {
+      const piece = open.carry.join('') + tail;
+      open.section.feed(piece, 0, piece.length);
+      yield [open.section.close()];
+      return;
+    }
+    parts.push(tail);
     const rest = parseDiff(parts.join(''), parsing);
     if (rest.length > 0) yield rest;
   } finally {
@@ -94,3 +138,5 @@ async function* sections(root: string, args: readonly string[], parsing: ParseOp
     if (!finished) child.kill();
   }
 }
+
+const afterNewline = (index: number): number => (index < 0 ? -1 : index + 1);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mayBeFlagged, runBuiltinChecks } from '../../src/checks/index.ts';
 import { DIFF_FLAGS } from '../../src/diff/git.ts';
-import { parseDiff } from '../../src/diff/parse.ts';
+import { openElidedSection, parseDiff } from '../../src/diff/parse.ts';
 import { indexDiff } from '../../src/findings/diff-index.ts';
 import { changedLineCount } from '../../src/units/count-lines.ts';
 import { makeRepo, type TestRepo } from '../helpers/git-repo.ts';
@@ -65,5 +65,33 @@ describe('parseDiff with an elision rule', () => {
     const whole = located(parseDiff(text));
     expect(whole.filter((f) => f[0] === 'package-lock.json').map((f) => f[3])).toEqual(['builtin/secret/aws-access-key-id', 'builtin/secret/private-key', 'builtin/conflict-marker']);
     expect(located(parseDiff(text, { elide }))).toEqual(whole);
+  });
+});
+
+describe('openElidedSection', () => {
+  it('reads a section fed in pieces of whole lines as parseDiff reads it whole', () => {
+    const text = lockDiff();
+    const lockSection = text.slice(0, text.indexOf('\ndiff --git ') + 1);
+    const whole = parseDiff(lockSection, { elide })[0]!;
+    for (const piecesOf of [1, 7, 100]) {
+      const section = openElidedSection(lockSection.slice(0, lockSection.indexOf('\n@@ ') + 200), elide)!;
+      expect(section).toBeDefined();
+      // Lines from the first @@ on, fed in runs of `piecesOf` lines.
+      const lines = lockSection.slice(section.hunksAt).split(/(?<=\n)/);
+      for (let i = 0; i < lines.length; i += piecesOf) {
+        const piece = lines.slice(i, i + piecesOf).join('');
+        section.feed(piece, 0, piece.length);
+      }
+      expect(section.close()).toEqual(whole);
+    }
+  });
+
+  it('opens only the sections of elided files', () => {
+    const text = lockDiff();
+    const source = text.slice(text.indexOf('\ndiff --git ') + 1);
+    expect(openElidedSection(source, elide)).toBeUndefined();
+    expect(openElidedSection(text, { ...elide, file: () => false })).toBeUndefined();
+    // Its header is not complete yet: no @@ line.
+    expect(openElidedSection(text.slice(0, text.indexOf('\n@@ ')), elide)).toBeUndefined();
   });
 });

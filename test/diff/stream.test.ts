@@ -94,3 +94,57 @@ describe('streamDiff', () => {
   });
 });
 
+
+describe('streamDiff with an elision rule', () => {
+  it('reads big elided files as they arrive and gives what parsing the whole diff gives', async () => {
+    const lock = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `  "dep-${i}": "${tag}-${i}",`).join('\n');
+    repo = makeRepo({
+      'a.lock': `${lock('1', 50)}\n`,
+      'b-big.lock': `${lock('1', 40_000)}\n`,
+      'src/app.ts': lines(50),
+      'z-last.lock': `${lock('1', 30_000)}\n`,
+    });
+    // A minified file: one line of 600 KB, arriving in many pieces.
+    const minified = `${Array.from({ length: 20_000 }, (_, i) => `var a${i}=${i};`).join('')}var k="AKIAIOSFODNN7EXAMPLE";`;
+    repo.git('checkout', '-q', '-b', 'feature');
+    const big = lock('2', 40_000).split('\n');
+    big.splice(20_000, 0, '  "token": "AKIAIOSFODNN7EXAMPLE",', '<<<<<<< ours', '=======', '>>>>>>> theirs');
+    repo.write({
+      'a.lock': `${lock('2', 50)}\n`,
+      'b-big.lock': `${big.join('\n')}\r\n`,
+      'src/app.ts': lines(60),
+      'c.min.js': `${minified}\n`,
+      // The last section of the output, with no newline at its end.
+      'z-last.lock': `${lock('3', 30_000)}`,
+    });
+    repo.commit('feature');
+    const range = await resolveRange({ cwd: repo.dir, base: 'main', env: {}, log: memoryLogger() });
+    const elide = { file: (path: string) => /\.lock$|\.min\.js$/.test(path), line: (text: string) => /AKIA|^[<=>]/.test(text) };
+
+    const streamed = await collect(streamDiff(repo.dir, range, { elide }));
+    const whole = parseDiff(await readDiff(repo.dir, range), { elide });
+
+    expect(streamed.files.map((f) => [f.path, f.elided])).toEqual([
+      ['a.lock', true],
+      ['b-big.lock', true],
+      ['c.min.js', true],
+      ['src/app.ts', undefined],
+      ['z-last.lock', true],
+    ]);
+    expect(streamed.files[2]!.hunks[0]!.lines).toEqual([{ kind: 'add', newLine: 1, text: minified }]);
+    expect(streamed.files).toEqual(whole);
+    const bigFile = streamed.files[1]!;
+    expect([bigFile.additions, bigFile.deletions]).toEqual([40_004, 40_000]);
+    expect(bigFile.hunks.flatMap((h) => h.lines).map((l) => [l.newLine, l.text])).toEqual([
+      [20_001, '  "token": "AKIAIOSFODNN7EXAMPLE",'],
+      [20_002, '<<<<<<< ours'],
+      [20_003, '======='],
+      [20_004, '>>>>>>> theirs'],
+    ]);
+    expect(streamed.files[4]!.noNewlineAtEof).toBe(true);
+    // The same diff without the rule: nothing elided, every line parsed.
+    const plain = await collect(streamDiff(repo.dir, range));
+    expect(plain.files).toEqual(parseDiff(await readDiff(repo.dir, range)));
+    expect(plain.files.some((f) => f.elided)).toBe(false);
+  });
+});
