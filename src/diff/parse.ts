@@ -40,17 +40,20 @@ export interface ParseOptions {
   elide?: ElideRule | undefined;
 }
 
-const afterNewline = (index: number): number => (index < 0 ? -1 : index + 1);
+/** The index just after a newline found at `index` (-1 when none was found). */
+export const afterNewline = (index: number): number => (index < 0 ? -1 : index + 1);
 
 function parseSection(text: string, start: number, end: number, elide: ElideRule | undefined): FileDiff {
   const { header, hunkStart } = readSectionHeader(text, start, end);
-  const submodule = header.oldMode === SUBMODULE_MODE || header.newMode === SUBMODULE_MODE;
+  const submodule = isSubmodule(header);
   const keep = elide && hunkStart >= 0 && elide.file(pathsOf(header).path) ? elide.line : undefined;
   const body = hunkStart >= 0 && !submodule && !header.binary ? convertHunks(text, hunkStart, end, keep) : undefined;
   const file = buildFile(header, body, submodule);
   if (keep && body) file.elided = true;
   return file;
 }
+
+const isSubmodule = (header: FileHeader): boolean => header.oldMode === SUBMODULE_MODE || header.newMode === SUBMODULE_MODE;
 
 /** The header lines of a section, up to its first `@@` line (hunkStart; -1 when none is in text[start, end)). */
 function readSectionHeader(text: string, start: number, end: number): { header: FileHeader; hunkStart: number } {
@@ -86,7 +89,7 @@ export interface OpenSection {
  */
 export function openElidedSection(text: string, elide: ElideRule): OpenSection | undefined {
   const { header, hunkStart } = readSectionHeader(text, 0, text.length);
-  if (hunkStart < 0 || header.binary || header.oldMode === SUBMODULE_MODE || header.newMode === SUBMODULE_MODE) return undefined;
+  if (hunkStart < 0 || header.binary || isSubmodule(header)) return undefined;
   if (!elide.file(pathsOf(header).path)) return undefined;
   const reader = new HunkReader(elide.line);
   return {

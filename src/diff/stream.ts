@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { LoomError } from '../errors.ts';
 import { DIFF_FLAGS, repoRoot, spawnGit } from './git.ts';
-import { openElidedSection, parseDiff, type OpenSection, type ParseOptions } from './parse.ts';
+import { afterNewline, openElidedSection, parseDiff, type OpenSection, type ParseOptions } from './parse.ts';
 import { readDiff } from './read.ts';
 import type { DiffRange, FileDiff } from './types.ts';
 
@@ -22,8 +22,7 @@ const MIN_SCAN_CHARS = 64 * 1024;
  */
 export async function* streamDiff(cwd: string, range: DiffRange, parsing: ParseOptions = {}): AsyncGenerator<FileDiff[], void, undefined> {
   if (range.includesUncommitted) {
-    const text = await readDiff(cwd, range);
-    yield parseDiff(text, parsing);
+    yield parseDiff(await readDiff(cwd, range), parsing);
     return;
   }
   const root = range.root ?? (await repoRoot(cwd));
@@ -138,5 +137,3 @@ async function* sections(root: string, args: readonly string[], parsing: ParseOp
     if (!finished) child.kill();
   }
 }
-
-const afterNewline = (index: number): number => (index < 0 ? -1 : index + 1);
