@@ -1,35 +1,22 @@
-import picomatch from 'picomatch';
+import { pathMatcher } from '../diff/filter.ts';
 import type { FileDiff } from '../diff/types.ts';
 
 const SUBMODULE_MODE = '160000';
 
-/** `./src/`, `/dist/` and `dist/` mean what gitignore users expect: a path from the root, a whole folder. */
-function normalizePattern(pattern: string): string {
-  let p = pattern.trim();
-  if (p.startsWith('./')) p = p.slice(2);
-  else if (p.startsWith('/')) p = p.slice(1);
-  if (p.endsWith('/')) p = `${p}**`;
-  return p;
-}
-
 const matchers = new WeakMap<readonly string[], (path: string) => string | undefined>();
 
 /**
- * Returns the first pattern a path matches. A pattern without '/' matches the file name at any depth. The
- * matcher for a list is made once and remembers its answers (planning asks about the same paths more than once).
+ * Returns the first pattern a path matches (pathMatcher's gitignore-style rules). The matcher for a list is made
+ * once and remembers its answers: planning asks about the same paths more than once.
  */
 export function skipMatcher(patterns: readonly string[]): (path: string) => string | undefined {
   let matcher = matchers.get(patterns);
   if (!matcher) {
-    const compiled = patterns.map((pattern) => {
-      const glob = normalizePattern(pattern);
-      // picomatch's `basename` would apply to every pattern (making 'dist/**' match nothing), so only where no slash.
-      return { pattern, test: picomatch(glob, { dot: true, basename: !glob.includes('/') }) };
-    });
+    const match = pathMatcher(patterns);
     const answers = new Map<string, string | undefined>();
     matcher = (path) => {
       if (answers.has(path)) return answers.get(path);
-      const answer = compiled.find((m) => m.test(path))?.pattern;
+      const answer = match(path);
       answers.set(path, answer);
       return answer;
     };
