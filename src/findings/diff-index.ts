@@ -1,20 +1,5 @@
-import type { FileDiff, Hunk } from '../diff/types.ts';
+import type { DiffLine, FileDiff } from '../diff/types.ts';
 import type { Side } from './finding.ts';
-
-interface SideIndex {
-  /** line number -> text, for lines present in the diff on this side. */
-  text: Map<number, string>;
-  /** line number -> the line's number on the other side (context lines only). */
-  other: Map<number, number>;
-  /** line number -> index of the hunk holding it. */
-  hunk: Map<number, number>;
-  hunks: Hunk[];
-  /**
-   * An elided file (FileDiff.elided) indexes only the lines it kept: the last line number of each hunk on this side,
-   * from its header, tells how far a range may reach within it.
-   */
-  lastLines?: number[];
-}
 
 /** Answers "is this line in the diff, and what does it say" for anchoring and fingerprinting findings. */
 export interface DiffIndex {
@@ -29,73 +14,131 @@ export interface DiffIndex {
   anchor(path: string, side: Side, line: number, endLine?: number): { line: number; endLine?: number } | undefined;
 }
 
+/**
+ * One hunk's lines on one side: `first`..`last` and where each sits in hunk.lines. An elided file (FileDiff.elided)
+ * holds only the lines it kept, so its span comes from the hunk header and its lines are looked up in a Map.
+ */
+interface Span {
+  lines: readonly DiffLine[];
+  first: number;
+  last: number;
+  /** Whole hunks: at[n - first] is 1 + the index of line n in `lines`, 0 when absent. Elided ones: line -> index. */
+  at: Int32Array | Map<number, number>;
+}
+
+type Sides = Record<Side, Span[]>;
+
 export function indexDiff(files: readonly FileDiff[]): DiffIndex {
   const index = growingDiffIndex();
   index.add(files);
   return index;
 }
 
-/** An index files are added to as the diff is read (see streamDiff); a path resolves the same whatever the order. */
+/**
+ * An index files are added to as the diff is read (see streamDiff); a path resolves the same whatever the order.
+ * Adding a file costs nothing but remembering it: a file's line table is built the first time a finding names it
+ * (most files never are), in typed arrays, where a Map per line number cost ~250 bytes per changed line and held
+ * the main thread while the diff streamed in.
+ */
 export function growingDiffIndex(): DiffIndex & { add(files: readonly FileDiff[]): void } {
-  const bySide = new Map<string, { new: SideIndex; old: SideIndex }>();
+  const files = new Map<string, { file: FileDiff; sides?: Sides }>();
   const aliases = new Map<string, string>();
-  const build = (): SideIndex => ({ text: new Map(), other: new Map(), hunk: new Map(), hunks: [] as Hunk[] });
-  const oldPaths = new Map<string, string>();
-  const add = (files: readonly FileDiff[]) => {
-    for (const file of files) addFile(file);
-  };
-  const addFile = (file: FileDiff) => {
-    aliases.set(file.path, file.path);
-    oldPaths.set(file.path, file.oldPath);
-    if (!aliases.has(file.oldPath)) aliases.set(file.oldPath, file.path);
-    const entry = { new: build(), old: build() };
-    if (file.elided) {
-      entry.new.lastLines = file.hunks.map((h) => h.newStart + h.newLines - 1);
-      entry.old.lastLines = file.hunks.map((h) => h.oldStart + h.oldLines - 1);
+  const add = (batch: readonly FileDiff[]) => {
+    for (const file of batch) {
+      aliases.set(file.path, file.path);
+      if (!aliases.has(file.oldPath)) aliases.set(file.oldPath, file.path);
+      files.set(file.path, { file });
     }
-    file.hunks.forEach((hunk, index) => {
-      entry.new.hunks.push(hunk);
-      entry.old.hunks.push(hunk);
-      for (const line of hunk.lines) {
-        if (line.newLine !== undefined) {
-          entry.new.text.set(line.newLine, line.text);
-          entry.new.hunk.set(line.newLine, index);
-        }
-        if (line.oldLine !== undefined && line.newLine !== undefined) {
-          entry.new.other.set(line.newLine, line.oldLine);
-          entry.old.other.set(line.oldLine, line.newLine);
-        }
-        if (line.oldLine !== undefined) {
-          entry.old.text.set(line.oldLine, line.text);
-          entry.old.hunk.set(line.oldLine, index);
-        }
-      }
-    });
-    bySide.set(file.path, entry);
+  };
+  const spansOf = (path: string, side: Side): Span[] | undefined => {
+    const entry = files.get(path);
+    if (!entry) return undefined;
+    entry.sides ??= { new: spans(entry.file, 'new'), old: spans(entry.file, 'old') };
+    return entry.sides[side];
+  };
+  /** The span holding `line` on `side` and the index of the line in it, if the line is in the diff. */
+  const find = (path: string, side: Side, line: number): { span: Span; at: number } | undefined => {
+    const list = spansOf(path, side);
+    const span = list && spanAt(list, line);
+    if (!span) return undefined;
+    const at = span.at instanceof Map ? (span.at.get(line) ?? -1) : span.at[line - span.first]! - 1;
+    return at < 0 ? undefined : { span, at };
   };
   const resolvePath = (path: string) => aliases.get(path.replace(/^\.\//, '').replace(/^[ab]\//, '')) ?? aliases.get(path.replace(/^\.\//, ''));
   return {
     add,
     resolvePath,
-    lineText: (path, side, line) => bySide.get(path)?.[side].text.get(line),
-    oldPath: (path) => oldPaths.get(path),
+    lineText(path, side, line) {
+      const found = find(path, side, line);
+      return found && found.span.lines[found.at]!.text;
+    },
+    oldPath: (path) => files.get(path)?.file.oldPath,
     pair(path, side, line) {
-      const index = bySide.get(path)?.[side];
-      if (!index?.text.has(line)) return undefined;
-      const other = index.other.get(line);
-      if (side === 'new') return other === undefined ? { newLine: line } : { oldLine: other, newLine: line };
-      return other === undefined ? { oldLine: line } : { oldLine: line, newLine: other };
+      const found = find(path, side, line);
+      if (!found) return undefined;
+      const { kind, oldLine, newLine } = found.span.lines[found.at]!;
+      if (kind === 'context') return { oldLine: oldLine!, newLine: newLine! };
+      return side === 'new' ? { newLine: line } : { oldLine: line };
     },
     anchor(path, side, line, endLine) {
-      const index = bySide.get(path)?.[side];
-      const hunkIndex = index?.hunk.get(line);
-      if (!index || hunkIndex === undefined) return undefined;
+      const found = find(path, side, line);
+      if (!found) return undefined;
       if (endLine === undefined || endLine <= line) return { line };
+      const { span } = found;
       let end = line;
-      const last = index.lastLines?.[hunkIndex];
-      if (last !== undefined) end = Math.max(line, Math.min(endLine, last));
-      else for (let n = line + 1; n <= endLine && index.hunk.get(n) === hunkIndex; n++) end = n;
+      // An elided hunk's lines are not all there: its header says how far the hunk reaches.
+      if (span.at instanceof Map) end = Math.max(line, Math.min(endLine, span.last));
+      else while (end < endLine && end < span.last && span.at[end + 1 - span.first]! > 0) end++;
       return end > line ? { line, endLine: end } : { line };
     },
   };
+}
+
+function spans(file: FileDiff, side: Side): Span[] {
+  const out: Span[] = [];
+  const numberOf = (l: DiffLine) => (side === 'new' ? l.newLine : l.oldLine);
+  for (const hunk of file.hunks) {
+    const { lines } = hunk;
+    if (file.elided) {
+      const first = side === 'new' ? hunk.newStart : hunk.oldStart;
+      const at = new Map<number, number>();
+      lines.forEach((l, i) => {
+        const n = numberOf(l);
+        if (n !== undefined) at.set(n, i);
+      });
+      const last = first + (side === 'new' ? hunk.newLines : hunk.oldLines) - 1;
+      if (last >= first) out.push({ lines, first, last, at });
+      continue;
+    }
+    let first = Infinity;
+    let last = -Infinity;
+    for (const l of lines) {
+      const n = numberOf(l);
+      if (n === undefined) continue;
+      if (n < first) first = n;
+      if (n > last) last = n;
+    }
+    if (last < first) continue;
+    const at = new Int32Array(last - first + 1);
+    lines.forEach((l, i) => {
+      const n = numberOf(l);
+      if (n !== undefined) at[n - first] = i + 1;
+    });
+    out.push({ lines, first, last, at });
+  }
+  return out;
+}
+
+/** The span whose range holds `line` (spans are in line order on their side), by binary search. */
+function spanAt(list: readonly Span[], line: number): Span | undefined {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const span = list[mid]!;
+    if (line < span.first) hi = mid - 1;
+    else if (line > span.last) lo = mid + 1;
+    else return span;
+  }
+  return undefined;
 }
