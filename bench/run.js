@@ -10,7 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeModel } from './fake-model.mjs';
-import { git, largePr, manySmall, removeRepo, singleFile } from './synthetic-repos.mjs';
+import { git, largePr, lockFilePr, manySmall, removeRepo, singleFile } from './synthetic-repos.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -219,6 +219,47 @@ async function measureScenario(build, model, count) {
   }
 }
 
+/**
+ * A pull request that rewrites a huge skipped file: its cost is reading it (git, then loom's parse of its counts and
+ * flaggable lines), not tokens or calls, so only time, memory and the coverage of its lines are measured.
+ */
+async function measureSkippedFile(model) {
+  const repo = lockFilePr(QUICK ? 100_000 : 500_000);
+  const work = mkdtempSync(join(tmpdir(), 'loom-bench-cfg-'));
+  try {
+    const config = writeConfig(work, model.url);
+    const loomArgs = ['review', '--base', 'main', '--dry-run', '--format', 'json', '--quiet', '--config', config];
+    const mergeBase = git(repo.dir, 'merge-base', 'main', 'feature').trim();
+    model.setDelay(0);
+    timeGitDiff(repo.dir, mergeBase, 'feature');
+    for (const b of BUILDS) await runLoom(b.bin, repo.dir, loomArgs);
+    const gitMs = [];
+    const loomMs = BUILDS.map(() => []);
+    for (let i = 0; i < REPEAT; i++) {
+      gitMs.push(timeGitDiff(repo.dir, mergeBase, 'feature').ms);
+      for (const [k, b] of BUILDS.entries()) loomMs[k].push((await runLoom(b.bin, repo.dir, loomArgs)).ms);
+    }
+    console.log(`\n### ${repo.name}\n`);
+    console.log(`| measure${BUILDS.length > 1 ? ' | build' : ''} | loom | reference | result |`);
+    console.log(`|---${BUILDS.length > 1 ? '|---' : ''}|---|---|---|`);
+    for (const [k, b] of BUILDS.entries()) {
+      const run = await runLoom(b.bin, repo.dir, loomArgs, { memory: true });
+      if (run.code !== 0) throw new Error(`${b.label}: loom exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
+      const cov = JSON.parse(run.stdout).coverage;
+      const label = BUILDS.length > 1 ? ` | ${b.label}` : '';
+      const limit = 3 * median(gitMs) + 300;
+      console.log(`| non-model time${label} | ${seconds(median(loomMs[k]))} | 3x git diff ${seconds(median(gitMs))} + 0.3 s = ${seconds(limit)} | ${verdict(median(loomMs[k]) <= limit)} |`);
+      console.log(`| peak memory${label} | ${run.maxRssMb === undefined ? 'n/a' : `${run.maxRssMb.toFixed(0)} MB`} | < 300 MB | ${run.maxRssMb === undefined ? 'n/a' : verdict(run.maxRssMb < 300)} |`);
+      console.log(`| lines counted as skipped${label} | ${thousands(cov.linesSkipped)} of ${thousands(cov.linesChanged)} changed | ${thousands(2 * repo.lines)} lock file lines | ${verdict(cov.linesSkipped === 2 * repo.lines)} |`);
+    }
+    model.take();
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    if (KEEP) console.error(`kept ${repo.dir}`);
+    else removeRepo(repo.dir);
+  }
+}
+
 function coldStart() {
   const run = (args) => {
     const started = performance.now();
@@ -310,6 +351,11 @@ async function report() {
       } catch (error) {
         console.log(`\nscenario failed: ${error instanceof Error ? error.message : String(error)}`);
       }
+    }
+    try {
+      await measureSkippedFile(model);
+    } catch (error) {
+      console.log(`\nscenario failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   } finally {
     await model.close();

@@ -147,3 +147,18 @@ export function manySmall(count = 500) {
 export function removeRepo(dir) {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/**
+ * A dependency bump: `lines` lines of package-lock.json rewritten (a default skip_paths file, so no model reads it)
+ * next to 200 changed lines of source. What it measures is what reading a huge skipped file costs.
+ */
+export function lockFilePr(lines = 500_000) {
+  const entries = (version) => Array.from({ length: lines }, (_, i) => `    "node_modules/pkg-${i}": { "version": "${version}.${i % 97}.${i % 13}", "integrity": "sha512-${(i * 2654435761) >>> 0}" },`);
+  const lock = (version) => `{\n  "lockfileVersion": 3,\n  "packages": {\n${entries(version).join('\n')}\n  }\n}\n`;
+  const source = (tag) => text(codeLines(tag, 200));
+  return {
+    name: `a ${Math.round(lines / 1000)}k-line package-lock.json rewritten, and 200 changed source lines`,
+    lines,
+    dir: makeRepo('lock', { 'package-lock.json': lock('1'), 'src/app.ts': source(11) }, { 'package-lock.json': lock('2'), 'src/app.ts': source(12) }),
+  };
+}
