@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
  */
 export default function setup(): () => void {
   execFileSync(process.execPath, ['node_modules/tsup/dist/cli-default.js', '--silent'], { stdio: 'inherit' });
-  const npm = process.env.npm_execpath;
+  // Under `npm test` the npm that runs the suite; under yarn or pnpm (their own npm_execpath) the npm on PATH.
+  const npm = /npm-cli\.js$/.test(process.env.npm_execpath ?? '') ? process.env.npm_execpath : undefined;
   const listing = npm
     ? execFileSync(process.execPath, [npm, 'pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
     : execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
