@@ -98,13 +98,11 @@ export async function postChatCompletion(url: URL, post: ChatPost): Promise<stri
 
 /** Error bodies come in many shapes (vLLM, FastAPI, proxies' HTML); openAiErrorBody reads them all as OpenAI's. */
 function httpError(reply: ExchangeReply, text: string): ChatHttpError {
-  let error = openAiErrorBody(text)?.error;
-  if (!error && text.trim() !== '') error = (JSON.parse(text) as { error: Record<string, unknown> }).error;
-  const message = typeof error?.['message'] === 'string' ? error['message'] : error ? JSON.stringify(error) : undefined;
-  return new ChatHttpError(reply.status, message ? `${reply.status} ${message}` : `${reply.status} status code (no body)`, {
+  const error = openAiErrorBody(text)?.error;
+  return new ChatHttpError(reply.status, error ? `${reply.status} ${error.message}` : `${reply.status} status code (no body)`, {
     headers: { get: (name) => replyHeader(reply, name) ?? null },
-    param: error?.['param'],
-    code: error?.['code'],
-    type: error?.['type'],
+    param: error?.param,
+    code: error?.code,
+    type: error?.type,
   });
 }

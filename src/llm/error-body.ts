@@ -1,9 +1,9 @@
 /**
  * OpenAI's error shape is `{"error": {"message"}}`; vLLM (`{"message"}`), FastAPI servers (`{"detail"}`), proxies
  * (`{"error": "..."}`, HTML, plain text) answer otherwise. Read in OpenAI's shape, every reason reaches the user
- * and the parameter fallbacks. `undefined` when the body is empty or already in OpenAI's shape.
+ * and the parameter fallbacks. `undefined` when the body is empty.
  */
-export function openAiErrorBody(text: string): { error: Record<string, unknown> } | undefined {
+export function openAiErrorBody(text: string): { error: OpenAiError } | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
   let json: unknown;
@@ -15,7 +15,7 @@ export function openAiErrorBody(text: string): { error: Record<string, unknown> 
   if (!json || typeof json !== 'object' || Array.isArray(json)) return { error: { message: plainText(trimmed) } };
   const obj = json as Record<string, unknown>;
   const err = obj['error'];
-  if (err && typeof err === 'object' && typeof (err as Record<string, unknown>)['message'] === 'string') return undefined;
+  if (err && typeof err === 'object' && typeof (err as Record<string, unknown>)['message'] === 'string') return { error: err as OpenAiError };
   if (typeof err === 'string') return { error: { message: err } };
   if (typeof obj['message'] === 'string') {
     return { error: { message: obj['message'], type: obj['type'], code: obj['code'], param: obj['param'] } };
@@ -24,6 +24,13 @@ export function openAiErrorBody(text: string): { error: Record<string, unknown> 
   if (typeof detail === 'string') return { error: { message: detail } };
   if (Array.isArray(detail)) return { error: { message: detail.map(validationIssue).join('; ') } };
   return { error: { message: plainText(trimmed) } };
+}
+
+export interface OpenAiError {
+  message: string;
+  type?: unknown;
+  code?: unknown;
+  param?: unknown;
 }
 
 /** FastAPI/pydantic validation items: `{loc: ["body", "response_format"], msg: "Extra inputs are not permitted"}`. */
