@@ -89,7 +89,8 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   log.debug(`${elapsed()} config loaded`);
   parsing.elide = elisionOf(config);
   // The tokenizer loads (in a worker thread) while git computes the diff.
-  if (modelConnection(config, loaded.path, env).ok) preloadTokenizers(config, opts.pipelines);
+  const connect = modelConnection(config, loaded.path, env);
+  if (connect.ok) preloadTokenizers(config, opts.pipelines);
   for (const warning of loaded.warnings) log.warn(`${loaded.path ?? 'config'}:${warning.line}:${warning.col}: ${warning.message}`);
 
   const platform = await connectPlatform(deps);
@@ -104,7 +105,6 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   if (!triggers.skip && config.triggers.max_changes !== undefined) triggers = applyTriggers(await feed.all(), config.triggers, target);
 
   const selected = selectPipelines(config, opts.pipelines);
-  const connect = modelConnection(config, loaded.path, env);
   const runModels = !triggers.skip && connect.ok && selected.length > 0;
 
   progress.step('preparing prompts');
