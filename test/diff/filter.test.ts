@@ -1,5 +1,7 @@
+import picomatch from 'picomatch';
 import { describe, expect, it } from 'vitest';
-import { applyTriggers } from '../../src/diff/filter.ts';
+import { DEFAULT_SKIP_PATHS } from '../../src/config/schema.ts';
+import { applyTriggers, pathMatcher, requiredLiteral } from '../../src/diff/filter.ts';
 import type { FileDiff } from '../../src/diff/types.ts';
 
 const file = (path: string, additions = 1, deletions = 0): FileDiff => ({
@@ -63,5 +65,84 @@ describe('applyTriggers', () => {
     expect(over.skip).toEqual({ reason: 'this pull request changes 1520 lines, above triggers.max_changes (1000); the model review was skipped' });
     const atLimit = applyTriggers(big.slice(0, 1), { ignore_paths: [], max_changes: 1000 }, {});
     expect(atLimit.skip).toBeUndefined();
+  });
+});
+
+describe('pathMatcher', () => {
+  // The substring test in front of each regex must never change an answer: compared here with picomatch alone.
+  const patterns = [
+    ...DEFAULT_SKIP_PATHS,
+    'dist/',
+    './src/',
+    '/build/out',
+    '*.lock',
+    'docs/**/*.md',
+    'a?c.ts',
+    '**/*.{js,mjs}',
+    '**/[Vv]endor/**',
+    '**/!(keep).json',
+    '**/@(x|y).ts',
+    '**/+(a).ts',
+    'weird\\*name',
+    '**/.github/**',
+    '**/*',
+  ];
+  const paths = [
+    'dist',
+    'dist/a.js',
+    'src/dist/keep.ts',
+    'yarn.lock',
+    'a/b/Cargo.lock',
+    'x.pb.go',
+    'api/v1/service.pb.go',
+    'pkg/vendor/x.go',
+    'pkg/Vendor/x.go',
+    'vendor',
+    'app.min.js',
+    'lib/util.generated.ts',
+    'docs/a/b/guide.md',
+    'abc.ts',
+    'a/abc.ts',
+    'web/index.mjs',
+    'conf/keep.json',
+    'conf/other.json',
+    'x.ts',
+    'aa.ts',
+    'weird*name',
+    '.github/workflows/ci.yml',
+    'src/app.ts',
+    'build/out',
+    'ünïcode/файл.svg',
+  ];
+  const normalized = (p: string) => {
+    let g = p.trim();
+    if (g.startsWith('./')) g = g.slice(2);
+    else if (g.startsWith('/')) g = g.slice(1);
+    return g.endsWith('/') ? `${g}**` : g;
+  };
+
+  it('answers as picomatch does for every pattern and path', () => {
+    for (const pattern of patterns) {
+      const glob = normalized(pattern);
+      const reference = picomatch(glob, { dot: true, basename: !glob.includes('/') });
+      const matcher = pathMatcher([pattern]);
+      for (const path of paths) expect([pattern, path, matcher(path) === pattern]).toEqual([pattern, path, reference(path)]);
+    }
+  });
+
+  it('returns the first matching pattern of a list', () => {
+    const match = pathMatcher(['**/*.ts', 'src/**']);
+    expect(match('src/app.ts')).toBe('**/*.ts');
+    expect(match('src/app.js')).toBe('src/**');
+    expect(match('lib/app.js')).toBeUndefined();
+  });
+
+  it('relies on a literal only where the glob has no syntax that makes one optional', () => {
+    expect(requiredLiteral('**/*.pb.go')).toBe('.pb.go');
+    expect(requiredLiteral('**/node_modules/**')).toBe('node_modules');
+    expect(requiredLiteral('dist/**')).toBe('dist');
+    expect(requiredLiteral('**/*.{js,mjs}')).toBe('');
+    expect(requiredLiteral('**/[Vv]endor/**')).toBe('');
+    expect(requiredLiteral('**/*')).toBe('');
   });
 });
