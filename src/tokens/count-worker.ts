@@ -24,6 +24,8 @@ export interface CountRequest {
   texts: readonly string[];
   /** The texts are segments of a rendered diff (see Encoding.countMany). */
   segments: boolean;
+  /** Counting ahead: answered after every request waiting that is not (someone is waiting on those). */
+  background: boolean;
   shared: SharedArrayBuffer;
 }
 
@@ -36,20 +38,34 @@ function serve(port: MessagePort, encoding: EncodingName): void {
     (e) => void (loaded = e),
     () => undefined,
   );
-  port.on('message', (request: CountRequest) => {
-    void ready.then(() => {
-      const slots = new Int32Array(request.shared);
-      let state = FAILED;
-      try {
-        if (loaded) {
-          slots.set(loaded.countMany(request.texts, request.segments), HEADER_SLOTS);
-          state = DONE;
-        }
-      } finally {
-        Atomics.store(slots, 0, state);
-        Atomics.notify(slots, 0);
+  // Requests wait here, not in the port, so the next one answered can be chosen: one the planner is blocked on
+  // goes before chunks counted ahead. Messages that came during a count are delivered before setImmediate runs.
+  const queue: CountRequest[] = [];
+  let scheduled = false;
+  const answerNext = () => {
+    const urgent = queue.findIndex((request) => !request.background);
+    answer(queue.splice(urgent >= 0 ? urgent : 0, 1)[0]!);
+    if (queue.length > 0) setImmediate(answerNext);
+    else scheduled = false;
+  };
+  const answer = (request: CountRequest) => {
+    const slots = new Int32Array(request.shared);
+    let state = FAILED;
+    try {
+      if (loaded) {
+        slots.set(loaded.countMany(request.texts, request.segments), HEADER_SLOTS);
+        state = DONE;
       }
-    });
+    } finally {
+      Atomics.store(slots, 0, state);
+      Atomics.notify(slots, 0);
+    }
+  };
+  port.on('message', (request: CountRequest) => {
+    queue.push(request);
+    if (scheduled) return;
+    scheduled = true;
+    void ready.then(() => setImmediate(answerNext));
   });
 }
 

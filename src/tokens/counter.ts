@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import type { CountRequest } from './count-worker.ts';
 import type { ModelConfig } from '../config/schema.ts';
 import { importEncoding, type CountFn, type Encoding } from './encoding.ts';
 import { tokenizerFor, type EncodingName } from './tokenizer-choice.ts';
@@ -25,8 +26,11 @@ export interface TokenCounter {
  */
 export interface SegmentCounter {
   countRaw(texts: readonly string[]): ArrayLike<number>;
-  /** The same without blocking this thread: a worker counts meanwhile. */
-  countRawAsync(texts: readonly string[]): Promise<ArrayLike<number>>;
+  /**
+   * The same without blocking this thread: a worker counts meanwhile. `background`: counting ahead, answered after
+   * the requests someone is waiting on.
+   */
+  countRawAsync(texts: readonly string[], background?: boolean): Promise<ArrayLike<number>>;
   /** The counter's count of a text whose raw count is `raw`: the margin applied, rounded up. */
   total(raw: number): number;
 }
@@ -142,9 +146,9 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
     if (!counts) throw failed(backend.released);
     return counts;
   };
-  const countManyAsync = async (texts: readonly string[]): Promise<ArrayLike<number>> => {
+  const countManyAsync = async (texts: readonly string[], background = false): Promise<ArrayLike<number>> => {
     if (backend.kind === 'local') return backend.encoding.countMany(texts, true);
-    const counts = backend.released ? undefined : await requestAsync(backend.worker, texts, true);
+    const counts = backend.released ? undefined : await requestAsync(backend.worker, texts, true, background);
     if (!counts) throw failed(backend.released);
     return counts;
   };
@@ -183,9 +187,9 @@ const CHECK_MS = 200;
 const SYNC_DEADLINE_MS = 60_000;
 const SYNC_CHARS_PER_MS = 100;
 
-function post(worker: Worker, texts: readonly string[], segments: boolean): Int32Array {
+function post(worker: Worker, texts: readonly string[], segments: boolean, background = false): Int32Array {
   const shared = new SharedArrayBuffer(4 * (HEADER_SLOTS + texts.length));
-  worker.postMessage({ texts, segments, shared });
+  worker.postMessage({ texts, segments, background, shared } satisfies CountRequest);
   return new Int32Array(shared);
 }
 
@@ -212,8 +216,8 @@ const inFlight = new WeakMap<Worker, number>();
  * Waits without blocking. A pending wait alone does not keep node running, so the worker is referenced while any
  * request is in flight (ref/unref are not counted by node: the count is kept here).
  */
-async function requestAsync(worker: Worker, texts: readonly string[], segments = false): Promise<Int32Array | undefined> {
-  const slots = post(worker, texts, segments);
+async function requestAsync(worker: Worker, texts: readonly string[], segments = false, background = false): Promise<Int32Array | undefined> {
+  const slots = post(worker, texts, segments, background);
   const waiting = (inFlight.get(worker) ?? 0) + 1;
   inFlight.set(worker, waiting);
   if (waiting === 1) worker.ref();

@@ -13,6 +13,12 @@ import type { SegmentCounter } from '../tokens/counter.ts';
 import type { Estimator } from './estimate.ts';
 import type { UnitFile } from './types.ts';
 
+/**
+ * What a step of a cut (units/split-file.ts) needs counted before it can go on: the segments of these renderings
+ * (with `separators`, also what the blank line after each adds), or, with `cut`, a file's lines as priced for cutting.
+ */
+export type CountNeed = { files: readonly UnitFile[]; separators?: boolean } | { cut: UnitFile };
+
 /** Characters of text per request when counting ahead (see prefetchAsync). */
 const CHUNK_CHARS = 64 * 1024;
 
@@ -79,17 +85,34 @@ export class ExactCosts {
     return whole;
   }
 
-  /**
-   * Counts, in one request, what cutting `file` into pieces will ask for: every line shown (each at the width of
-   * a piece that ends near it: see lineWidth), hunk headers, removed-hunk markers, and each hunk's last line with
-   * and without a blank line after it. A piece whose numbers turn out wider counts what it lacks when measured.
-   */
-  prepareCut(file: UnitFile): void {
-    const batch = new Batch();
-    this.cutBatch(file, batch);
-    this.run(batch);
+  /** Counts what a step of a cut needs (see CountNeed) in one request, blocking this thread meanwhile. */
+  satisfy(need: CountNeed): void {
+    this.run(this.batchFor(need));
   }
 
+  /** satisfy without blocking: the counting thread counts while this one goes on. */
+  async satisfyAsync(need: CountNeed): Promise<void> {
+    const batch = this.batchFor(need);
+    if (batch.texts.length > 0) this.store(batch, await this.counter.countRawAsync(batch.texts));
+  }
+
+  private batchFor(need: CountNeed): Batch {
+    const batch = new Batch();
+    if ('cut' in need) this.cutBatch(need.cut, batch);
+    else {
+      for (const file of need.files) {
+        if (!this.wholes.has(file)) this.missing(file, batch);
+        if (need.separators && !this.separators.has(file)) this.missingSeparator(file, batch);
+      }
+    }
+    return batch;
+  }
+
+  /**
+   * Adds what cutting `file` into pieces will ask for: every line shown (each at the width of a piece that ends
+   * near it: see lineWidth), hunk headers, removed-hunk markers, and each hunk's last line with and without a blank
+   * line after it. A piece whose numbers turn out wider counts what it lacks when measured.
+   */
   private cutBatch(file: UnitFile, batch: Batch): void {
     const want = (text: string) => {
       if (!this.texts.has(text)) batch.add(text);
@@ -114,7 +137,7 @@ export class ExactCosts {
 
   /**
    * Counts, in one request, what planning `files` will ask for first: each file that will likely fit a unit (see
-   * likelyFits) as one whole rendering, each other line by line, as for prepareCut. `budget` is in raw tokens.
+   * likelyFits) as one whole rendering, each other line by line, as for a cut (cutBatch). `budget` is in raw tokens.
    */
   prefetch(files: readonly FileDiff[], budget: number): void {
     const batch = new Batch();
@@ -151,7 +174,7 @@ export class ExactCosts {
       const counted = after.then(async () => {
         const batch = new Batch();
         for (const file of members) this.addFile(file, budget, batch);
-        if (batch.texts.length > 0) this.store(batch, await this.counter.countRawAsync(batch.texts));
+        if (batch.texts.length > 0) this.store(batch, await this.counter.countRawAsync(batch.texts, true));
       });
       // Whoever plans the file sees a failure (counted); nobody waiting must not crash the process.
       counted.catch(() => undefined);
@@ -176,7 +199,7 @@ export class ExactCosts {
   }
 
   /**
-   * The raw count of a file's lines as priced for cutting (prepareCut: each at its own lineWidth), when all are
+   * The raw count of a file's lines as priced for cutting (cutBatch: each at its own lineWidth), when all are
    * counted: close to what the file costs whole, without counting its lines again at the file's width.
    */
   pricedLines(file: UnitFile): number | undefined {

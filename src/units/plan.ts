@@ -6,7 +6,7 @@ import { calibrate, createEstimator } from './estimate.ts';
 import { ExactCosts } from './exact.ts';
 import { fileRank, RANK } from './priority.ts';
 import { skipMatcher, skipReason } from './skip.ts';
-import { splitFile, type OverlongLine, type Piece, type SplitContext } from './split-file.ts';
+import { splitFile, splitFileAsync, type OverlongLine, type Piece, type SplitContext } from './split-file.ts';
 import type { ReviewUnit, SkippedLines, UnitFile, UnitPlan } from './types.ts';
 
 export interface PlanOptions {
@@ -91,7 +91,7 @@ export async function* streamUnits(files: readonly FileDiff[] | AsyncIterable<re
   for await (const batch of admitted) {
     for (const file of batch) {
       await opts.costs?.counted(file);
-      yield* named(planner.add(file));
+      yield* named(await planner.addAsync(file));
     }
   }
   yield* named(planner.finish());
@@ -205,6 +205,14 @@ class Planner {
   /** Cuts the next file (in review order) into pieces and packs them; returns the units that became final. */
   add(file: FileDiff): ReviewUnit[] {
     for (const piece of splitFile(file, this.rawBudget, this.context(), this.order++)) this.pack(piece);
+    return this.take();
+  }
+
+  /** add, with the file's cut counted by the counting thread while this one handles model answers (splitFileAsync). */
+  async addAsync(file: FileDiff): Promise<ReviewUnit[]> {
+    const ctx = this.context();
+    const pieces = ctx.exact ? await splitFileAsync(file, this.rawBudget, ctx, this.order++) : splitFile(file, this.rawBudget, ctx, this.order++);
+    for (const piece of pieces) this.pack(piece);
     return this.take();
   }
 

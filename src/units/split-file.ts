@@ -2,7 +2,7 @@ import type { DiffLine, Hunk } from '../diff/types.ts';
 import { renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
 import type { Estimator } from './estimate.ts';
-import { isDeleteOnly, lineWidth, type ExactCosts } from './exact.ts';
+import { isDeleteOnly, lineWidth, type CountNeed, type ExactCosts } from './exact.ts';
 import type { UnitFile, UnitHunk } from './types.ts';
 
 /** A file, or a run of its hunks, that goes into one unit whole. */
@@ -54,6 +54,9 @@ interface Item {
 /** Lines priced this far over the cap make a file too big to be worth measuring whole (widths move counts a little). */
 const CLEARLY_OVER = 1.1;
 
+/** A cut in steps: it yields what must be counted before it can go on, and returns what it made. */
+type Steps<T> = Generator<CountNeed, T, void>;
+
 /**
  * Cuts a file into pieces of at most `cap` estimated tokens: the whole file when it fits; else runs of whole
  * hunks; a hunk bigger than that alone is cut into runs of lines. Removed-only hunks and deleted files are
@@ -61,21 +64,48 @@ const CLEARLY_OVER = 1.1;
  * or in `ctx.overlong` when the file cannot carry it alone within the real budget.
  *
  * `cap` is the real budget on the first cut; when a unit measured over budget is cut again, it is the budget
- * scaled down by how far the estimate fell short.
+ * scaled down by how far the estimate fell short. What the cut measures is counted in this thread, blocking it;
+ * splitFileAsync makes the same cut without blocking.
  */
 export function splitFile(file: UnitFile, cap: number, ctx: SplitContext, order = 0): Piece[] {
-  const pieces = cut(file, cap, ctx, order);
+  const steps = splitSteps(file, cap, ctx, order);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    ctx.exact!.satisfy(step.value);
+  }
+}
+
+/**
+ * splitFile, with what it measures counted by the counting thread while this one goes on: cutting a file of
+ * thousands of lines waits on counts for tens of ms at a time, during which model answers would sit unread and
+ * the next calls would not start.
+ */
+export async function splitFileAsync(file: UnitFile, cap: number, ctx: SplitContext, order = 0): Promise<Piece[]> {
+  const steps = splitSteps(file, cap, ctx, order);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    await ctx.exact!.satisfyAsync(step.value);
+  }
+}
+
+function* splitSteps(file: UnitFile, cap: number, ctx: SplitContext, order: number): Steps<Piece[]> {
+  const pieces = yield* cut(file, cap, ctx, order);
   const { exact } = ctx;
-  if (exact) for (const piece of pieces) piece.cost = piece.exact! + Math.max(0, exact.separator(piece.file));
+  if (exact) {
+    yield { files: pieces.map((piece) => piece.file), separators: true };
+    for (const piece of pieces) piece.cost = piece.exact! + Math.max(0, exact.separator(piece.file));
+  }
   return pieces;
 }
 
-function cut(file: UnitFile, cap: number, ctx: SplitContext, order: number): Piece[] {
+/** The cut itself. Without exact costs it yields nothing: the estimator and the counter answer on the spot. */
+function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number): Steps<Piece[]> {
   const { est, exact } = ctx;
   const firstCut = cap >= ctx.budget;
   const deleted = file.status === 'deleted' && file.hunks.length > 0 && file.hunks.every(isDeleteOnly);
   if (deleted) {
     const summary = exact?.whole(file) ?? { ...file, collapsed: true, hunks: file.hunks.map((h) => ({ ...h, collapsed: true })) };
+    if (exact) yield { files: [summary] };
     const cost = est.rendered(summary);
     if (cost <= cap) return [{ file: summary, cost, exact: cost, order }];
   }
@@ -85,10 +115,12 @@ function cut(file: UnitFile, cap: number, ctx: SplitContext, order: number): Pie
     const priced = exact.pricedLines(file);
     if (!deleted && (priced === undefined || priced <= cap * CLEARLY_OVER)) {
       const whole = exact.whole(file);
+      yield { files: [whole] };
       const cost = exact.file(whole);
       if (cost <= cap) return [{ file: whole, cost, exact: cost, order }];
     }
-    exact.prepareCut(file);
+    // Every line at its likely width, the headers and markers: what pricing the hunks asks for.
+    yield { cut: file };
   }
   const header = est.fileHeader(file);
   if (header > ctx.budget) {
@@ -122,6 +154,7 @@ function cut(file: UnitFile, cap: number, ctx: SplitContext, order: number): Pie
   const whole: UnitFile = { ...base, hunks: items.map((i) => i.hunk) };
   if (total <= cap) {
     // Lines were priced at their own widths; with exact costs the file is measured as printed.
+    if (exact) yield { files: [whole] };
     const measured = exact?.file(whole);
     if (measured === undefined) return [{ file: whole, cost: total, order }];
     if (measured <= cap) return [{ file: whole, cost: measured, exact: measured, order }];
@@ -136,48 +169,53 @@ function cut(file: UnitFile, cap: number, ctx: SplitContext, order: number): Pie
   let hunks: UnitHunk[] = [];
   let used = 0;
   let measured: number | undefined;
-  const flush = () => {
+  function* flush(): Steps<void> {
     if (hunks.length > 0) {
       const piece: UnitFile = { ...base, hunks };
       // With exact costs a piece is measured as printed (its numbers may be narrower than priced).
+      if (exact) yield { files: [piece] };
       const exactCost = exact ? exact.file(piece) : hunks.length === 1 ? measured : undefined;
       pieces.push({ file: piece, cost: exactCost ?? header + used, ...(exactCost !== undefined ? { exact: exactCost } : {}), order });
     }
     hunks = [];
     used = 0;
     measured = undefined;
-  };
+  }
   // Runs are measured on the first cut; with exact costs, as sums (the run's own `@@` line and overlap included).
-  const alone = (run: UnitHunk) => (exact ? exact.file({ ...base, hunks: [run] }) : ctx.counter.count(renderDiff([{ ...base, hunks: [run] }])));
-  const measure = firstCut ? alone : undefined;
+  function* alone(run: UnitHunk): Steps<number> {
+    const shown: UnitFile = { ...base, hunks: [run] };
+    if (!exact) return ctx.counter.count(renderDiff([shown]));
+    yield { files: [shown] };
+    return exact.file(shown);
+  }
   for (const item of items) {
     if (item.cost <= room) {
-      if (used + item.cost > room) flush();
+      if (used + item.cost > room) yield* flush();
       hunks.push(item.hunk);
       used += item.cost;
       measured = undefined;
       continue;
     }
-    flush();
-    const runs = splitHunk(item as Required<Item>, room, {
+    yield* flush();
+    const runs = yield* splitHunk(item as Required<Item>, room, {
       budget: ctx.budget,
       header,
-      measure,
-      alone: (run) => {
-        const tokens = alone(run);
+      measure: firstCut ? alone : undefined,
+      alone: function* (run) {
+        const tokens = yield* alone(run);
         return tokens <= ctx.budget ? tokens : undefined;
       },
       onOverlong: (line) => ctx.overlong.push({ path: file.path, line }),
     });
     // The last run stays open: the next hunks may still fit after it.
-    runs.forEach((run, i) => {
+    for (const [i, run] of runs.entries()) {
       hunks.push(run.hunk);
       used += run.cost;
       measured = run.exact;
-      if (i < runs.length - 1) flush();
-    });
+      if (i < runs.length - 1) yield* flush();
+    }
   }
-  flush();
+  yield* flush();
   return pieces;
 }
 
@@ -186,9 +224,9 @@ interface RunOptions {
   /** Real tokens of the file header, part of every measurement. */
   header: number;
   /** Real tokens of a file holding just this run; absent when re-cutting (the unit is measured instead). */
-  measure: ((run: UnitHunk) => number) | undefined;
+  measure: ((run: UnitHunk) => Steps<number>) | undefined;
   /** Real tokens of a file holding just this run, when that is within the budget. */
-  alone: (run: UnitHunk) => number | undefined;
+  alone: (run: UnitHunk) => Steps<number | undefined>;
   onOverlong: (line: DiffLine) => void;
 }
 
@@ -198,7 +236,7 @@ interface RunOptions {
  * git's guess at the enclosing function, so the model knows where it is. On the first cut every run is measured
  * with the real counter and shortened until it fits, so the runs of a huge hunk stay contiguous.
  */
-function splitHunk(item: Required<Item>, room: number, opts: RunOptions): { hunk: UnitHunk; cost: number; exact?: number }[] {
+function* splitHunk(item: Required<Item>, room: number, opts: RunOptions): Steps<{ hunk: UnitHunk; cost: number; exact?: number }[]> {
   const { hunk, lineCosts, headerCost } = item;
   const lines = hunk.lines;
   const runs: { hunk: UnitHunk; cost: number; exact?: number }[] = [];
@@ -218,7 +256,7 @@ function splitHunk(item: Required<Item>, room: number, opts: RunOptions): { hunk
       // Over the estimate alone: measure it. A line that really does not fit (minified code, embedded data) is
       // reported as skipped, never sent cut.
       const single = subHunk(hunk, [lines[start]!], lines, start);
-      const tokens = opts.alone(single);
+      const tokens = yield* opts.alone(single);
       if (tokens !== undefined) runs.push({ hunk: single, cost: tokens - opts.header, exact: tokens });
       else if (lines[start]!.kind !== 'context') opts.onOverlong(lines[start]!);
       start++;
@@ -227,16 +265,16 @@ function splitHunk(item: Required<Item>, room: number, opts: RunOptions): { hunk
     if (end < lines.length) end = niceBreak(lines, start, end);
     const overlap = prefix.map((i) => asContext(lines[i]!));
     let run = subHunk(hunk, [...overlap, ...lines.slice(start, end)], lines, start);
-    let exact = opts.measure?.(run);
+    let exact = opts.measure ? yield* opts.measure(run) : undefined;
     while (exact !== undefined && exact > opts.budget && end - start > 1) {
       end = start + Math.max(1, Math.min(end - start - 1, Math.floor((end - start) * (opts.budget / exact) * SHRINK_HEADROOM)));
       run = subHunk(hunk, [...overlap, ...lines.slice(start, end)], lines, start);
-      exact = opts.measure!(run);
+      exact = yield* opts.measure!(run);
     }
     if (exact !== undefined && exact > opts.budget) {
       // One line plus its overlap is over: try it without the overlap, else it is overlong.
       const single = subHunk(hunk, [lines[start]!], lines, start);
-      const tokens = opts.alone(single);
+      const tokens = yield* opts.alone(single);
       if (tokens !== undefined) runs.push({ hunk: single, cost: tokens - opts.header, exact: tokens });
       else if (lines[start]!.kind !== 'context') opts.onOverlong(lines[start]!);
       start++;

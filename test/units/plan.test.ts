@@ -128,16 +128,25 @@ describe('planUnits', () => {
   it('does not count a huge file’s lines a second time at another width once they are counted for cutting', async () => {
     const seg = counter.segments!;
     let again = 0;
-    const watched = { ...seg, countRaw: (texts: readonly string[]) => ((again += texts.length), seg.countRaw(texts)) };
+    let blocking = 0;
+    const watched = {
+      ...seg,
+      countRaw: (texts: readonly string[]) => ((again += texts.length), (blocking += texts.length), seg.countRaw(texts)),
+      countRawAsync: (texts: readonly string[]) => ((again += texts.length), seg.countRawAsync(texts)),
+    };
     const file = added('src/huge.ts', numbered(12_000));
     const { ExactCosts } = await import('../../src/units/exact.ts');
     const costs = new ExactCosts(watched);
     await costs.prefetchAsync([file], 8_000);
+    again = 0;
     const units: ReviewUnit[] = [];
     for await (const unit of streamUnits([file], { budgetTokens: 8_000, counter, skipPaths: [], costs })) units.push(unit);
     expect(units.length).toBeGreaterThan(10);
     // What planning still counts: hunk headers of the pieces, and lines of pieces printed wider than priced.
+    expect(again).toBeGreaterThan(0);
     expect(again).toBeLessThan(1_200);
+    // ...and it counts them without blocking: model answers are handled meanwhile.
+    expect(blocking).toBe(0);
   });
 
   it('gives source files the first units when git prints docs and tests first', async () => {
