@@ -101,7 +101,12 @@ export class ExactCosts {
     if ('cut' in need) this.cutBatch(need.cut, batch);
     else {
       for (const file of need.files) {
-        if (!this.wholes.has(file)) this.missing(file, batch);
+        if (!this.wholes.has(file) && !file.binary && !file.modeOnly) {
+          // Most pieces are made of lines counted already: summed now, they are not looked up again.
+          const raw = this.sum(file);
+          if (raw !== undefined) this.wholes.set(file, raw);
+          else this.missing(file, batch);
+        }
         if (need.separators && !this.separators.has(file)) this.missingSeparator(file, batch);
       }
     }
@@ -214,19 +219,52 @@ export class ExactCosts {
     return raw;
   }
 
-  /** Raw count of `renderDiff([file])`. */
+  /** Raw count of `renderDiff([file])`. Kept per UnitFile object: a piece is measured when cut and when packed. */
   file(file: UnitFile): number {
     const cached = this.wholes.get(file);
     if (cached !== undefined) return cached;
-    this.ensure(file);
     if (file.binary || file.modeOnly) return this.text(fileHeaderLine(file));
-    let raw = this.fileHeader(file);
-    if (file.collapsed) return raw + this.text(`${deletedFileLine(file)}\n`);
+    let raw = this.sum(file);
+    if (raw === undefined) {
+      this.ensure(file);
+      raw = this.sum(file)!;
+    }
+    this.wholes.set(file, raw);
+    return raw;
+  }
+
+  /** The sum of a rendering's segment counts, or undefined when one of them is not counted yet. */
+  private sum(file: UnitFile): number | undefined {
+    const known = (text: string) => this.texts.get(text);
+    let raw = known(`${fileHeaderLine(file)}\n`);
+    if (raw === undefined) return undefined;
+    if (file.collapsed) {
+      const summary = known(`${deletedFileLine(file)}\n`);
+      return summary === undefined ? undefined : raw + summary;
+    }
+    if (file.noNewlineAtEof) {
+      const marker = known(`${NO_NEWLINE_LINE}\n`);
+      if (marker === undefined) return undefined;
+      raw += marker;
+    }
     const width = lineNumberWidth(file);
+    const byLine = this.lines.get(width);
     for (const hunk of file.hunks) {
-      raw += this.text(`${hunkHeaderLine(hunk)}\n`);
-      if (hunk.collapsed) raw += this.text(`${removedHunkLine(hunk)}\n`);
-      else for (const line of hunk.lines) raw += this.line(line, width);
+      const header = known(`${hunkHeaderLine(hunk)}\n`);
+      if (header === undefined) return undefined;
+      raw += header;
+      if (hunk.collapsed) {
+        const marker = known(`${removedHunkLine(hunk)}\n`);
+        if (marker === undefined) return undefined;
+        raw += marker;
+        continue;
+      }
+      if (!byLine) return undefined;
+      for (const line of hunk.lines) {
+        const count = byLine.get(line);
+        if (count === undefined) return undefined;
+        raw += count;
+      }
     }
     return raw;
   }
