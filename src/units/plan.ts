@@ -6,7 +6,7 @@ import { calibrate, createEstimator } from './estimate.ts';
 import { ExactCosts } from './exact.ts';
 import { fileRank, RANK } from './priority.ts';
 import { skipMatcher, skipReason } from './skip.ts';
-import { splitFile, splitFileAsync, type OverlongLine, type Piece, type SplitContext } from './split-file.ts';
+import { runSteps, runStepsAsync, splitSteps, type OverlongLine, type Piece, type SplitContext, type Steps } from './split-file.ts';
 import type { ReviewUnit, SkippedLines, UnitFile, UnitPlan } from './types.ts';
 
 export interface PlanOptions {
@@ -94,7 +94,7 @@ export async function* streamUnits(files: readonly FileDiff[] | AsyncIterable<re
       yield* named(await planner.addAsync(file));
     }
   }
-  yield* named(planner.finish());
+  yield* named(await planner.finishAsync());
   return planner.plan(false);
 }
 
@@ -204,26 +204,35 @@ class Planner {
 
   /** Cuts the next file (in review order) into pieces and packs them; returns the units that became final. */
   add(file: FileDiff): ReviewUnit[] {
-    for (const piece of splitFile(file, this.rawBudget, this.context(), this.order++)) this.pack(piece);
-    return this.take();
+    return runSteps(this.addSteps(file), this.exact);
   }
 
-  /** add, with the file's cut counted by the counting thread while this one handles model answers (splitFileAsync). */
-  async addAsync(file: FileDiff): Promise<ReviewUnit[]> {
-    const ctx = this.context();
-    const pieces = ctx.exact ? await splitFileAsync(file, this.rawBudget, ctx, this.order++) : splitFile(file, this.rawBudget, ctx, this.order++);
-    for (const piece of pieces) this.pack(piece);
+  /** add, with what it measures counted by the counting thread while this one handles model answers (see Steps). */
+  addAsync(file: FileDiff): Promise<ReviewUnit[]> {
+    return runStepsAsync(this.addSteps(file), this.exact);
+  }
+
+  private *addSteps(file: FileDiff): Steps<ReviewUnit[]> {
+    for (const piece of yield* splitSteps(file, this.rawBudget, this.context(), this.order++)) yield* this.pack(piece);
     return this.take();
   }
 
   /** Places what is still open, then re-cuts what did not fit; returns the units that became final. */
   finish(): ReviewUnit[] {
-    for (const group of this.open) this.place(group.pieces, 0, this.leftovers);
+    return runSteps(this.finishSteps(), this.exact);
+  }
+
+  finishAsync(): Promise<ReviewUnit[]> {
+    return runStepsAsync(this.finishSteps(), this.exact);
+  }
+
+  private *finishSteps(): Steps<ReviewUnit[]> {
+    for (const group of this.open) yield* this.place(group.pieces, 0, this.leftovers);
     this.open = [];
     let queue = this.leftovers;
     for (let round = 1; queue.length > 0; round++) {
       const leftovers: Piece[] = [];
-      for (const group of pack(queue, this.rawBudget)) this.place(group, round, leftovers);
+      for (const group of pack(queue, this.rawBudget)) yield* this.place(group, round, leftovers);
       queue = leftovers;
     }
     this.leftovers = [];
@@ -252,27 +261,28 @@ class Planner {
   }
 
   /** First fit over the latest groups, in order: a small file fills a gap an earlier big one left. */
-  private pack(piece: Piece): void {
+  private *pack(piece: Piece): Steps<void> {
     let target = this.open.find((group) => group.cost + piece.cost <= this.rawBudget);
     if (!target) {
       this.open.push((target = { pieces: [], cost: 0 }));
       // The oldest group can take nothing more: it becomes a unit.
-      if (this.open.length > PACK_WINDOW) this.place(this.open.shift()!.pieces, 0, this.leftovers);
+      if (this.open.length > PACK_WINDOW) yield* this.place(this.open.shift()!.pieces, 0, this.leftovers);
     }
     target.pieces.push(piece);
     target.cost += piece.cost;
     // A group this full gains little by waiting; made a unit now, its calls start while the rest is still read.
     if (target.cost >= this.rawBudget * FULL_ENOUGH) {
       this.open.splice(this.open.indexOf(target), 1);
-      this.place(target.pieces, 0, this.leftovers);
+      yield* this.place(target.pieces, 0, this.leftovers);
     }
   }
 
-  private place(group: Piece[], depth: number, leftovers: Piece[]): void {
+  private *place(group: Piece[], depth: number, leftovers: Piece[]): Steps<void> {
     const { exact, rawBudget: budget } = this;
     const ctx = this.context();
     const unitFiles = mergePieces(group);
     const only = group.length === 1 ? group[0]!.exact : undefined;
+    if (exact) yield { files: unitFiles, separators: true };
     const tokens = exact ? exact.files(unitFiles) : (only ?? this.opts.counter.count(renderDiff(unitFiles)));
     if (tokens <= budget) {
       const unit: ReviewUnit = { id: '', files: unitFiles, tokens: exact ? exact.total(tokens) : tokens, lines: countUnitLines(unitFiles) };
@@ -300,12 +310,14 @@ class Planner {
     }
     if (keep.length === 0 || rest.length === 0) {
       // A piece bigger than its corrected estimate allows: cut it finer.
-      const [first = [], ...others] = pack(group.flatMap((p) => (p.cost <= cap ? [p] : splitFile(p.file, cap, ctx, p.order))), cap);
-      this.place(first, depth + 1, leftovers);
+      const pieces: Piece[] = [];
+      for (const p of group) pieces.push(...(p.cost <= cap ? [p] : yield* splitSteps(p.file, cap, ctx, p.order)));
+      const [first = [], ...others] = pack(pieces, cap);
+      yield* this.place(first, depth + 1, leftovers);
       leftovers.push(...others.flat());
       return;
     }
-    this.place(keep, depth + 1, leftovers);
+    yield* this.place(keep, depth + 1, leftovers);
     leftovers.push(...rest);
   }
 }

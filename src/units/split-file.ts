@@ -54,8 +54,28 @@ interface Item {
 /** Lines priced this far over the cap make a file too big to be worth measuring whole (widths move counts a little). */
 const CLEARLY_OVER = 1.1;
 
-/** A cut in steps: it yields what must be counted before it can go on, and returns what it made. */
-type Steps<T> = Generator<CountNeed, T, void>;
+/**
+ * Work in steps: a generator that yields what must be counted before it can go on (exact costs only) and returns
+ * what it made. Cutting and packing are written once this way; runSteps counts in this thread, blocking it
+ * (planUnits), runStepsAsync through the counting thread while this one goes on (streamUnits): cutting a file of
+ * thousands of lines waits on counts for tens of ms at a time, during which model answers would sit unread and
+ * the next calls would not start.
+ */
+export type Steps<T> = Generator<CountNeed, T, void>;
+
+export function runSteps<T>(steps: Steps<T>, exact: ExactCosts | undefined): T {
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    exact!.satisfy(step.value);
+  }
+}
+
+export async function runStepsAsync<T>(steps: Steps<T>, exact: ExactCosts | undefined): Promise<T> {
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    await exact!.satisfyAsync(step.value);
+  }
+}
 
 /**
  * Cuts a file into pieces of at most `cap` estimated tokens: the whole file when it fits; else runs of whole
@@ -64,31 +84,9 @@ type Steps<T> = Generator<CountNeed, T, void>;
  * or in `ctx.overlong` when the file cannot carry it alone within the real budget.
  *
  * `cap` is the real budget on the first cut; when a unit measured over budget is cut again, it is the budget
- * scaled down by how far the estimate fell short. What the cut measures is counted in this thread, blocking it;
- * splitFileAsync makes the same cut without blocking.
+ * scaled down by how far the estimate fell short.
  */
-export function splitFile(file: UnitFile, cap: number, ctx: SplitContext, order = 0): Piece[] {
-  const steps = splitSteps(file, cap, ctx, order);
-  for (let step = steps.next(); ; step = steps.next()) {
-    if (step.done) return step.value;
-    ctx.exact!.satisfy(step.value);
-  }
-}
-
-/**
- * splitFile, with what it measures counted by the counting thread while this one goes on: cutting a file of
- * thousands of lines waits on counts for tens of ms at a time, during which model answers would sit unread and
- * the next calls would not start.
- */
-export async function splitFileAsync(file: UnitFile, cap: number, ctx: SplitContext, order = 0): Promise<Piece[]> {
-  const steps = splitSteps(file, cap, ctx, order);
-  for (let step = steps.next(); ; step = steps.next()) {
-    if (step.done) return step.value;
-    await ctx.exact!.satisfyAsync(step.value);
-  }
-}
-
-function* splitSteps(file: UnitFile, cap: number, ctx: SplitContext, order: number): Steps<Piece[]> {
+export function* splitSteps(file: UnitFile, cap: number, ctx: SplitContext, order: number): Steps<Piece[]> {
   const pieces = yield* cut(file, cap, ctx, order);
   const { exact } = ctx;
   if (exact) {
