@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createAnswerCache } from '../cache/answer-cache.ts';
 import { BUILTIN_PIPELINE, mayBeFlagged } from '../checks/index.ts';
@@ -60,6 +60,16 @@ export interface ReviewDeps {
 
 /** config -> diff -> checks -> units -> pipelines -> findings -> sinks. Returns the exit code. */
 export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<number> {
+  // Directories the run makes for itself (the trusted config of pull_request_target), removed however it ends.
+  const scratch: string[] = [];
+  try {
+    return await review(opts, deps, scratch);
+  } finally {
+    for (const dir of scratch) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]): Promise<number> {
   const { cwd, env, log, progress } = deps;
   // The likely tokenizer loads in its own thread while git and the config load.
   void preloadLikelyTokenizer();
@@ -82,6 +92,7 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
   const started = !early && headKnown ? startReading(cwd, computeRange(), parsing) : undefined;
   progress.step('reading config');
   const configRoot = early ? await (await import('../config/from-commit.ts')).checkoutTrustedConfig(cwd, early.baseSha, opts.config) : cwd;
+  if (early) scratch.push(configRoot);
   if (early) log.info(`pull_request_target: config and prompts are read from the base commit ${early.baseSha.slice(0, 12)}, not from the pull request`);
   const { loadConfig } = await import('../config/load.ts');
   const loaded = await loadConfig({ cwd: configRoot, env, ...(opts.config ? { path: opts.config } : {}) });
