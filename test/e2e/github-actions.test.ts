@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,6 +35,7 @@ afterEach(async () => {
   await model.close();
   await gh.close();
   repo.remove();
+  rmSync(work, { recursive: true, force: true });
 });
 
 /** The environment GitHub Actions gives a `pull_request` job, pointed at the fake servers. */
@@ -134,9 +135,13 @@ describe('loom review in GitHub Actions (built CLI, fake GitHub and model)', () 
     headSha = repo.commit('try to take over the review');
     model.setHandler(() => findingsReply([]));
 
-    const result = await runCli(['review', '--dry-run', '--format', 'json'], { cwd: repo.dir, env: actionsEnv('pull_request_target') });
+    // The base commit's files are copied to a temp dir for the run; it must not outlive it.
+    const temp = join(work, 'tmp');
+    mkdirSync(temp);
+    const result = await runCli(['review', '--dry-run', '--format', 'json'], { cwd: repo.dir, env: actionsEnv('pull_request_target', { TMPDIR: temp }) });
 
     expect(result.code).toBe(0);
+    expect(readdirSync(temp)).toEqual([]);
     expect(result.stderr).toMatch(/config and prompts are read from the base commit/);
     expect(model.requests).toHaveLength(1);
     const prompt = model.requests[0]!.body.messages.at(-1).content as string;

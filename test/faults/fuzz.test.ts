@@ -4,10 +4,10 @@
  * sizes and nesting) and model markdown (sanitizeMarkdownBody). None may throw; every result must satisfy its
  * invariants. A failure names its seed and case number, so it reproduces.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkConfigText } from '../../src/config/check.ts';
 import { parseDiff } from '../../src/diff/parse.ts';
 import type { FileDiff } from '../../src/diff/types.ts';
@@ -220,6 +220,7 @@ const BOMBS = [
 
 describe('checkConfigText fuzz', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'loom-fuzz-config-'));
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
   const check = (text: string) => {
     const result = checkConfigText(text, { file: '.loom/config.yaml', cwd, env: {} });
     ok(Array.isArray(result.issues), () => 'issues is not an array');

@@ -4,7 +4,7 @@
  * the comment with HTML, forge loom's hidden markers and blow the size limit. What the fake GitHub receives must
  * be inert, and loom must behave exactly as it does for a benign pull request with the same number of findings.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,7 @@ async function pullRequest(hostile: boolean): Promise<Run> {
     await model.close();
     await gh.close();
     repo.remove();
+    rmSync(work, { recursive: true, force: true });
   };
   return { results, gh, prompts: model.requests.map((q) => userText(q)), afterFirst, close };
 }
