@@ -21,6 +21,8 @@ export interface BpeTable {
   rankOfBytes(bytes: Uint8Array, start: number, end: number): number;
   /** Rank of the token that is exactly `text`, or -1. */
   rankOfText(text: string): number;
+  /** Rank of the token that is exactly `text.slice(start, end)`, or -1, for ASCII text, without making the slice. */
+  rankOfAscii(text: string, start: number, end: number): number;
 }
 
 export function encodeBpeTable(ranks: Ranks): Buffer {
@@ -105,13 +107,33 @@ export function decodeBpeTable(data: Uint8Array): BpeTable {
     }
   };
 
+  const rankOfAscii = (text: string, start: number, end: number): number => {
+    let hash = FNV_OFFSET;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME);
+    const length = end - start;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = table[slot]!;
+      if (entry === 0) return -1;
+      const from = offsets[entry - 1]!;
+      if (offsets[entry]! - from !== length) continue;
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (blob[from + i] !== text.charCodeAt(start + i)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return entry - 1;
+    }
+  };
+
   const utf8 = (text: string): [Uint8Array, number, number] => {
     if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
     const { written } = ENCODER.encodeInto(text, scratch);
     return [scratch, 0, written];
   };
 
-  return { rankOfBytes, rankOfText };
+  return { rankOfBytes, rankOfText, rankOfAscii };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { GptEncoding } from 'gpt-tokenizer/GptEncoding';
 import { decodeBpeTable, mergedCount } from './bpe-table.ts';
+import { countAscii, isAscii } from './o200k-ascii.ts';
 import type { EncodingName } from './tokenizer-choice.ts';
 
 /** Counts tokens of plain text with one encoding. */
@@ -63,8 +64,35 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
     split: globalRegex(encoding === 'o200k_base' ? O200K_TOKEN_SPLIT_REGEX : CL100K_TOKEN_SPLIT_REGEX),
     countPiece: (piece) => (table.rankOfText(piece) >= 0 ? 1 : mergedOnce(piece)),
   };
-  const count: CountFn = (text) => countJoined(pieces, [text])[0]!;
-  return { count, countMany: (texts, segments) => (segments && texts.length > 1 ? countJoined(pieces, texts) : Int32Array.from(texts, count)) };
+  if (encoding !== 'o200k_base') {
+    const count: CountFn = (text) => countJoined(pieces, [text])[0]!;
+    return { count, countMany: (texts, segments) => (segments && texts.length > 1 ? countJoined(pieces, texts) : Int32Array.from(texts, count)) };
+  }
+  // o200k: ASCII text is split by hand (o200k-ascii.ts), the rest by the regular expression.
+  const asciiPiece = (text: string, start: number, end: number) => (table.rankOfAscii(text, start, end) >= 0 ? 1 : mergedOnce(text.slice(start, end)));
+  const count: CountFn = (text) => (isAscii(text) ? countAscii(text, asciiPiece) : countJoined(pieces, [text])[0]!);
+  const countMany = (texts: readonly string[], segments: boolean): Int32Array => {
+    if (!segments || texts.length < 2) return Int32Array.from(texts, count);
+    // Each segment is split as it would be alone (see units/exact.ts); runs of non-ASCII ones go through the
+    // regular expression together, in one pass over their concatenation.
+    const counts = new Int32Array(texts.length);
+    let other = -1;
+    const flush = (to: number) => {
+      if (other >= 0) counts.set(countJoined(pieces, texts.slice(other, to)), other);
+      other = -1;
+    };
+    texts.forEach((text, i) => {
+      if (!isAscii(text)) {
+        if (other < 0) other = i;
+        return;
+      }
+      flush(i);
+      counts[i] = countAscii(text, asciiPiece);
+    });
+    flush(texts.length);
+    return counts;
+  };
+  return { count, countMany };
 }
 
 const MERGE_CACHE = 100_000;

@@ -1,0 +1,59 @@
+import o200kRanks from 'gpt-tokenizer/bpeRanks/o200k_base';
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { describe, expect, it } from 'vitest';
+import { encodeBpeTable } from '../../src/tokens/bpe-table.ts';
+import { encodingFromTable } from '../../src/tokens/encoding.ts';
+import { isAscii } from '../../src/tokens/o200k-ascii.ts';
+
+// The hand-written o200k pre-split for ASCII (o200k-ascii.ts) against gpt-tokenizer, which uses the regular
+// expression: text is built from fragments that sit on each branch's edges, in a fixed pseudo-random order.
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
+const reference = (text: string) => countTokens(text, AS_TEXT);
+
+const FRAGMENTS = [
+  'a', 'Z', 'word', 'Word', 'WORD', 'camelCase', 'HTTPServer', 'snake_case', 'x1', 'ABCdef', 'aBC',
+  "'s", "'S", "'t", "'T", "'d", "'m", "'ll", "'lL", "'Ll", "'LL", "'l", "'ve", "'VE", "'vE", "'re", "'Re", "'r", "'x", "'", "''",
+  '0', '7', '42', '123', '1234', '1234567', '3.14', '0x1F',
+  '(', ')', '{', '}', '[', ']', ';', ',', '.', '...', '=>', '===', '!=', '//', '/*', '*/', '/', '\\', '\\n', '`', '"', '$', '@', '#', '%', '^', '&', '|', '~', '<', '>', '?', ':', '-', '+', '_', '__',
+  ' ', '  ', '   ', '\t', '\t\t', '\v', '\f', '\r', '\n', '\r\n', '\n\n', ' \n', ' \n ', '\t\n\t', '\n/', '\n//', '\r/', ' /',
+  '\x00', '\x01', '\x08', '\x0e', '\x1b', '\x1f', '\x7f',
+];
+
+function textOf(seed: number, fragments: number): string {
+  let state = seed;
+  const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  let out = '';
+  for (let i = 0; i < fragments; i++) {
+    // Now and then any ASCII character at all, so nothing is left out by the palette.
+    out += next() < 0.1 ? String.fromCharCode(Math.floor(next() * 128)) : FRAGMENTS[Math.floor(next() * FRAGMENTS.length)]!;
+  }
+  return out;
+}
+
+describe('o200k pre-split of ASCII text, by hand', async () => {
+  const encoding = await encodingFromTable('o200k_base', encodeBpeTable(o200kRanks));
+
+  it('counts every one of 3,000 generated texts as the regular expression does', () => {
+    for (let seed = 1; seed <= 3_000; seed++) {
+      const text = textOf(seed, 1 + (seed % 40));
+      expect(isAscii(text)).toBe(true);
+      expect([seed, encoding.count(text)]).toEqual([seed, reference(text)]);
+    }
+  });
+
+  it('counts every pair and triple of fragments as the regular expression does', () => {
+    for (const a of FRAGMENTS) {
+      for (const b of FRAGMENTS) {
+        expect([a, b, encoding.count(a + b)]).toEqual([a, b, reference(a + b)]);
+        const c = FRAGMENTS[(a.length * 7 + b.length) % FRAGMENTS.length]!;
+        expect([a, b, c, encoding.count(a + b + c)]).toEqual([a, b, c, reference(a + b + c)]);
+      }
+    }
+  });
+
+  it('counts segments of a rendered diff, ASCII and not mixed, as counted one by one', () => {
+    const lines = Array.from({ length: 400 }, (_, i) => (i % 9 === 4 ? `${textOf(i, 12)} // café ✓ 日本` : textOf(i, 20)).replace(/[\r\n]/g, ' '));
+    const segments = lines.map((line, i) => `${String(i + 1).padStart(4)} + ${line}\n`);
+    expect(Array.from(encoding.countMany(segments, true))).toEqual(segments.map(reference));
+  });
+});
