@@ -31,6 +31,8 @@ export interface SegmentCounter {
    * the requests someone is waiting on.
    */
   countRawAsync(texts: readonly string[], background?: boolean): Promise<ArrayLike<number>>;
+  /** Raw counts of texts that are not segments (need not end a piece), each counted on its own. */
+  countApart(texts: readonly string[]): ArrayLike<number>;
   /** The counter's count of a text whose raw count is `raw`: the margin applied, rounded up. */
   total(raw: number): number;
 }
@@ -157,7 +159,7 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
     encoding,
     margin,
     count: (text) => total(countOne(text)),
-    segments: { countRaw: (texts) => countMany(texts, true), countRawAsync: countManyAsync, total },
+    segments: { countRaw: (texts) => countMany(texts, true), countRawAsync: countManyAsync, countApart: (texts) => countMany(texts, false), total },
   };
 }
 
@@ -170,7 +172,7 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
 export function byteBoundCounter(): TokenCounter {
   const count = (text: string) => Buffer.byteLength(text, 'utf8');
   const countRaw = (texts: readonly string[]) => texts.map(count);
-  return { encoding: 'utf8-bytes', margin: 1, count, segments: { countRaw, countRawAsync: async (texts) => countRaw(texts), total: (raw) => raw } };
+  return { encoding: 'utf8-bytes', margin: 1, count, segments: { countRaw, countRawAsync: async (texts) => countRaw(texts), countApart: countRaw, total: (raw) => raw } };
 }
 
 // --- talking to the counting thread (see count-worker.ts for the protocol) ---

@@ -34,13 +34,24 @@ const CHUNK_CHARS = 64 * 1024;
  * (o200k, after punctuation) `/` follow, or whitespace that itself runs into a newline: the next segment starts
  * with none of these. Letter, number and punctuation pieces never contain a newline, and the start of the next
  * segment is the start of a piece, so it is cut exactly as it would be alone. UTF-8 byte counts add up anyway.
+ *
+ * A diff line splits the same way once more, after its number: digits are pieces of one to three, taken from the
+ * left, and the space after them starts a new piece; the spaces before them are cut (a run before a digit leaves
+ * its last space on its own) whatever follows the number. So a line costs what its number costs at the width it
+ * is printed at, plus what the rest (` + text` and the newline) costs: the rest is counted once per line, and a
+ * number's cost is worked out from counts of every one-to-three-digit group and of each run of padding. A file
+ * cut into pieces printed at different widths costs no recount.
  * test/units/exact.test.ts checks the sums against whole renderings, with awkward text on both sides of every join.
  */
 export class ExactCosts {
   /** Raw counts of short texts: headers, markers, a last segment with and without the blank line. */
   private readonly texts = new Map<string, number>();
-  /** Raw counts of lines as rendered at a width (the digits of their file's line numbers), by width. */
-  private readonly lines = new Map<number, Map<DiffLine, number>>();
+  /** Raw counts of each line's rendering after its number: ` + text` and the newline (see restText), by line. */
+  private readonly rests = new Map<DiffLine, number>();
+  /** Raw counts of digit groups (see groupSlot) and of padding before a digit, counted once (see numberTables). */
+  private numbers: { groups: Int32Array; pads: Int32Array } | undefined;
+  /** Raw counts of what a line without a number prints in its place, by width (see unnumbered). */
+  private readonly unnumbered = new Map<number, number>();
   /** Raw counts of whole renderings (`renderDiff([file])`), by the UnitFile object. */
   private readonly wholes = new WeakMap<UnitFile, number>();
   private readonly wholeOf = new WeakMap<FileDiff, UnitFile>();
@@ -127,10 +138,7 @@ export class ExactCosts {
     for (const hunk of file.hunks) {
       want(`${hunkHeaderLine(hunk)}\n`);
       if (isDeleteOnly(hunk)) want(`${removedHunkLine(hunk)}\n`);
-      for (const line of hunk.lines) {
-        const width = lineWidth(line);
-        if (this.lines.get(width)?.has(line) !== true) batch.add(`${diffLineText(line, width)}\n`, line, width);
-      }
+      for (const line of hunk.lines) if (!this.rests.has(line)) batch.add(restText(line), line, true);
       const last = hunk.lines.at(-1);
       if (last && !file.noNewlineAtEof) {
         const segment = `${diffLineText(last, lineWidth(last))}\n`;
@@ -211,9 +219,9 @@ export class ExactCosts {
     let raw = 0;
     for (const hunk of file.hunks) {
       for (const line of hunk.lines) {
-        const count = this.lines.get(lineWidth(line))?.get(line);
-        if (count === undefined) return undefined;
-        raw += count;
+        const rest = this.rests.get(line);
+        if (rest === undefined) return undefined;
+        raw += rest + this.numberCost(line, lineWidth(line));
       }
     }
     return raw;
@@ -248,7 +256,6 @@ export class ExactCosts {
       raw += marker;
     }
     const width = lineNumberWidth(file);
-    const byLine = this.lines.get(width);
     for (const hunk of file.hunks) {
       const header = known(`${hunkHeaderLine(hunk)}\n`);
       if (header === undefined) return undefined;
@@ -259,11 +266,10 @@ export class ExactCosts {
         raw += marker;
         continue;
       }
-      if (!byLine) return undefined;
       for (const line of hunk.lines) {
-        const count = byLine.get(line);
-        if (count === undefined) return undefined;
-        raw += count;
+        const rest = this.rests.get(line);
+        if (rest === undefined) return undefined;
+        raw += rest + this.numberCost(line, width);
       }
     }
     return raw;
@@ -312,15 +318,40 @@ export class ExactCosts {
   }
 
   line(line: DiffLine, width: number): number {
-    let byLine = this.lines.get(width);
-    let raw = byLine?.get(line);
-    if (raw === undefined) {
-      raw = this.counter.countRaw([`${diffLineText(line, width)}\n`])[0]!;
-      if (!byLine) this.lines.set(width, (byLine = new Map()));
-      byLine.set(line, raw);
+    let rest = this.rests.get(line);
+    if (rest === undefined) {
+      const batch = new Batch();
+      batch.add(restText(line), line, true);
+      this.run(batch);
+      rest = this.rests.get(line)!;
+    }
+    return rest + this.numberCost(line, width);
+  }
+
+  /** Counted on first use, each text on its own (they are not segments): 1,123 short texts, once. */
+  private numberTables(): { groups: Int32Array; pads: Int32Array } {
+    return (this.numbers ??= numberTables(this.counter.countApart(numberTexts())));
+  }
+
+  /** What a line's number costs printed at `width` (see the class comment). */
+  private numberCost(line: DiffLine, width: number): number {
+    const number = numberOf(line);
+    if (number === undefined) {
+      let raw = this.unnumbered.get(width);
+      if (raw === undefined) this.unnumbered.set(width, (raw = this.counter.countApart([unnumbered(width)])[0]!));
+      return raw;
+    }
+    const tables = this.numberTables();
+    const digits = digitCount(number);
+    let raw = tables.pads[Math.min(Math.max(0, width - digits), MAX_PAD)]!;
+    // Groups of three digits from the left, as the pre-split takes them; the last may be shorter.
+    for (let done = 0; done < digits; done += 3) {
+      const length = Math.min(3, digits - done);
+      raw += tables.groups[groupSlot(Math.floor(number / POW10[digits - done - length]!) % POW10[length]!, length)]!;
     }
     return raw;
   }
+
 
   /** The Estimator the splitter prices with: exact raw counts. */
   estimator(): Estimator {
@@ -358,14 +389,13 @@ export class ExactCosts {
     if (file.binary || file.modeOnly) return;
     if (file.collapsed) return want(`${deletedFileLine(file)}\n`);
     if (file.noNewlineAtEof) want(`${NO_NEWLINE_LINE}\n`);
-    const width = lineNumberWidth(file);
     for (const hunk of file.hunks) {
       want(`${hunkHeaderLine(hunk)}\n`);
       if (hunk.collapsed) {
         want(`${removedHunkLine(hunk)}\n`);
         continue;
       }
-      for (const line of hunk.lines) if (this.lines.get(width)?.has(line) !== true) batch.add(`${diffLineText(line, width)}\n`, line, width);
+      for (const line of hunk.lines) if (!this.rests.has(line)) batch.add(restText(line), line, true);
     }
   }
 
@@ -386,12 +416,7 @@ export class ExactCosts {
       const owner = batch.owners[i];
       const raw = counts[i]!;
       if (owner === undefined) this.texts.set(batch.texts[i]!, raw);
-      else if (batch.widths[i]! > 0) {
-        const width = batch.widths[i]!;
-        let byLine = this.lines.get(width);
-        if (!byLine) this.lines.set(width, (byLine = new Map()));
-        byLine.set(owner as DiffLine, raw);
-      }
+      else if (batch.lines[i]) this.rests.set(owner as DiffLine, raw - this.numberTables().groups[groupSlot(0, 1)]!);
       else this.wholes.set(owner as UnitFile, raw);
     }
   }
@@ -401,12 +426,13 @@ export class ExactCosts {
 class Batch {
   readonly texts: string[] = [];
   readonly owners: (DiffLine | UnitFile | undefined)[] = [];
-  /** Width a line was rendered at; 0 for the others. */
-  readonly widths: number[] = [];
+  /** Whether the owner is a line (its text is restText), not a whole file. */
+  readonly lines: boolean[] = [];
   chars = 0;
   private readonly short = new Set<string>();
 
-  add(text: string, owner?: DiffLine | UnitFile, width = 0): void {
+  /** `text` with what its count is for: nothing (a short text, counted once), a whole file, or a line (`isLine`). */
+  add(text: string, owner?: DiffLine | UnitFile, isLine = false): void {
     if (owner === undefined) {
       if (this.short.has(text)) return;
       this.short.add(text);
@@ -414,8 +440,56 @@ class Batch {
     this.chars += text.length;
     this.texts.push(text);
     this.owners.push(owner);
-    this.widths.push(width);
+    this.lines.push(isLine);
   }
+}
+
+/**
+ * A line as renderDiff prints it (diffLineText), numbered 0 at width 1: a segment like any other, counted with
+ * others in one request. What follows the number costs that count less what `0` costs.
+ */
+function restText(line: DiffLine): string {
+  return `0 ${line.kind === 'add' ? '+' : line.kind === 'del' ? '-' : ' '} ${line.text}\n`;
+}
+
+/** The number renderDiff prints for a line (diffLineText). */
+function numberOf(line: DiffLine): number | undefined {
+  return line.kind === 'del' ? line.oldLine : line.newLine;
+}
+
+/** What a line without a number (never from git) prints in its place: `?` joins the space before it, so it is counted whole. */
+function unnumbered(width: number): string {
+  return '?'.padStart(width);
+}
+
+/** Padding is counted for up to this many spaces: line numbers of up to 13 digits. */
+const MAX_PAD = 12;
+const POW10 = Array.from({ length: 17 }, (_, i) => 10 ** i);
+/** Every digit group of one to three digits, leading zeros included, and each run of padding before a digit. */
+const GROUP_TEXTS = [1, 2, 3].flatMap((length) => Array.from({ length: 10 ** length }, (_, value) => String(value).padStart(length, '0')));
+
+/** The texts counted to price line numbers: GROUP_TEXTS, then `0` after 0..MAX_PAD spaces (0 spaces: `0` alone). */
+function numberTexts(): string[] {
+  return [...GROUP_TEXTS, ...Array.from({ length: MAX_PAD + 1 }, (_, pad) => `${' '.repeat(pad)}0`)];
+}
+
+function numberTables(counts: ArrayLike<number>): { groups: Int32Array; pads: Int32Array } {
+  const groups = Int32Array.from({ length: GROUP_TEXTS.length }, (_, i) => counts[i]!);
+  const at = GROUP_TEXTS.length;
+  // A run of spaces before a digit costs what `   0` costs beyond `0`: the digit always starts a piece.
+  const pads = Int32Array.from({ length: MAX_PAD + 1 }, (_, pad) => counts[at + pad]! - counts[at]!);
+  return { groups, pads };
+}
+
+/** Where a group of `length` digits with this value sits in GROUP_TEXTS. */
+function groupSlot(value: number, length: number): number {
+  return (length === 1 ? 0 : length === 2 ? 10 : 110) + value;
+}
+
+function digitCount(n: number): number {
+  let digits = 1;
+  while (n >= POW10[digits]! && digits < 16) digits++;
+  return digits;
 }
 
 /** The text of a file's last segment (with its newline), or undefined for a file printed without a blank line after it. */
