@@ -10,7 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeModel } from './fake-model.mjs';
-import { git, largePr, lockFilePr, manySmall, removeRepo, singleFile } from './synthetic-repos.mjs';
+import { git, largePr, lockFilePr, manySmall, realCodePr, removeRepo, singleFile } from './synthetic-repos.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -341,9 +341,12 @@ async function report() {
   console.log(`node ${process.version}, ${gitVersion}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}; model gpt-4o, context_window ${CONTEXT_WINDOW}, max_tokens ${MAX_TOKENS}, cache off`);
 
   const model = await startFakeModel();
+  // Real code comes from the packages npm installed for this checkout (the lockfile fixes which).
+  const modules = join(HERE, '..', 'node_modules');
+  const realCode = existsSync(modules) ? [() => realCodePr(modules, QUICK ? 30_000 : 115_000)] : [];
   const scenarios = QUICK
-    ? [() => largePr(0.25), () => singleFile(5_000), () => manySmall(200)]
-    : [() => largePr(1), () => singleFile(20_000), () => manySmall(500)];
+    ? [() => largePr(0.25), () => singleFile(5_000), () => manySmall(200), ...realCode]
+    : [() => largePr(1), () => singleFile(20_000), () => manySmall(500), ...realCode];
   try {
     for (const build of scenarios) {
       try {
@@ -383,7 +386,10 @@ How it is measured (all in this run, on this machine):
   outside the ${DIFF_START} ... ${DIFF_END} block of each call; diff tokens: o200k tokens of the git diff text.
 - largest call: its prompt tokens plus chat framing (3 per message + 3) against the input the model allows.
 - (d) peak RSS of the loom process in the delayed run (${TIME_BIN ? '/usr/bin/time -v' : 'process.resourceUsage().maxRSS via bench/maxrss.mjs'}).
-- (e) median of ${COLD_RUNS} alternating runs of each, after one warm-up run each.`);
+- (e) median of ${COLD_RUNS} alternating runs of each, after one warm-up run each.
+- The real-code pull request is made of the JavaScript and TypeScript files npm installed for this checkout
+  (bench/synthetic-repos.mjs, realCodePr): its diff is about twice the bytes of the generated 2,000-file one for a
+  similar number of changed lines, and git computes it faster, which makes (a) a harder target there.`);
 }
 
 await main().catch((error) => console.error(`bench failed: ${error instanceof Error ? error.stack : String(error)}`));

@@ -1,6 +1,6 @@
 // Synthetic pull requests in real git repositories: `main` holds the base, `feature` (checked out) the head.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -161,4 +161,46 @@ export function lockFilePr(lines = 500_000) {
     lines,
     dir: makeRepo('lock', { 'package-lock.json': lock('1'), 'src/app.ts': source(11) }, { 'package-lock.json': lock('2'), 'src/app.ts': source(12) }),
   };
+}
+
+/**
+ * A pull request of real code: JavaScript and TypeScript files of the packages installed in `modules` (loom's own
+ * node_modules, so the lockfile fixes what they are), minified files left out. Six files in ten are modified
+ * (every fourth line gets a trailing comment, so most of each file is one long hunk), three are added, one is
+ * deleted, until about `lines` lines are changed. Real code tokenizes unlike the generated lines above (longer
+ * lines, more punctuation, some non-ASCII) and its diff is larger for the same number of lines.
+ */
+export function realCodePr(modules, lines = 115_000) {
+  const files = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!['.bin', 'dist', 'vendor', 'node_modules'].includes(entry.name) || dir === modules) walk(path);
+      } else if (entry.isFile() && /\.(js|ts|mjs|cjs)$/.test(entry.name) && !entry.name.includes('.min.')) {
+        const size = statSync(path).size;
+        if (size < 2_000 || size > 300_000) continue;
+        const text = readFileSync(path, 'utf8');
+        const split = text.split('\n');
+        if (text.length / split.length <= 120) files.push({ path: path.slice(modules.length + 1), lines: split });
+      }
+    }
+  };
+  walk(modules);
+  const base = {};
+  const head = {};
+  let changed = 0;
+  for (const [i, file] of files.entries()) {
+    if (changed >= lines) break;
+    const path = `src/${file.path}`;
+    const kind = i % 10 < 6 ? 'modified' : i % 10 < 9 ? 'added' : 'deleted';
+    if (kind !== 'added') base[path] = file.lines.join('\n');
+    if (kind === 'deleted') head[path] = null;
+    else if (kind === 'added') head[path] = file.lines.join('\n');
+    else head[path] = file.lines.map((line, k) => (k % 4 === 1 ? `${line} // reviewed ${k}` : line)).join('\n');
+    changed += kind === 'modified' ? 2 * Math.ceil(file.lines.length / 4) : file.lines.length;
+  }
+  const dir = makeRepo('real', base, head);
+  const stat = git(dir, 'diff', '--shortstat', 'main', 'feature').trim();
+  return { name: `real code from node_modules: ${stat.replace(/^\s*/, '')}`, dir };
 }
