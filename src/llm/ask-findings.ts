@@ -19,10 +19,10 @@ const CONTRACT =
  */
 export async function askForFindings(
   llm: LlmClient,
-  prompt: { system: string; user: string },
+  prompt: { system: string; user: string; shared?: string },
   opts: { signal?: AbortSignal } = {},
 ): Promise<{ findings: RawFinding[]; dropped: string[]; usage: { promptTokens: number; completionTokens: number }; calls: number }> {
-  const base = { system: prompt.system, user: prompt.user, jsonSchema: SCHEMA, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const base = { system: prompt.system, user: prompt.user, jsonSchema: SCHEMA, ...(prompt.shared !== undefined ? { shared: prompt.shared } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
   const first = await llm.complete(base);
   const usage = { ...first.usage };
   const parsed = parseFindingsReply(first.text);

@@ -1,6 +1,7 @@
 import type { ModelConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { resolveApiKey } from './api-key.ts';
+import { encodeBody } from './body-json.ts';
 import { ChatConnectionError, chatCompletionsUrl, ChatHttpError, ChatTimeoutError, postChatCompletion } from './chat-endpoint.ts';
 import { readCompletion } from './completion-body.ts';
 import { LlmCallError } from './errors.ts';
@@ -17,6 +18,8 @@ export interface ChatRequest {
   user: string;
   /** Turns after the first user message: e.g. the model's unparseable answer and the request to fix it. */
   followUp?: ChatTurn[];
+  /** A long text that `user` holds verbatim and other requests of the run carry too (the unit's diff): encoded once. */
+  shared?: string;
   /** ask for JSON matching this schema via response_format */
   jsonSchema?: { name: string; schema: Record<string, unknown> };
   signal?: AbortSignal;
@@ -96,7 +99,7 @@ export function createLlmClient(name: string, model: ModelConfig, deps: LlmClien
       attempts++;
       let raw: string;
       try {
-        raw = await postChatCompletion(url, { apiKey: key, headers: model.headers, body: JSON.stringify(body), timeoutMs: model.timeout_s * 1000, ...(req.signal ? { signal: req.signal } : {}) });
+        raw = await postChatCompletion(url, { apiKey: key, headers: model.headers, body: encodeBody(body, req.shared), timeoutMs: model.timeout_s * 1000, ...(req.signal ? { signal: req.signal } : {}) });
       } catch (error) {
         if (req.signal?.aborted) throw req.signal.reason ?? error;
         const param = rejectedParam(error, {

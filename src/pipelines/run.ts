@@ -10,7 +10,7 @@ import { parseFindingsReply } from '../llm/reply.ts';
 import type { LlmClient } from '../llm/client.ts';
 import type { Logger } from '../log.ts';
 import { renderDiff } from '../prompts/render-diff.ts';
-import { renderTemplate, type PromptData, type Template } from '../prompts/render.ts';
+import { defuse, renderTemplate, type PromptData, type Template } from '../prompts/render.ts';
 import type { PipelineStats, UnitFailure } from '../report/report.ts';
 import type { ReviewUnit } from '../units/types.ts';
 
@@ -157,7 +157,8 @@ async function reviewUnit(
     pipeline: { name: pipeline.config.name, severity: pipeline.config.severity },
     instructions: pipeline.config.instructions ?? '',
   };
-  const prompt = { system: renderTemplate(pipeline.system, data), user: renderTemplate(pipeline.template, data) };
+  // The diff is in every pipeline's prompt for this unit: the client encodes it once (see encodeBody).
+  const prompt = { system: renderTemplate(pipeline.system, data), user: renderTemplate(pipeline.template, data), shared: data.diff };
   const reasons: string[] = [];
   for (const client of pipeline.clients) {
     try {
@@ -218,8 +219,9 @@ class DiffCache {
     this.pending.set(unit, (this.pending.get(unit) ?? 0) + 1);
   }
 
+  /** The unit's diff as prompts show it (defused: renderTemplate then finds nothing left to change). */
   get(unit: ReviewUnit): string {
-    const diff = this.rendered.get(unit) ?? renderDiff(unit.files);
+    const diff = this.rendered.get(unit) ?? defuse(renderDiff(unit.files));
     const left = (this.pending.get(unit) ?? 1) - 1;
     if (left > 0) {
       this.pending.set(unit, left);
