@@ -82,35 +82,9 @@ export function decodeBpeTable(data: Uint8Array): BpeTable {
     }
   };
 
-  // The probe of rankOfBytes again, comparing UTF-16 units with bytes: the hottest lookup, with no copy of the text.
-  const rankOfText = (text: string): number => {
-    // Most pieces of code are ASCII: their UTF-16 units are their bytes.
-    let hash = FNV_OFFSET;
-    for (let i = 0; i < text.length; i++) {
-      const unit = text.charCodeAt(i);
-      if (unit > 0x7f) return rankOfBytes(...utf8(text));
-      hash = Math.imul(hash ^ unit, FNV_PRIME);
-    }
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const entry = table[slot]!;
-      if (entry === 0) return -1;
-      const from = offsets[entry - 1]!;
-      if (offsets[entry]! - from !== text.length) continue;
-      let same = true;
-      for (let i = 0; i < text.length; i++) {
-        if (blob[from + i] !== text.charCodeAt(i)) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return entry - 1;
-    }
-  };
-
-  const rankOfAscii = (text: string, start: number, end: number): number => {
-    let hash = FNV_OFFSET;
-    for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME);
-    const length = end - start;
+  // The probe of rankOfBytes again, comparing UTF-16 units with bytes (ASCII text, whose units are its bytes):
+  // the hottest lookup, with no copy of the text.
+  const probeAscii = (hash: number, text: string, start: number, length: number): number => {
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const entry = table[slot]!;
       if (entry === 0) return -1;
@@ -125,6 +99,23 @@ export function decodeBpeTable(data: Uint8Array): BpeTable {
       }
       if (same) return entry - 1;
     }
+  };
+
+  const rankOfText = (text: string): number => {
+    // Most pieces of code are ASCII: hashed as they are checked.
+    let hash = FNV_OFFSET;
+    for (let i = 0; i < text.length; i++) {
+      const unit = text.charCodeAt(i);
+      if (unit > 0x7f) return rankOfBytes(...utf8(text));
+      hash = Math.imul(hash ^ unit, FNV_PRIME);
+    }
+    return probeAscii(hash, text, 0, text.length);
+  };
+
+  const rankOfAscii = (text: string, start: number, end: number): number => {
+    let hash = FNV_OFFSET;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME);
+    return probeAscii(hash, text, start, end - start);
   };
 
   const utf8 = (text: string): [Uint8Array, number, number] => {
