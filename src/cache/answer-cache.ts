@@ -33,12 +33,16 @@ export interface AnswerCacheOptions {
 }
 
 /** Bumped when the entry format or what goes into a key changes, so old entries are simply never found. */
-const FORMAT = 'loom-answer-v1';
+const FORMAT = 'loom-answer-v2';
 
 export function answerKey(parts: AnswerKeyParts): string {
-  // JSON of an array: no separator inside a field can make two different prompts hash alike.
-  const canonical = JSON.stringify([FORMAT, parts.model, parts.baseUrl, parts.temperature, parts.system, parts.user, parts.extra ?? '']);
-  return createHash('sha256').update(canonical).digest('hex');
+  // Each field hashed after its length: no text inside a field can make two different prompts hash alike, and a
+  // prompt of 100 KB is hashed as it is, not first copied into a JSON string.
+  const hash = createHash('sha256');
+  for (const field of [FORMAT, parts.model, parts.baseUrl, String(parts.temperature), parts.system, parts.user, parts.extra ?? '']) {
+    hash.update(`${field.length}:`).update(field);
+  }
+  return hash.digest('hex');
 }
 
 const KEY = /^[0-9a-f]{64}$/;

@@ -33,8 +33,10 @@ describe('answerKey', () => {
       { ...parts, system: 'be careful!' },
       { ...parts, user: 'the diff ' },
       { ...parts, extra: 'max_tokens=10' },
-      // Moving text between fields must not collide.
+      // Moving text between fields must not collide, even text that looks like a length prefix.
       { ...parts, system: 'be carefulthe diff', user: '' },
+      { ...parts, system: `${parts.system}${parts.user.length}:${parts.user}`, user: '' },
+      { ...parts, model: '', baseUrl: `${parts.model}${parts.baseUrl}` },
     ];
     expect(new Set([key, ...variants.map(answerKey)]).size).toBe(variants.length + 1);
   });
