@@ -23,8 +23,6 @@ export interface BpeTable {
   rankOfText(text: string): number;
   /** Rank of the token that is exactly `text.slice(start, end)`, or -1, for ASCII text, without making the slice. */
   rankOfAscii(text: string, start: number, end: number): number;
-  /** rankOfAscii given the slice's FNV-1a hash (see hashBytes), worked out by the caller. */
-  rankOfHashedAscii(hash: number, text: string, start: number, end: number): number;
 }
 
 export function encodeBpeTable(ranks: Ranks): Buffer {
@@ -126,7 +124,7 @@ export function decodeBpeTable(data: Uint8Array): BpeTable {
     return [scratch, 0, written];
   };
 
-  return { rankOfBytes, rankOfText, rankOfAscii, rankOfHashedAscii: (hash, text, start, end) => probeAscii(hash, text, start, end - start) };
+  return { rankOfBytes, rankOfText, rankOfAscii };
 }
 
 /**

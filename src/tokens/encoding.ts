@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { GptEncoding } from 'gpt-tokenizer/GptEncoding';
 import { decodeBpeTable, mergedCount } from './bpe-table.ts';
-import { countAscii } from './o200k-ascii.ts';
+import { countAscii, isAscii } from './o200k-ascii.ts';
 import type { EncodingName } from './tokenizer-choice.ts';
 
 /** Counts tokens of plain text with one encoding. */
@@ -69,11 +69,8 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
     return { count, countMany: (texts, segments) => (segments && texts.length > 1 ? countJoined(pieces, texts) : Int32Array.from(texts, count)) };
   }
   // o200k: ASCII text is split by hand (o200k-ascii.ts), the rest by the regular expression.
-  const asciiPiece = (hash: number, text: string, start: number, end: number) => (table.rankOfHashedAscii(hash, text, start, end) >= 0 ? 1 : mergedOnce(text.slice(start, end)));
-  const count: CountFn = (text) => {
-    const ascii = countAscii(text, asciiPiece);
-    return ascii >= 0 ? ascii : countJoined(pieces, [text])[0]!;
-  };
+  const asciiPiece = (text: string, start: number, end: number) => (table.rankOfAscii(text, start, end) >= 0 ? 1 : mergedOnce(text.slice(start, end)));
+  const count: CountFn = (text) => (isAscii(text) ? countAscii(text, asciiPiece) : countJoined(pieces, [text])[0]!);
   const countMany = (texts: readonly string[], segments: boolean): Int32Array => {
     if (!segments || texts.length < 2) return Int32Array.from(texts, count);
     // Each segment is split as it would be alone (see units/exact.ts); runs of non-ASCII ones go through the
@@ -85,13 +82,12 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
       other = -1;
     };
     texts.forEach((text, i) => {
-      const ascii = countAscii(text, asciiPiece);
-      if (ascii < 0) {
+      if (!isAscii(text)) {
         if (other < 0) other = i;
         return;
       }
       flush(i);
-      counts[i] = ascii;
+      counts[i] = countAscii(text, asciiPiece);
     });
     flush(texts.length);
     return counts;

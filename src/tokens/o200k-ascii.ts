@@ -1,8 +1,7 @@
 /**
  * o200k's pre-split (gpt-tokenizer's O200K_TOKEN_SPLIT_REGEX) worked out by hand for ASCII text, which is most of
  * what a diff of code holds. The regular expression, with its Unicode classes and a match object per piece, was
- * most of the counting thread's time; this walks the text once and hands each piece to `countPiece` as a range,
- * hashed on the way.
+ * most of the counting thread's time; this walks the text once and hands each piece to `countPiece` as a range.
  * Text with any other character goes to the regular expression (see encoding.ts), which stays the reference:
  * test/tokens/o200k-ascii.test.ts compares the two on text built to hit every branch.
  *
@@ -32,73 +31,46 @@ for (let c = 0; c < 128; c++) {
     c >= 65 && c <= 90 ? UPPER : c >= 97 && c <= 122 ? LOWER : c >= 48 && c <= 57 ? DIGIT : c === 10 || c === 13 ? BREAK : c === 32 || (c >= 9 && c <= 12) ? SPACE : PUNCT;
 }
 
-/** bpe-table.ts hashes a token's bytes with FNV-1a from these; an ASCII character is its own byte. */
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
+const NOT_ASCII = /[^\x00-\x7f]/;
 
-/**
- * Tokens of ASCII `text`: the sum of `countPiece` over its pieces, each given as `text[start, end)` with `hash`, the
- * FNV-1a hash of its characters (see bpe-table.ts), worked out as the piece is scanned rather than in a second pass.
- * -1 when `text` holds any other character: it is then for the regular expression.
- */
-export function countAscii(text: string, countPiece: (hash: number, text: string, start: number, end: number) => number): number {
+/** Whether countAscii applies to `text`. */
+export function isAscii(text: string): boolean {
+  return !NOT_ASCII.test(text);
+}
+
+/** Tokens of ASCII `text`: the sum of `countPiece` over its pieces, each given as `text[start, end)`. */
+export function countAscii(text: string, countPiece: (text: string, start: number, end: number) => number): number {
   const n = text.length;
+  const at = (i: number) => (i < n ? CLASS[text.charCodeAt(i)]! : 0);
   let tokens = 0;
   let i = 0;
   while (i < n) {
-    let c = text.charCodeAt(i);
-    // Every run below stops at a character outside ASCII, so such a character is always where a piece starts.
-    if (c > 0x7f) return -1;
-    const kind = CLASS[c]!;
-    const next = i + 1 < n ? CLASS[text.charCodeAt(i + 1)]! : 0;
-    let hash = Math.imul(FNV_OFFSET ^ c, FNV_PRIME);
-    let end = i + 1;
+    const kind = CLASS[text.charCodeAt(i)]!;
+    const next = at(i + 1);
+    let end: number;
     if (kind === UPPER || kind === LOWER || ((kind === SPACE || kind === PUNCT) && (next === UPPER || next === LOWER))) {
       // 1 and 2: after the prefix, if any, the letters are uppercase then lowercase ones; either run may be empty
       // but not both, and which alternative matched makes no difference to where the piece ends.
-      if (kind === LOWER) {
-        // No prefix and no uppercase letters: the lowercase run below starts the piece.
-        end = i;
-        hash = FNV_OFFSET;
-      } else {
-        while (end < n && CLASS[(c = text.charCodeAt(end))] === UPPER) {
-          hash = Math.imul(hash ^ c, FNV_PRIME);
-          end++;
-        }
-      }
-      while (end < n && CLASS[(c = text.charCodeAt(end))] === LOWER) {
-        hash = Math.imul(hash ^ c, FNV_PRIME);
-        end++;
-      }
-      const after = afterContraction(text, end, n);
-      for (; end < after; end++) hash = Math.imul(hash ^ text.charCodeAt(end), FNV_PRIME);
+      end = kind === UPPER || kind === LOWER ? i : i + 1;
+      while (at(end) === UPPER) end++;
+      while (at(end) === LOWER) end++;
+      end = afterContraction(text, end, n);
     } else if (kind === DIGIT) {
-      while (end < i + 3 && end < n && CLASS[(c = text.charCodeAt(end))] === DIGIT) {
-        hash = Math.imul(hash ^ c, FNV_PRIME);
-        end++;
-      }
-    } else if (kind === PUNCT || (c === 32 && next === PUNCT)) {
+      end = i + 1;
+      while (end < i + 3 && at(end) === DIGIT) end++;
+    } else if (kind === PUNCT || (text.charCodeAt(i) === 32 && next === PUNCT)) {
       // 4
-      while (end < n && CLASS[(c = text.charCodeAt(end))] === PUNCT) {
-        hash = Math.imul(hash ^ c, FNV_PRIME);
-        end++;
-      }
-      while (end < n && ((c = text.charCodeAt(end)) === 10 || c === 13 || c === 47)) {
-        hash = Math.imul(hash ^ c, FNV_PRIME);
-        end++;
-      }
+      end = kind === PUNCT ? i + 1 : i + 2;
+      while (at(end) === PUNCT) end++;
+      for (let c = text.charCodeAt(end); end < n && (c === 10 || c === 13 || c === 47); c = text.charCodeAt(++end));
     } else {
-      // 5, 6, 7: a run of whitespace; where the piece ends is known only at the run's end, so it is hashed after.
+      // 5, 6, 7: a run of whitespace.
       let run = i;
       let lastBreak = -1;
-      for (let k = kind; k === SPACE || k === BREAK; k = run < n ? CLASS[text.charCodeAt(run)]! : 0) {
-        if (k === BREAK) lastBreak = run;
-        run++;
-      }
+      for (let k = at(run); k === SPACE || k === BREAK; k = at(++run)) if (k === BREAK) lastBreak = run;
       end = lastBreak >= 0 ? lastBreak + 1 : run === n || run - i === 1 ? run : run - 1;
-      for (let k = i + 1; k < end; k++) hash = Math.imul(hash ^ text.charCodeAt(k), FNV_PRIME);
     }
-    tokens += countPiece(hash, text, i, end);
+    tokens += countPiece(text, i, end);
     i = end;
   }
   return tokens;
