@@ -54,6 +54,8 @@ export class ExactCosts {
   private readonly unnumbered = new Map<number, number>();
   /** Raw counts of whole renderings (`renderDiff([file])`), by the UnitFile object. */
   private readonly wholes = new WeakMap<UnitFile, number>();
+  /** Raw counts of hunks as rendered at a width (see hunkSum), by the hunk object. */
+  private readonly hunkSums = new WeakMap<UnitFile['hunks'][number], { width: number; raw: number }>();
   private readonly wholeOf = new WeakMap<FileDiff, UnitFile>();
   private readonly separators = new WeakMap<UnitFile, number>();
   /** Files prefetchAsync was given, each with its request. */
@@ -257,21 +259,34 @@ export class ExactCosts {
     }
     const width = lineNumberWidth(file);
     for (const hunk of file.hunks) {
-      const header = known(`${hunkHeaderLine(hunk)}\n`);
-      if (header === undefined) return undefined;
-      raw += header;
-      if (hunk.collapsed) {
-        const marker = known(`${removedHunkLine(hunk)}\n`);
-        if (marker === undefined) return undefined;
-        raw += marker;
-        continue;
-      }
+      const part = this.hunkSum(hunk, width);
+      if (part === undefined) return undefined;
+      raw += part;
+    }
+    return raw;
+  }
+
+  /**
+   * A hunk's share of a rendering at `width`, kept per hunk object: a run of a cut hunk is measured alone, then as
+   * its piece, then in its unit, all with the same hunk object and mostly at the same width.
+   */
+  private hunkSum(hunk: UnitFile['hunks'][number], width: number): number | undefined {
+    const kept = this.hunkSums.get(hunk);
+    if (kept?.width === width) return kept.raw;
+    let raw = this.texts.get(`${hunkHeaderLine(hunk)}\n`);
+    if (raw === undefined) return undefined;
+    if (hunk.collapsed) {
+      const marker = this.texts.get(`${removedHunkLine(hunk)}\n`);
+      if (marker === undefined) return undefined;
+      raw += marker;
+    } else {
       for (const line of hunk.lines) {
         const rest = this.rests.get(line);
         if (rest === undefined) return undefined;
         raw += rest + this.numberCost(line, width);
       }
     }
+    this.hunkSums.set(hunk, { width, raw });
     return raw;
   }
 
