@@ -127,9 +127,9 @@ export class ExactCosts {
   }
 
   /**
-   * Adds what cutting `file` into pieces will ask for: every line shown (each at the width of a piece that ends
-   * near it: see lineWidth), hunk headers, removed-hunk markers, and each hunk's last line with and without a blank
-   * line after it. A piece whose numbers turn out wider counts what it lacks when measured.
+   * Adds what cutting `file` into pieces will ask for: every line (after its number, which is priced from the
+   * number tables at whatever width a piece prints it), hunk headers, removed-hunk markers, and each hunk's last
+   * line with and without a blank line after it. A piece's own `@@` lines are counted when it is measured.
    */
   private cutBatch(file: UnitFile, batch: Batch): void {
     const want = (text: string) => {

@@ -117,7 +117,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number): St
       const cost = exact.file(whole);
       if (cost <= cap) return [{ file: whole, cost, exact: cost, order }];
     }
-    // Every line at its likely width, the headers and markers: what pricing the hunks asks for.
+    // Every line, the headers and markers: what pricing the hunks asks for.
     yield { cut: file };
   }
   const header = est.fileHeader(file);
