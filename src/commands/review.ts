@@ -25,7 +25,6 @@ import { applyLimits } from '../review/limits.ts';
 import { connectPlatform, post, warnAndSkip, writeStepSummary } from '../review/post.ts';
 import { preloadTokenizers, preparePipelines } from '../review/prepare.ts';
 import { preloadLikelyTokenizer } from '../tokens/counter.ts';
-import { skipMatcher } from '../units/skip.ts';
 
 export interface ReviewOptions {
   base?: string;
@@ -199,7 +198,7 @@ function startReading(cwd: string, range: Promise<DiffRange>, parsing: ParseOpti
  * the built-in checks may flag, not line by line: a regenerated lock file can be a million lines.
  */
 function elisionOf(config: LoomConfig): ElideRule {
-  const skipped = skipMatcher(config.skip_paths);
+  const skipped = pathMatcher(config.skip_paths);
   const ignored = pathMatcher(config.triggers.ignore_paths);
   return { file: (path) => skipped(path) !== undefined || ignored(path) !== undefined, line: mayBeFlagged };
 }

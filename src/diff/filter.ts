@@ -19,7 +19,7 @@ export interface TriggerResult {
 }
 
 /** `./src/`, `/dist/` and `dist/` mean what gitignore users expect: a path from the root, a whole folder. */
-function normalizePattern(pattern: string): string {
+export function normalizePattern(pattern: string): string {
   let p = pattern.trim();
   if (p.startsWith('./')) p = p.slice(2);
   else if (p.startsWith('/')) p = p.slice(1);
@@ -27,8 +27,30 @@ function normalizePattern(pattern: string): string {
   return p;
 }
 
-/** The first of `patterns` (gitignore-style globs, see normalizePattern) that matches a path. */
+const matchers = new WeakMap<readonly string[], (path: string) => string | undefined>();
+
+/**
+ * The first of `patterns` (gitignore-style globs, see normalizePattern) that matches a path. The matcher for a list
+ * is made once and remembers its answers: the same lists (skip_paths, ignore_paths) and paths are asked about by
+ * the parser, the trigger rules and the planner.
+ */
 export function pathMatcher(patterns: readonly string[]): (path: string) => string | undefined {
+  let matcher = matchers.get(patterns);
+  if (!matcher) {
+    const match = compile(patterns);
+    const answers = new Map<string, string | undefined>();
+    matcher = (path) => {
+      if (answers.has(path)) return answers.get(path);
+      const answer = match(path);
+      answers.set(path, answer);
+      return answer;
+    };
+    matchers.set(patterns, matcher);
+  }
+  return matcher;
+}
+
+function compile(patterns: readonly string[]): (path: string) => string | undefined {
   const compiled = patterns.map((pattern) => {
     const glob = normalizePattern(pattern);
     // '*.lock' matches 'a/b/yarn.lock' (gitignore style). picomatch's `basename` option would apply to

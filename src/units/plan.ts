@@ -1,3 +1,4 @@
+import { pathMatcher } from '../diff/filter.ts';
 import type { FileDiff } from '../diff/types.ts';
 import { renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
@@ -5,7 +6,7 @@ import { changedLineCount, countUnitLines } from './count-lines.ts';
 import { calibrate, createEstimator } from './estimate.ts';
 import { ExactCosts } from './exact.ts';
 import { fileRank, RANK } from './priority.ts';
-import { skipMatcher, skipReason } from './skip.ts';
+import { skipReason } from './skip.ts';
 import { runSteps, runStepsAsync, splitSteps, type OverlongLine, type Piece, type SplitContext, type Steps } from './split-file.ts';
 import type { ReviewUnit, SkippedLines, UnitFile, UnitPlan } from './types.ts';
 
@@ -165,7 +166,7 @@ class Planner {
 
   constructor(opts: PlanOptions) {
     this.opts = opts;
-    this.matchSkipPath = skipMatcher(opts.skipPaths);
+    this.matchSkipPath = pathMatcher(opts.skipPaths);
     // With a counter whose counts add up over segments (the real encodings, UTF-8 bytes), prices are exact and in
     // raw tokens, so no unit needs rendering and recounting; otherwise they are estimates and each unit is measured.
     this.exact = opts.costs ?? (opts.counter.segments ? new ExactCosts(opts.counter.segments) : undefined);
@@ -337,7 +338,7 @@ function reviewOrder(files: readonly FileDiff[]): { file: FileDiff; index: numbe
 export function prefetchCosts(files: readonly FileDiff[], opts: Omit<PlanOptions, 'costs'>, counted?: ExactCosts): { costs: ExactCosts; settled: Promise<void> } | undefined {
   if (!opts.counter.segments) return undefined;
   const costs = counted ?? new ExactCosts(opts.counter.segments);
-  const matchSkipPath = skipMatcher(opts.skipPaths);
+  const matchSkipPath = pathMatcher(opts.skipPaths);
   const reviewable = reviewOrder(files)
     .map(({ file }) => file)
     .filter((file) => skipReason(file, matchSkipPath) === undefined);

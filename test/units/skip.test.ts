@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SKIP_PATHS } from '../../src/config/schema.ts';
-import { skipMatcher, skipReason } from '../../src/units/skip.ts';
+import { pathMatcher } from '../../src/diff/filter.ts';
+import { skipReason } from '../../src/units/skip.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
 
-describe('skipMatcher', () => {
+describe('pathMatcher with skip_paths', () => {
   it('matches patterns without a slash against the file name at any depth, others from the root', () => {
-    const match = skipMatcher(['*.min.js', 'dist/**', './build/', '/out/', '.cache/**', 'gen/*.ts']);
+    const match = pathMatcher(['*.min.js', 'dist/**', './build/', '/out/', '.cache/**', 'gen/*.ts']);
 
     expect(match('app.min.js')).toBe('*.min.js');
     expect(match('web/static/js/app.min.js')).toBe('*.min.js');
@@ -21,7 +22,7 @@ describe('skipMatcher', () => {
   });
 
   it('skips lock files, vendored and generated code at any depth with the default list', () => {
-    const match = skipMatcher(DEFAULT_SKIP_PATHS);
+    const match = pathMatcher(DEFAULT_SKIP_PATHS);
 
     expect(match('packages/web/package-lock.json')).toBe('**/package-lock.json');
     expect(match('a/b/c/yarn.lock')).toBe('**/*.lock');
@@ -35,7 +36,7 @@ describe('skipMatcher', () => {
 });
 
 describe('skipReason', () => {
-  const none = skipMatcher([]);
+  const none = pathMatcher([]);
 
   it('names why a file has nothing for a model', () => {
     expect(skipReason(fileDiff('a.png', [], { binary: true }), none)).toBe('binary');
@@ -44,7 +45,7 @@ describe('skipReason', () => {
     expect(skipReason(fileDiff('b.ts', [], { status: 'renamed', oldPath: 'a.ts' }), none)).toBe('renamed without changes');
     expect(skipReason(fileDiff('c.ts', [], { status: 'copied', oldPath: 'a.ts' }), none)).toBe('copied without changes');
     expect(skipReason(fileDiff('empty.ts', [], { status: 'added' }), none)).toBe('empty file added');
-    expect(skipReason(fileDiff('x.lock', [{ oldStart: 0, newStart: 1, lines: ['+a'] }]), skipMatcher(['*.lock']))).toBe('skip_paths: *.lock');
+    expect(skipReason(fileDiff('x.lock', [{ oldStart: 0, newStart: 1, lines: ['+a'] }]), pathMatcher(['*.lock']))).toBe('skip_paths: *.lock');
     expect(skipReason(fileDiff('x.ts', [{ oldStart: 0, newStart: 1, lines: ['+a'] }]), none)).toBeUndefined();
   });
 });
