@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SKIP_PATHS } from '../../src/config/schema.ts';
-import { applyTriggers, pathMatcher, requiredLiteral } from '../../src/diff/filter.ts';
+import { applyTriggers, normalizePattern, pathMatcher, requiredLiteral } from '../../src/diff/filter.ts';
 import type { FileDiff } from '../../src/diff/types.ts';
 
 const file = (path: string, additions = 1, deletions = 0): FileDiff => ({
@@ -114,16 +114,9 @@ describe('pathMatcher', () => {
     'build/out',
     'ünïcode/файл.svg',
   ];
-  const normalized = (p: string) => {
-    let g = p.trim();
-    if (g.startsWith('./')) g = g.slice(2);
-    else if (g.startsWith('/')) g = g.slice(1);
-    return g.endsWith('/') ? `${g}**` : g;
-  };
-
   it('answers as picomatch does for every pattern and path', () => {
     for (const pattern of patterns) {
-      const glob = normalized(pattern);
+      const glob = normalizePattern(pattern);
       const reference = picomatch(glob, { dot: true, basename: !glob.includes('/') });
       const matcher = pathMatcher([pattern]);
       for (const path of paths) expect([pattern, path, matcher(path) === pattern]).toEqual([pattern, path, reference(path)]);
