@@ -47,9 +47,17 @@ export function hunkHeaderLine(hunk: Hunk): string {
 
 /** `number marker text`, the number right-aligned to `width`; a line without a number (never from git) shows `?`. */
 export function diffLineText(line: DiffLine, width: number): string {
-  const number = line.kind === 'del' ? line.oldLine : line.newLine;
-  const marker = line.kind === 'add' ? '+' : line.kind === 'del' ? '-' : ' ';
-  return `${String(number ?? '?').padStart(width)} ${marker} ${line.text}`;
+  return `${String(printedNumber(line) ?? '?').padStart(width)} ${lineMarker(line)} ${line.text}`;
+}
+
+/** The number a line is shown with: old side for removed lines, new side for added and context lines. */
+export function printedNumber(line: DiffLine): number | undefined {
+  return line.kind === 'del' ? line.oldLine : line.newLine;
+}
+
+/** `+`, `-` or a space, as in git's own output. */
+export function lineMarker(line: DiffLine): string {
+  return line.kind === 'add' ? '+' : line.kind === 'del' ? '-' : ' ';
 }
 
 /** The one line a deleted file is shown as. */

@@ -4,8 +4,10 @@ import {
   diffLineText,
   fileHeaderLine,
   hunkHeaderLine,
+  lineMarker,
   lineNumberWidth,
   NO_NEWLINE_LINE,
+  printedNumber,
   removedHunkLine,
   renderDiff,
 } from '../prompts/render-diff.ts';
@@ -350,7 +352,7 @@ export class ExactCosts {
 
   /** What a line's number costs printed at `width` (see the class comment). */
   private numberCost(line: DiffLine, width: number): number {
-    const number = numberOf(line);
+    const number = printedNumber(line);
     if (number === undefined) {
       let raw = this.unnumbered.get(width);
       if (raw === undefined) this.unnumbered.set(width, (raw = this.counter.countApart([unnumbered(width)])[0]!));
@@ -366,7 +368,6 @@ export class ExactCosts {
     }
     return raw;
   }
-
 
   /** The Estimator the splitter prices with: exact raw counts. */
   estimator(): Estimator {
@@ -464,12 +465,7 @@ class Batch {
  * others in one request. What follows the number costs that count less what `0` costs.
  */
 function restText(line: DiffLine): string {
-  return `0 ${line.kind === 'add' ? '+' : line.kind === 'del' ? '-' : ' '} ${line.text}\n`;
-}
-
-/** The number renderDiff prints for a line (diffLineText). */
-function numberOf(line: DiffLine): number | undefined {
-  return line.kind === 'del' ? line.oldLine : line.newLine;
+  return `0 ${lineMarker(line)} ${line.text}\n`;
 }
 
 /** What a line without a number (never from git) prints in its place: `?` joins the space before it, so it is counted whole. */
