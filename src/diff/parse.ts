@@ -46,9 +46,10 @@ export const afterNewline = (index: number): number => (index < 0 ? -1 : index +
 function parseSection(text: string, start: number, end: number, elide: ElideRule | undefined): FileDiff {
   const { header, hunkStart } = readSectionHeader(text, start, end);
   const submodule = isSubmodule(header);
-  const keep = elide && hunkStart >= 0 && elide.file(pathsOf(header).path) ? elide.line : undefined;
+  const paths = pathsOf(header);
+  const keep = elide && hunkStart >= 0 && elide.file(paths.path) ? elide.line : undefined;
   const body = hunkStart >= 0 && !submodule && !header.binary ? convertHunks(text, hunkStart, end, keep) : undefined;
-  const file = buildFile(header, body, submodule);
+  const file = buildFile(header, paths, body, submodule);
   if (keep && body) file.elided = true;
   return file;
 }
@@ -90,12 +91,13 @@ export interface OpenSection {
 export function openElidedSection(text: string, elide: ElideRule): OpenSection | undefined {
   const { header, hunkStart } = readSectionHeader(text, 0, text.length);
   if (hunkStart < 0 || header.binary || isSubmodule(header)) return undefined;
-  if (!elide.file(pathsOf(header).path)) return undefined;
+  const paths = pathsOf(header);
+  if (!elide.file(paths.path)) return undefined;
   const reader = new HunkReader(elide.line);
   return {
     hunksAt: hunkStart,
     feed: (piece, start, end) => reader.read(piece, start, end),
-    close: () => ({ ...buildFile(header, reader.finish('', 0, 0), false), elided: true }),
+    close: () => ({ ...buildFile(header, paths, reader.finish('', 0, 0), false), elided: true }),
   };
 }
 
@@ -256,8 +258,8 @@ function pathsOf(header: FileHeader): { status: FileStatus; oldPath: string; pat
   return { status, oldPath, path: status === 'deleted' ? oldPath : newPath };
 }
 
-function buildFile(header: FileHeader, body: HunkBody | undefined, submodule: boolean): FileDiff {
-  const { status, oldPath, path } = pathsOf(header);
+function buildFile(header: FileHeader, paths: ReturnType<typeof pathsOf>, body: HunkBody | undefined, submodule: boolean): FileDiff {
+  const { status, oldPath, path } = paths;
   const hunks = body?.hunks ?? [];
   // A submodule has no reviewable lines: it is flagged binary so nothing tries to review or anchor in it.
   const binary = header.binary || submodule;
