@@ -74,13 +74,13 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true }),
 };
 
-function once(url: URL, method: string, given: Record<string, string>, body: string | Uint8Array | null | undefined, signal: AbortSignal | undefined): Promise<ExchangeReply> {
+function once(url: URL, method: string, given: Record<string, string>, body: Uint8Array | null | undefined, signal: AbortSignal | undefined): Promise<ExchangeReply> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   const protocol = url.protocol;
   if (protocol !== 'http:' && protocol !== 'https:') return Promise.reject(new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${protocol}`) }));
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(given)) if (name.toLowerCase() !== 'content-length') headers[name] = value;
-  if (body !== undefined && body !== null) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+  if (body !== undefined && body !== null) headers['content-length'] = String(body.byteLength);
   const send = protocol === 'https:' ? https.request : http.request;
 
   return new Promise<ExchangeReply>((resolve, reject) => {
