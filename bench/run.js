@@ -144,6 +144,36 @@ function promptTokens(bodies, count) {
   return calls;
 }
 
+/**
+ * (a) for every build: loom with the model answering at once, REPEAT times, each round alternated with `git diff`
+ * on the same range. Git and every build run once first (disk cache, git's pack index), and the builds alternate,
+ * so drift hits all alike. Also gives the calls each build made and the diff's text.
+ */
+async function timeNonModel(repo, loomArgs, model) {
+  const mergeBase = git(repo.dir, 'merge-base', 'main', 'feature').trim();
+  let diffText = '';
+  const gitMs = [];
+  const loomMs = BUILDS.map(() => []);
+  const instantCalls = BUILDS.map(() => 0);
+  model.setDelay(0);
+  model.take();
+  timeGitDiff(repo.dir, mergeBase, 'feature');
+  for (const b of BUILDS) await runLoom(b.bin, repo.dir, loomArgs);
+  model.take();
+  for (let i = 0; i < REPEAT; i++) {
+    const diff = timeGitDiff(repo.dir, mergeBase, 'feature');
+    gitMs.push(diff.ms);
+    diffText = diff.text;
+    for (const [k, b] of BUILDS.entries()) {
+      const run = await runLoom(b.bin, repo.dir, loomArgs);
+      if (run.code !== 0) throw new Error(`${b.label}: loom exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
+      loomMs[k].push(run.ms);
+      instantCalls[k] += model.take().length / REPEAT;
+    }
+  }
+  return { gitMs, loomMs, instantCalls, diffText };
+}
+
 /** Measures every build on one synthetic repository; returns one result per build, in BUILDS order. */
 async function measureScenario(build, model, count) {
   const repo = build();
@@ -151,28 +181,7 @@ async function measureScenario(build, model, count) {
   try {
     const config = writeConfig(work, model.url);
     const loomArgs = ['review', '--base', 'main', '--dry-run', '--format', 'json', '--quiet', '--config', config];
-    const mergeBase = git(repo.dir, 'merge-base', 'main', 'feature').trim();
-    let diffText = '';
-    const gitMs = [];
-    const loomMs = BUILDS.map(() => []);
-    const instantCalls = BUILDS.map(() => 0);
-    model.setDelay(0);
-    model.take();
-    // Warm git and every build (disk cache, git's pack index) before timing, then alternate them so drift hits all alike.
-    timeGitDiff(repo.dir, mergeBase, 'feature');
-    for (const b of BUILDS) await runLoom(b.bin, repo.dir, loomArgs);
-    model.take();
-    for (let i = 0; i < REPEAT; i++) {
-      const diff = timeGitDiff(repo.dir, mergeBase, 'feature');
-      gitMs.push(diff.ms);
-      diffText = diff.text;
-      for (const [k, b] of BUILDS.entries()) {
-        const run = await runLoom(b.bin, repo.dir, loomArgs);
-        if (run.code !== 0) throw new Error(`${b.label}: loom exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
-        loomMs[k].push(run.ms);
-        instantCalls[k] += model.take().length / REPEAT;
-      }
-    }
+    const { gitMs, loomMs, instantCalls, diffText } = await timeNonModel(repo, loomArgs, model);
     const diffTokens = count(diffText);
     const gitTime = median(gitMs);
 
@@ -229,16 +238,7 @@ async function measureSkippedFile(model) {
   try {
     const config = writeConfig(work, model.url);
     const loomArgs = ['review', '--base', 'main', '--dry-run', '--format', 'json', '--quiet', '--config', config];
-    const mergeBase = git(repo.dir, 'merge-base', 'main', 'feature').trim();
-    model.setDelay(0);
-    timeGitDiff(repo.dir, mergeBase, 'feature');
-    for (const b of BUILDS) await runLoom(b.bin, repo.dir, loomArgs);
-    const gitMs = [];
-    const loomMs = BUILDS.map(() => []);
-    for (let i = 0; i < REPEAT; i++) {
-      gitMs.push(timeGitDiff(repo.dir, mergeBase, 'feature').ms);
-      for (const [k, b] of BUILDS.entries()) loomMs[k].push((await runLoom(b.bin, repo.dir, loomArgs)).ms);
-    }
+    const { gitMs, loomMs } = await timeNonModel(repo, loomArgs, model);
     console.log(`\n### ${repo.name}\n`);
     console.log(`| measure${BUILDS.length > 1 ? ' | build' : ''} | loom | reference | result |`);
     console.log(`|---${BUILDS.length > 1 ? '|---' : ''}|---|---|---|`);
