@@ -42,7 +42,12 @@ export function fileHeaderLine(file: UnitFile): string {
 }
 
 export function hunkHeaderLine(hunk: Hunk): string {
-  return `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@${hunk.section ? ` ${hunk.section}` : ''}`;
+  return `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines}${hunkHeaderTail(hunk)}`;
+}
+
+/** What a hunk header prints after its last number: ` @@` and git's section, if any. */
+export function hunkHeaderTail(hunk: Pick<Hunk, 'section'>): string {
+  return ` @@${hunk.section ? ` ${hunk.section}` : ''}`;
 }
 
 /** `number marker text`, the number right-aligned to `width`; a line without a number (never from git) shows `?`. */

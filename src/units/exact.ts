@@ -4,6 +4,7 @@ import {
   diffLineText,
   fileHeaderLine,
   hunkHeaderLine,
+  hunkHeaderTail,
   lineMarker,
   lineNumberWidth,
   NO_NEWLINE_LINE,
@@ -43,6 +44,11 @@ const CHUNK_CHARS = 64 * 1024;
  * is printed at, plus what the rest (` + text` and the newline) costs: the rest is counted once per line, and a
  * number's cost is worked out from counts of every one-to-three-digit group and of each run of padding. A file
  * cut into pieces printed at different widths costs no recount.
+ *
+ * A hunk header splits the same way: `@@`, ` -`, the digit groups of each number, `,` and ` +` are pieces of their
+ * own, and what follows the last number (` @@`, the section and the newline) starts with a space after a digit, so
+ * it starts a piece too. A header costs those fixed pieces, counted once, plus its numbers' digit groups, plus its
+ * tail, counted once per section: the runs of a hunk cut into many are priced without counting their headers.
  * test/units/exact.test.ts checks the sums against whole renderings, with awkward text on both sides of every join.
  */
 export class ExactCosts {
@@ -50,8 +56,8 @@ export class ExactCosts {
   private readonly texts = new Map<string, number>();
   /** Raw counts of each line's rendering after its number: ` + text` and the newline (see restText), by line. */
   private readonly rests = new Map<DiffLine, number>();
-  /** Raw counts of digit groups (see groupSlot) and of padding before a digit, counted once (see numberTables). */
-  private numbers: { groups: Int32Array; pads: Int32Array } | undefined;
+  /** Raw counts of digit groups (see groupSlot), of padding before a digit and of a hunk header's fixed pieces, counted once (see numberTables). */
+  private numbers: NumberTables | undefined;
   /** Raw counts of what a line without a number prints in its place, by width (see unnumbered). */
   private readonly unnumbered = new Map<number, number>();
   /** Raw counts of whole renderings (`renderDiff([file])`), by the UnitFile object. */
@@ -130,8 +136,9 @@ export class ExactCosts {
 
   /**
    * Adds what cutting `file` into pieces will ask for: every line (after its number, which is priced from the
-   * number tables at whatever width a piece prints it), hunk headers, removed-hunk markers, and each hunk's last
-   * line with and without a blank line after it. A piece's own `@@` lines are counted when it is measured.
+   * number tables at whatever width a piece prints it), hunk header tails (the rest of a header is priced from the
+   * tables, so the runs of a cut hunk need no count of their own), removed-hunk markers, and each hunk's last line
+   * with and without a blank line after it.
    */
   private cutBatch(file: UnitFile, batch: Batch): void {
     const want = (text: string) => {
@@ -140,7 +147,7 @@ export class ExactCosts {
     want(`${fileHeaderLine(file)}\n`);
     if (file.noNewlineAtEof) want(`${NO_NEWLINE_LINE}\n`);
     for (const hunk of file.hunks) {
-      want(`${hunkHeaderLine(hunk)}\n`);
+      want(`${hunkHeaderTail(hunk)}\n`);
       if (isDeleteOnly(hunk)) want(`${removedHunkLine(hunk)}\n`);
       for (const line of hunk.lines) if (!this.rests.has(line)) batch.add(restText(line), line, true);
       const last = hunk.lines.at(-1);
@@ -275,7 +282,7 @@ export class ExactCosts {
   private hunkSum(hunk: UnitFile['hunks'][number], width: number): number | undefined {
     const kept = this.hunkSums.get(hunk);
     if (kept?.width === width) return kept.raw;
-    let raw = this.texts.get(`${hunkHeaderLine(hunk)}\n`);
+    let raw = this.headerCost(hunk, this.texts.get(`${hunkHeaderTail(hunk)}\n`));
     if (raw === undefined) return undefined;
     if (hunk.collapsed) {
       const marker = this.texts.get(`${removedHunkLine(hunk)}\n`);
@@ -331,7 +338,14 @@ export class ExactCosts {
   }
 
   hunkHeader(hunk: Parameters<typeof hunkHeaderLine>[0]): number {
-    return this.text(`${hunkHeaderLine(hunk)}\n`);
+    return this.headerCost(hunk, this.text(`${hunkHeaderTail(hunk)}\n`))!;
+  }
+
+  /** A hunk header's raw count, given its tail's (see the class comment); undefined while the tail is not counted. */
+  private headerCost(hunk: Parameters<typeof hunkHeaderLine>[0], tail: number | undefined): number | undefined {
+    if (tail === undefined) return undefined;
+    const tables = this.numberTables();
+    return tail + tables.header + digitsCost(hunk.oldStart, tables) + digitsCost(hunk.oldLines, tables) + digitsCost(hunk.newStart, tables) + digitsCost(hunk.newLines, tables);
   }
 
   line(line: DiffLine, width: number): number {
@@ -345,8 +359,8 @@ export class ExactCosts {
     return rest + this.numberCost(line, width);
   }
 
-  /** Counted on first use, each text on its own (they are not segments): 1,123 short texts, once. */
-  private numberTables(): { groups: Int32Array; pads: Int32Array } {
+  /** Counted on first use, each text on its own (they are not segments): 1,128 short texts, once. */
+  private numberTables(): NumberTables {
     return (this.numbers ??= numberTables(this.counter.countApart(numberTexts())));
   }
 
@@ -359,14 +373,7 @@ export class ExactCosts {
       return raw;
     }
     const tables = this.numberTables();
-    const digits = digitCount(number);
-    let raw = tables.pads[Math.min(Math.max(0, width - digits), MAX_PAD)]!;
-    // Groups of three digits from the left, as the pre-split takes them; the last may be shorter.
-    for (let done = 0; done < digits; done += 3) {
-      const length = Math.min(3, digits - done);
-      raw += tables.groups[groupSlot(Math.floor(number / POW10[digits - done - length]!) % POW10[length]!, length)]!;
-    }
-    return raw;
+    return tables.pads[Math.min(Math.max(0, width - digitCount(number)), MAX_PAD)]! + digitsCost(number, tables);
   }
 
   /** The Estimator the splitter prices with: exact raw counts. */
@@ -406,7 +413,7 @@ export class ExactCosts {
     if (file.collapsed) return want(`${deletedFileLine(file)}\n`);
     if (file.noNewlineAtEof) want(`${NO_NEWLINE_LINE}\n`);
     for (const hunk of file.hunks) {
-      want(`${hunkHeaderLine(hunk)}\n`);
+      want(`${hunkHeaderTail(hunk)}\n`);
       if (hunk.collapsed) {
         want(`${removedHunkLine(hunk)}\n`);
         continue;
@@ -479,17 +486,40 @@ const POW10 = Array.from({ length: 17 }, (_, i) => 10 ** i);
 /** Every digit group of one to three digits, leading zeros included, and each run of padding before a digit. */
 const GROUP_TEXTS = [1, 2, 3].flatMap((length) => Array.from({ length: 10 ** length }, (_, value) => String(value).padStart(length, '0')));
 
-/** The texts counted to price line numbers: GROUP_TEXTS, then `0` after 0..MAX_PAD spaces (0 spaces: `0` alone). */
-function numberTexts(): string[] {
-  return [...GROUP_TEXTS, ...Array.from({ length: MAX_PAD + 1 }, (_, pad) => `${' '.repeat(pad)}0`)];
+/** The pieces a hunk header prints besides its numbers and its tail (hunkHeaderLine): `@@ -a,b +c,d`. */
+const HEADER_PIECES = ['@@', ' -', ',', ' +', ','];
+
+interface NumberTables {
+  groups: Int32Array;
+  pads: Int32Array;
+  /** HEADER_PIECES together. */
+  header: number;
 }
 
-function numberTables(counts: ArrayLike<number>): { groups: Int32Array; pads: Int32Array } {
+/** The texts counted to price numbers: GROUP_TEXTS, `0` after 0..MAX_PAD spaces (0 spaces: `0` alone), HEADER_PIECES. */
+function numberTexts(): string[] {
+  return [...GROUP_TEXTS, ...Array.from({ length: MAX_PAD + 1 }, (_, pad) => `${' '.repeat(pad)}0`), ...HEADER_PIECES];
+}
+
+function numberTables(counts: ArrayLike<number>): NumberTables {
   const groups = Int32Array.from({ length: GROUP_TEXTS.length }, (_, i) => counts[i]!);
   const at = GROUP_TEXTS.length;
   // A run of spaces before a digit costs what `   0` costs beyond `0`: the digit always starts a piece.
   const pads = Int32Array.from({ length: MAX_PAD + 1 }, (_, pad) => counts[at + pad]! - counts[at]!);
-  return { groups, pads };
+  let header = 0;
+  for (let i = 0; i < HEADER_PIECES.length; i++) header += counts[at + MAX_PAD + 1 + i]!;
+  return { groups, pads, header };
+}
+
+/** What a number's digits cost: groups of three from the left, as the pre-split takes them; the last may be shorter. */
+function digitsCost(number: number, tables: NumberTables): number {
+  const digits = digitCount(number);
+  let raw = 0;
+  for (let done = 0; done < digits; done += 3) {
+    const length = Math.min(3, digits - done);
+    raw += tables.groups[groupSlot(Math.floor(number / POW10[digits - done - length]!) % POW10[length]!, length)]!;
+  }
+  return raw;
 }
 
 /** Where a group of `length` digits with this value sits in GROUP_TEXTS. */

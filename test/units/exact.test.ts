@@ -75,7 +75,8 @@ function randomFile(next: () => number, f: number): UnitFile {
   const pick = <T,>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
   const line = () => pick(AWKWARD) + (next() < 0.3 ? pick(AWKWARD) : '');
   const hunks = Array.from({ length: 1 + Math.floor(next() * 3) }, (_, h) => ({
-    oldStart: 1 + h * 40 + Math.floor(next() * 5),
+    // Now and then a header with numbers of four to seven digits: headers are priced from digit groups.
+    oldStart: 1 + h * 40 + Math.floor(next() * 5) + (next() < 0.1 ? 1_234_000 : 0),
     newStart: 1 + h * 40 + Math.floor(next() * 5) + (next() < 0.2 ? 9990 : 0),
     section: next() < 0.5 ? pick(AWKWARD) : '',
     lines: Array.from({ length: 1 + Math.floor(next() * 6) }, () => `${pick(['+', '-', ' '])}${line()}`),
