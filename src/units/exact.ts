@@ -18,12 +18,24 @@ import type { UnitFile } from './types.ts';
 
 /**
  * What a step of a cut (units/split-file.ts) needs counted before it can go on: the segments of these renderings
- * (with `separators`, also what the blank line after each adds), or, with `cut`, a file's lines as priced for cutting.
+ * (with `separators`, also what the blank line after each adds); with `cut`, a file's lines as priced for cutting;
+ * with `lines`, the same for its lines up to the one at index `through` (counting over all its hunks; -1 for
+ * none, just the file header), so a file counted in slices (see prefetchAsync) is cut as its slices come in.
  */
-export type CountNeed = { files: readonly UnitFile[]; separators?: boolean } | { cut: UnitFile };
+export type CountNeed = { files: readonly UnitFile[]; separators?: boolean } | { cut: UnitFile } | { lines: UnitFile; through: number };
 
 /** Characters of text per request when counting ahead (see prefetchAsync). */
 const CHUNK_CHARS = 64 * 1024;
+/** Characters per request for a file counted line by line in slices: the cut waits for one slice at a time. */
+const SLICE_CHARS = 32 * 1024;
+
+/** A file prefetchAsync counts line by line in requests of its own, each lines [start, end) of it. */
+interface Slices {
+  ends: number[];
+  requests: Promise<void>[];
+  /** Slices answered, in order: lines before ends[done - 1] are counted. */
+  done: number;
+}
 
 /**
  * Exact token counts of renderDiff output, from counts of its segments: no unit is ever rendered and counted
@@ -66,8 +78,9 @@ export class ExactCosts {
   private readonly hunkSums = new WeakMap<UnitFile['hunks'][number], { width: number; raw: number }>();
   private readonly wholeOf = new WeakMap<FileDiff, UnitFile>();
   private readonly separators = new WeakMap<UnitFile, number>();
-  /** Files prefetchAsync was given, each with its request. */
+  /** Files prefetchAsync was given, each with its request (the last of its slices, for a file counted in slices). */
   private readonly pending = new WeakMap<FileDiff, Promise<void>>();
+  private readonly slices = new WeakMap<FileDiff, Slices>();
   /** The latest two counting requests of prefetchAsync, over all its calls. */
   private recent: Promise<void>[] = [];
   private readonly counter: SegmentCounter;
@@ -98,7 +111,7 @@ export class ExactCosts {
     let whole = this.wholeOf.get(file);
     if (!whole) {
       whole =
-        file.status === 'deleted' && file.hunks.length > 0 && file.hunks.every(isDeleteOnly)
+        isDeletedFile(file)
           ? { ...file, collapsed: true, hunks: file.hunks.map((h) => ({ ...h, collapsed: true })) }
           : { ...file, collapsed: false, hunks: file.hunks.map((h) => (isDeleteOnly(h) ? { ...h, collapsed: true } : h)) };
       this.wholeOf.set(file, whole);
@@ -113,6 +126,8 @@ export class ExactCosts {
 
   /** satisfy without blocking: the counting thread counts while this one goes on. */
   async satisfyAsync(need: CountNeed): Promise<void> {
+    // Lines of a file counted in slices are already asked for: wait for their slices rather than count them again.
+    if ('lines' in need) await this.slicesThrough(need.lines, need.through);
     const batch = this.batchFor(need);
     if (batch.texts.length > 0) this.store(batch, await this.counter.countRawAsync(batch.texts));
   }
@@ -120,6 +135,11 @@ export class ExactCosts {
   private batchFor(need: CountNeed): Batch {
     const batch = new Batch();
     if ('cut' in need) this.cutBatch(need.cut, batch);
+    // Waited for, a file's slices are in; should lines still be missing (a slice not yet answered when counting
+    // blocks), the rest of the file is counted at once.
+    else if ('lines' in need) {
+      if (this.countedLines(need.lines) <= need.through) this.cutBatch(need.lines, batch, Math.max(0, need.through));
+    }
     else {
       for (const file of need.files) {
         if (!this.wholes.has(file) && !file.binary && !file.modeOnly) {
@@ -138,20 +158,34 @@ export class ExactCosts {
    * Adds what cutting `file` into pieces will ask for: every line (after its number, which is priced from the
    * number tables at whatever width a piece prints it), hunk header tails (the rest of a header is priced from the
    * tables, so the runs of a cut hunk need no count of their own), removed-hunk markers, and each hunk's last line
-   * with and without a blank line after it.
+   * with and without a blank line after it. With a range, only what lines [from, to) ask for (counting over all
+   * hunks): the file header with the first, a hunk's header and marker with its first line, its last segments with
+   * its last.
    */
-  private cutBatch(file: UnitFile, batch: Batch): void {
+  private cutBatch(file: UnitFile, batch: Batch, from = 0, to = Infinity): void {
     const want = (text: string) => {
       if (!this.texts.has(text)) batch.add(text);
     };
-    want(`${fileHeaderLine(file)}\n`);
-    if (file.noNewlineAtEof) want(`${NO_NEWLINE_LINE}\n`);
+    if (from === 0) {
+      want(`${fileHeaderLine(file)}\n`);
+      if (file.noNewlineAtEof) want(`${NO_NEWLINE_LINE}\n`);
+    }
+    let at = 0;
     for (const hunk of file.hunks) {
-      want(`${hunkHeaderTail(hunk)}\n`);
-      if (isDeleteOnly(hunk)) want(`${removedHunkLine(hunk)}\n`);
-      for (const line of hunk.lines) if (!this.rests.has(line)) batch.add(restText(line), line, true);
+      const first = at;
+      at += hunk.lines.length;
+      if (at <= from && hunk.lines.length > 0) continue;
+      if (first >= to) break;
+      if (first >= from) {
+        want(`${hunkHeaderTail(hunk)}\n`);
+        if (isDeleteOnly(hunk)) want(`${removedHunkLine(hunk)}\n`);
+      }
+      for (let i = Math.max(0, from - first); i < hunk.lines.length && first + i < to; i++) {
+        const line = hunk.lines[i]!;
+        if (!this.rests.has(line)) batch.add(restText(line), line, true);
+      }
       const last = hunk.lines.at(-1);
-      if (last && !file.noNewlineAtEof) {
+      if (last && at <= to && !file.noNewlineAtEof) {
         const segment = `${diffLineText(last, lineWidth(last))}\n`;
         want(segment);
         want(`${segment}\n`);
@@ -172,24 +206,33 @@ export class ExactCosts {
   /**
    * `prefetch` without blocking this thread, in requests of about CHUNK_CHARS, in the order given, two in flight:
    * the counting thread starts at once, each request is rendered only when the one two before it is answered, so
-   * neither thread holds more than a few requests' texts at a time. Files already given are left out. Settles (it
-   * never rejects) when every request has; `counted(file)` says when one file's request has, and rejects if it failed.
+   * neither thread holds more than a few requests' texts at a time. A file too big for a unit is counted in slices
+   * of its lines (SLICE_CHARS), so it can be cut as they come in (`lines` needs, `ready`). Files already given are
+   * left out. Settles (it never rejects) when every request has; `counted(file)` says when all of one file's
+   * requests have, and rejects if one failed.
    */
   prefetchAsync(files: readonly FileDiff[], budget: number): Promise<void> {
-    const chunks: FileDiff[][] = [];
+    // Each request: files counted together, or a slice of the lines of one file too big for a unit.
+    const chunks: (FileDiff[] | { file: FileDiff; from: number; to: number })[] = [];
     let chunk: FileDiff[] = [];
     let chars = 0;
+    const close = () => {
+      if (chunk.length > 0) chunks.push(chunk);
+      chunk = [];
+      chars = 0;
+    };
     for (const file of files) {
       if (this.pending.has(file)) continue;
+      if (!countedWhole(file, budget) && fileChars(file) > SLICE_CHARS) {
+        close();
+        chunks.push(...sliceLines(file).map(([from, to]) => ({ file, from, to })));
+        continue;
+      }
       chunk.push(file);
       chars += fileChars(file);
-      if (chars >= CHUNK_CHARS) {
-        chunks.push(chunk);
-        chunk = [];
-        chars = 0;
-      }
+      if (chars >= CHUNK_CHARS) close();
     }
-    if (chunk.length > 0) chunks.push(chunk);
+    close();
     const requests: Promise<void>[] = [];
     for (const members of chunks) {
       // Two requests in flight, counting those of earlier calls (a streamed diff asks batch by batch).
@@ -197,16 +240,32 @@ export class ExactCosts {
       const after = before ? before.catch(() => undefined) : Promise.resolve();
       const counted = after.then(async () => {
         const batch = new Batch();
-        for (const file of members) this.addFile(file, budget, batch);
+        if (Array.isArray(members)) for (const file of members) this.addFile(file, budget, batch);
+        else this.cutBatch(members.file, batch, members.from, members.to);
         if (batch.texts.length > 0) this.store(batch, await this.counter.countRawAsync(batch.texts, true));
       });
       // Whoever plans the file sees a failure (counted); nobody waiting must not crash the process.
       counted.catch(() => undefined);
-      for (const file of members) this.pending.set(file, counted);
+      if (Array.isArray(members)) for (const file of members) this.pending.set(file, counted);
+      else this.addSlice(members.file, members.to, counted);
       requests.push(counted);
       this.recent = [this.recent.at(-1) ?? Promise.resolve(), counted];
     }
     return Promise.allSettled(requests).then(() => undefined);
+  }
+
+  private addSlice(file: FileDiff, end: number, request: Promise<void>): void {
+    let slices = this.slices.get(file);
+    if (!slices) this.slices.set(file, (slices = { ends: [], requests: [], done: 0 }));
+    const index = slices.ends.length;
+    slices.ends.push(end);
+    slices.requests.push(request);
+    this.pending.set(file, request);
+    // Slices are answered in order (the counting thread takes requests counted ahead first come, first served).
+    void request.then(
+      () => void (slices.done = Math.max(slices.done, index + 1)),
+      () => undefined,
+    );
   }
 
   /** Settles once what prefetchAsync counts for `file` is counted (at once for a file it was not given). */
@@ -214,8 +273,38 @@ export class ExactCosts {
     return this.pending.get(file) ?? Promise.resolve();
   }
 
+  /** Settles once `file` can be planned: a file counted in slices once its first slice is in, any other once counted. */
+  ready(file: FileDiff): Promise<void> {
+    return this.slices.get(file)?.requests[0] ?? this.counted(file);
+  }
+
+  /** Whether prefetchAsync counts `file`'s lines in slices: cutting it then waits for lines as it reaches them (`lines` needs). */
+  sliced(file: FileDiff): boolean {
+    return this.slices.has(file);
+  }
+
+  /** How many of `file`'s first lines (counting over all hunks) are counted; every line for a file not counted in slices. */
+  countedLines(file: FileDiff): number {
+    const slices = this.slices.get(file);
+    return !slices ? Infinity : slices.done === slices.ends.length ? Infinity : slices.done === 0 ? 0 : slices.ends[slices.done - 1]!;
+  }
+
+  /** Whether a line's count is in (after its number: see the class comment). */
+  hasLine(line: DiffLine): boolean {
+    return this.rests.has(line);
+  }
+
+  /** Settles once the slices holding `file`'s lines up to index `through` are counted (rejects if one failed). */
+  private async slicesThrough(file: FileDiff, through: number): Promise<void> {
+    const slices = this.slices.get(file);
+    if (!slices) return;
+    let last = slices.ends.findIndex((end) => end > through);
+    if (last < 0) last = slices.ends.length - 1;
+    await Promise.all(slices.requests.slice(0, last + 1));
+  }
+
   private addFile(file: FileDiff, budget: number, batch: Batch): void {
-    if (likelyFits(file, budget)) {
+    if (countedWhole(file, budget)) {
       const whole = this.whole(file);
       if (!this.wholes.has(whole)) batch.add(renderDiff([whole]), whole);
       this.missingSeparator(whole, batch);
@@ -296,6 +385,13 @@ export class ExactCosts {
       }
     }
     this.hunkSums.set(hunk, { width, raw });
+    return raw;
+  }
+
+  /** Raw count of a hunk's share of a rendering whose numbers are `width` digits wide (its segments counted already). */
+  hunk(hunk: UnitFile['hunks'][number], width: number): number {
+    const raw = this.hunkSum(hunk, width);
+    if (raw === undefined) throw new Error('a hunk was priced before its lines were counted');
     return raw;
   }
 
@@ -554,6 +650,28 @@ export function likelyFits(file: FileDiff, budget: number): boolean {
   return fileChars(file) <= budget * 2.5;
 }
 
+/** A file's lines (counting over all hunks) cut into ranges [from, to) of about SLICE_CHARS characters each. */
+function sliceLines(file: FileDiff): [number, number][] {
+  const ranges: [number, number][] = [];
+  let from = 0;
+  let at = 0;
+  let chars = 0;
+  for (const hunk of file.hunks) {
+    chars += 40;
+    for (const line of hunk.lines) {
+      chars += line.text.length + 8;
+      at++;
+      if (chars >= SLICE_CHARS) {
+        ranges.push([from, at]);
+        from = at;
+        chars = 0;
+      }
+    }
+  }
+  if (at > from || ranges.length === 0) ranges.push([from, at]);
+  return ranges;
+}
+
 /** About the characters of a file's rendering (kept per file). */
 function fileChars(file: FileDiff): number {
   let chars = CHARS.get(file);
@@ -575,6 +693,16 @@ const CHARS = new WeakMap<FileDiff, number>();
  */
 export function lineWidth(line: DiffLine): number {
   return String(Math.max(line.oldLine ?? 0, line.newLine ?? 0) + 1).length;
+}
+
+/** A deleted file whose hunks only remove lines: shown to the model as its one-line summary, whatever its size. */
+export function isDeletedFile(file: FileDiff): boolean {
+  return file.status === 'deleted' && file.hunks.length > 0 && file.hunks.every(isDeleteOnly);
+}
+
+/** Whether prefetching counts a file as one whole rendering rather than line by line. */
+function countedWhole(file: FileDiff, budget: number): boolean {
+  return isDeletedFile(file) || likelyFits(file, budget);
 }
 
 export function isDeleteOnly(hunk: { lines: readonly DiffLine[] }): boolean {

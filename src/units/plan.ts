@@ -61,8 +61,8 @@ export function planUnits(files: readonly FileDiff[], opts: PlanOptions): UnitPl
 
 /**
  * planUnits as files and counts arrive: each file is planned once its counts are in (see ExactCosts.prefetchAsync;
- * files prefetchCosts was given are not counted twice), and each unit is yielded as soon as it is final, so model
- * calls start while the rest is still being read and counted. `files` is the whole diff, or batches of it as
+ * files prefetchCosts was given are not counted twice; a huge file, as the slices of its lines come in), and each
+ * unit is yielded as soon as it is final, so model calls start while the rest is still being read and counted. `files` is the whole diff, or batches of it as
  * they come (streamDiff; needs `opts.costs`), in git's order. Given the same files, yields the same units as
  * planUnits, named in the order they go out (a unit goes out once full enough, so not always in planUnits' order).
  * Returns the whole plan.
@@ -91,8 +91,9 @@ export async function* streamUnits(files: readonly FileDiff[] | AsyncIterable<re
   );
   for await (const batch of admitted) {
     for (const file of batch) {
-      await opts.costs?.counted(file);
-      yield* named(await planner.addAsync(file));
+      await opts.costs?.ready(file);
+      // A huge file's units go out as they are cut, while the rest of it is still being counted.
+      for await (const units of planner.addStream(file)) yield* named(units);
     }
   }
   yield* named(await planner.finishAsync());
@@ -205,17 +206,27 @@ class Planner {
 
   /** Cuts the next file (in review order) into pieces and packs them; returns the units that became final. */
   add(file: FileDiff): ReviewUnit[] {
-    return runSteps(this.addSteps(file), this.exact);
-  }
-
-  /** add, with what it measures counted by the counting thread while this one handles model answers (see Steps). */
-  addAsync(file: FileDiff): Promise<ReviewUnit[]> {
-    return runStepsAsync(this.addSteps(file), this.exact);
-  }
-
-  private *addSteps(file: FileDiff): Steps<ReviewUnit[]> {
-    for (const piece of yield* splitSteps(file, this.rawBudget, this.context(), this.order++)) yield* this.pack(piece);
+    runSteps(this.addSteps(file), this.exact);
     return this.take();
+  }
+
+  /**
+   * add, with what it measures counted by the counting thread while this one handles model answers (see Steps),
+   * giving units as they become final: each time the cut waits for counts, the units made so far.
+   */
+  async *addStream(file: FileDiff): AsyncGenerator<ReviewUnit[], void, undefined> {
+    const steps = this.addSteps(file);
+    for (let step = steps.next(); !step.done; step = steps.next()) {
+      const fresh = this.take();
+      if (fresh.length > 0) yield fresh;
+      await this.exact!.satisfyAsync(step.value);
+    }
+    const fresh = this.take();
+    if (fresh.length > 0) yield fresh;
+  }
+
+  private *addSteps(file: FileDiff): Steps<void> {
+    yield* splitSteps(file, this.rawBudget, this.context(), this.order++, (piece) => this.pack(piece));
   }
 
   /** Places what is still open, then re-cuts what did not fit; returns the units that became final. */
@@ -271,8 +282,9 @@ class Planner {
     }
     target.pieces.push(piece);
     target.cost += piece.cost;
-    // A group this full gains little by waiting; made a unit now, its calls start while the rest is still read.
-    if (target.cost >= this.rawBudget * FULL_ENOUGH) {
+    // A group this full, or holding a piece its cut ended because the next part did not fit, gains little by
+    // waiting; made a unit now, its calls start while the rest is still read (or, for a huge file, still cut).
+    if (piece.full || target.cost >= this.rawBudget * FULL_ENOUGH) {
       this.open.splice(this.open.indexOf(target), 1);
       yield* this.place(target.pieces, 0, this.leftovers);
     }
@@ -312,7 +324,13 @@ class Planner {
     if (keep.length === 0 || rest.length === 0) {
       // A piece bigger than its corrected estimate allows: cut it finer.
       const pieces: Piece[] = [];
-      for (const p of group) pieces.push(...(p.cost <= cap ? [p] : yield* splitSteps(p.file, cap, ctx, p.order)));
+      for (const p of group) {
+        if (p.cost <= cap) pieces.push(p);
+        else
+          yield* splitSteps(p.file, cap, ctx, p.order, function* (piece) {
+            pieces.push(piece);
+          });
+      }
       const [first = [], ...others] = pack(pieces, cap);
       yield* this.place(first, depth + 1, leftovers);
       leftovers.push(...others.flat());

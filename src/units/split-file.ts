@@ -1,8 +1,8 @@
 import type { DiffLine, Hunk } from '../diff/types.ts';
-import { renderDiff } from '../prompts/render-diff.ts';
+import { numberWidthOf, renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
 import type { Estimator } from './estimate.ts';
-import { isDeleteOnly, lineWidth, type CountNeed, type ExactCosts } from './exact.ts';
+import { isDeletedFile, isDeleteOnly, lineWidth, type CountNeed, type ExactCosts } from './exact.ts';
 import type { UnitFile, UnitHunk } from './types.ts';
 
 /** A file, or a run of its hunks, that goes into one unit whole. */
@@ -17,6 +17,8 @@ export interface Piece {
   exact?: number;
   /** The file's place in review order (lower first), so units can be ordered by their most important file. */
   order: number;
+  /** The cut ended it, at least NICE_BREAK_SHARE full, because what came next in its file did not fit: waiting will not fill it much more. */
+  full?: boolean;
 }
 
 /** A changed line that cannot go to any call: alone, it is longer than the budget. */
@@ -43,12 +45,23 @@ const BORDERLINE = 1.15;
 const NICE_BREAK_SHARE = 0.75;
 /** A measured run over budget is shortened to this share of what the overflow suggests, then measured again. */
 const SHRINK_HEADROOM = 0.98;
+/** Lines priced at a time when a hunk is priced only as far as a decision needs. */
+const PRICE_STEP = 256;
 
+/**
+ * A hunk as the cut prices it: its lines' costs are filled in from the start, as far as a decision needs, so a
+ * huge hunk can be cut while the rest of its lines are still being counted.
+ */
 interface Item {
   hunk: UnitHunk;
-  cost: number;
-  lineCosts?: number[];
-  headerCost?: number;
+  /** Index of the hunk's first line, counting over all the file's hunks (what `lines` needs name). */
+  first: number;
+  headerCost: number;
+  lineCosts: number[];
+  /** The sum of lineCosts. */
+  linesCost: number;
+  /** A removed-only hunk shown as its marker: `cost` is all of it. */
+  collapsed?: { cost: number };
 }
 
 /** Lines priced this far over the cap make a file too big to be worth measuring whole (widths move counts a little). */
@@ -78,106 +91,185 @@ export async function runStepsAsync<T>(steps: Steps<T>, exact: ExactCosts | unde
 }
 
 /**
- * Cuts a file into pieces of at most `cap` estimated tokens: the whole file when it fits; else runs of whole
- * hunks; a hunk bigger than that alone is cut into runs of lines. Removed-only hunks and deleted files are
- * collapsed to a marker when the renderer makes that cheaper. Every changed line ends up in exactly one piece,
- * or in `ctx.overlong` when the file cannot carry it alone within the real budget.
+ * Cuts a file into pieces of at most `cap` estimated tokens and hands each to `emit` as soon as it is final: the
+ * whole file when it fits; else runs of whole hunks; a hunk bigger than that alone is cut into runs of lines.
+ * Removed-only hunks and deleted files are collapsed to a marker when the renderer makes that cheaper. Every
+ * changed line ends up in exactly one piece, or in `ctx.overlong` when the file cannot carry it alone within the
+ * real budget. A file counted in slices (ExactCosts.prefetchAsync) is cut as its slices come in: the first pieces
+ * go out while the rest of its lines are still being counted.
  *
  * `cap` is the real budget on the first cut; when a unit measured over budget is cut again, it is the budget
  * scaled down by how far the estimate fell short.
  */
-export function* splitSteps(file: UnitFile, cap: number, ctx: SplitContext, order: number): Steps<Piece[]> {
-  const pieces = yield* cut(file, cap, ctx, order);
+export function* splitSteps(file: UnitFile, cap: number, ctx: SplitContext, order: number, emit: (piece: Piece) => Steps<void>): Steps<void> {
   const { exact } = ctx;
-  if (exact) {
-    yield { files: pieces.map((piece) => piece.file), separators: true };
-    for (const piece of pieces) piece.cost = piece.exact! + Math.max(0, exact.separator(piece.file));
+  const ready: Piece[] = [];
+  // Pieces are handed on in batches, their separators counted in one request: when the cut is about to wait
+  // for more lines, and at its end.
+  function* release(): Steps<void> {
+    if (ready.length === 0) return;
+    const pieces = ready.splice(0);
+    if (exact) {
+      yield { files: pieces.map((piece) => piece.file), separators: true };
+      for (const piece of pieces) piece.cost = piece.exact! + Math.max(0, exact.separator(piece.file));
+    }
+    for (const piece of pieces) yield* emit(piece);
   }
-  return pieces;
+  function* wait(through: number): Steps<void> {
+    if (!exact || exact.countedLines(file) > through) return;
+    yield* release();
+    yield { lines: file, through };
+  }
+  yield* cut(file, cap, ctx, order, { ready, wait });
+  yield* release();
+}
+
+/** What the cut does with a finished piece, and how it waits for lines of a file still being counted. */
+interface CutOutput {
+  ready: Piece[];
+  /** Returns once the file's lines up to index `through` (over all hunks; -1: just the header) are counted. */
+  wait: (through: number) => Steps<void>;
 }
 
 /** The cut itself. Without exact costs it yields nothing: the estimator and the counter answer on the spot. */
-function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number): Steps<Piece[]> {
+function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out: CutOutput): Steps<void> {
   const { est, exact } = ctx;
   const firstCut = cap >= ctx.budget;
-  const deleted = file.status === 'deleted' && file.hunks.length > 0 && file.hunks.every(isDeleteOnly);
+  const deleted = isDeletedFile(file);
   if (deleted) {
     const summary = exact?.whole(file) ?? { ...file, collapsed: true, hunks: file.hunks.map((h) => ({ ...h, collapsed: true })) };
     if (exact) yield { files: [summary] };
     const cost = est.rendered(summary);
-    if (cost <= cap) return [{ file: summary, cost, exact: cost, order }];
+    if (cost <= cap) return void out.ready.push({ file: summary, cost, exact: cost, order });
   }
   if (exact) {
     // Most files fit: their whole rendering was counted as one text, no line is priced. A file whose lines, priced
     // for cutting, are already well over the cap is not measured whole: that would count them again at its width.
+    // Nor is a file whose lines are still being counted in slices: pricing them tells whether it fits.
     const priced = exact.pricedLines(file);
-    if (!deleted && (priced === undefined || priced <= cap * CLEARLY_OVER)) {
+    if (!deleted && (priced === undefined ? !exact.sliced(file) : priced <= cap * CLEARLY_OVER)) {
       const whole = exact.whole(file);
       yield { files: [whole] };
       const cost = exact.file(whole);
-      if (cost <= cap) return [{ file: whole, cost, exact: cost, order }];
+      if (cost <= cap) return void out.ready.push({ file: whole, cost, exact: cost, order });
     }
-    // Every line, the headers and markers: what pricing the hunks asks for.
-    yield { cut: file };
+    // Every line, the headers and markers: what pricing the hunks asks for (a file in slices asks as it goes).
+    if (!exact.sliced(file)) yield { cut: file };
   }
+  yield* out.wait(-1);
   const header = est.fileHeader(file);
   if (header > ctx.budget) {
     for (const hunk of file.hunks) for (const line of hunk.lines) if (line.kind !== 'context') ctx.overlong.push({ path: file.path, line });
-    return [];
+    return;
   }
   const room = Math.max(0, cap - header);
   const base: UnitFile = { ...file, collapsed: false };
 
-  // Price every hunk once; lines are priced only when a hunk is shown line by line.
-  const items: Item[] = [];
-  let total = header;
-  for (const hunk of file.hunks) {
-    if (isDeleteOnly(hunk)) {
-      const collapsed: UnitHunk = { ...hunk, collapsed: true };
-      const cost = est.rendered({ ...base, hunks: [collapsed] }) - header;
-      if (cost <= room) {
-        items.push({ hunk: collapsed, cost });
-        total += cost;
-        continue;
+  // Each line at the width of a piece that would end at it: pieces print their own numbers' width.
+  function* price(item: Item, upTo: number): Steps<void> {
+    const lines = item.hunk.lines;
+    const want = Math.min(upTo, lines.length);
+    while (item.lineCosts.length < want) {
+      yield* out.wait(item.first + item.lineCosts.length);
+      const counted = exact ? exact.countedLines(file) - item.first : Infinity;
+      for (let i = item.lineCosts.length; i < want && (i < counted || exact!.hasLine(lines[i]!)); i++) {
+        const cost = est.line(lines[i]!, lineWidth(lines[i]!));
+        item.lineCosts.push(cost);
+        item.linesCost += cost;
       }
     }
-    const plain: UnitHunk = hunk.collapsed ? { ...hunk, collapsed: false } : hunk;
-    const headerCost = est.hunkHeader(plain);
-    // Each line at the width of a piece that would end at it: pieces print their own numbers' width.
-    const lineCosts = plain.lines.map((line) => est.line(line, lineWidth(line)));
-    const cost = headerCost + lineCosts.reduce((a, b) => a + b, 0);
-    items.push({ hunk: plain, cost, lineCosts, headerCost });
+  }
+  /** The item's whole cost if it is at most `limit`, pricing its lines only as far as that needs. */
+  function* costWithin(item: Item, limit: number): Steps<number | undefined> {
+    if (item.collapsed) return item.collapsed.cost <= limit ? item.collapsed.cost : undefined;
+    while (item.headerCost + item.linesCost <= limit && item.lineCosts.length < item.hunk.lines.length) yield* price(item, item.lineCosts.length + PRICE_STEP);
+    const cost = item.headerCost + item.linesCost;
+    return item.lineCosts.length === item.hunk.lines.length && cost <= limit ? cost : undefined;
+  }
+
+  // Hunks are priced in order, each when first reached; lines only when a hunk is shown line by line, and only as
+  // far as a decision needs.
+  const items: Item[] = [];
+  function* itemAt(index: number): Steps<Item> {
+    while (items.length <= index) {
+      const hunk = file.hunks[items.length]!;
+      const first = items.length === 0 ? 0 : items.at(-1)!.first + file.hunks[items.length - 1]!.lines.length;
+      // Its header and marker are counted with its first line.
+      yield* out.wait(first);
+      const item: Item = { hunk, first, headerCost: 0, lineCosts: [], linesCost: 0 };
+      items.push(item);
+      if (isDeleteOnly(hunk)) {
+        const collapsed: UnitHunk = { ...hunk, collapsed: true };
+        const cost = est.rendered({ ...base, hunks: [collapsed] }) - header;
+        if (cost <= room) {
+          item.hunk = collapsed;
+          item.collapsed = { cost };
+          continue;
+        }
+      }
+      item.hunk = hunk.collapsed ? { ...hunk, collapsed: false } : hunk;
+      item.headerCost = est.hunkHeader(item.hunk);
+    }
+    return items[index]!;
+  }
+  // Whether the file fits whole: priced until the total is known or over the cap.
+  let total: number | undefined = header;
+  for (let h = 0; h < file.hunks.length; h++) {
+    const cost = yield* costWithin(yield* itemAt(h), cap - total);
+    if (cost === undefined) {
+      total = undefined;
+      break;
+    }
     total += cost;
   }
-  const whole: UnitFile = { ...base, hunks: items.map((i) => i.hunk) };
-  if (total <= cap) {
+  if (total !== undefined) {
+    const whole: UnitFile = { ...base, hunks: items.map((i) => i.hunk) };
     // Lines were priced at their own widths; with exact costs the file is measured as printed.
     if (exact) yield { files: [whole] };
     const measured = exact?.file(whole);
-    if (measured === undefined) return [{ file: whole, cost: total, order }];
-    if (measured <= cap) return [{ file: whole, cost: measured, exact: measured, order }];
-  }
-  // Estimates lean high: a file just over is measured before it is cut.
-  if (!exact && firstCut && total <= cap * BORDERLINE) {
-    const measured = ctx.counter.count(renderDiff([whole]));
-    if (measured <= ctx.budget) return [{ file: whole, cost: measured, exact: measured, order }];
+    if (measured === undefined) return void out.ready.push({ file: whole, cost: total, order });
+    if (measured <= cap) return void out.ready.push({ file: whole, cost: measured, exact: measured, order });
+  } else if (!exact && firstCut) {
+    // Estimates lean high: a file just over is measured before it is cut.
+    for (let h = 0; h < file.hunks.length; h++) yield* price(yield* itemAt(h), Infinity);
+    const whole: UnitFile = { ...base, hunks: items.map((i) => i.hunk) };
+    const estimated = items.reduce((n, i) => n + (i.collapsed?.cost ?? i.headerCost + i.linesCost), header);
+    if (estimated <= cap * BORDERLINE) {
+      const measured = ctx.counter.count(renderDiff([whole]));
+      if (measured <= ctx.budget) return void out.ready.push({ file: whole, cost: measured, exact: measured, order });
+    }
   }
 
-  const pieces: Piece[] = [];
   let hunks: UnitHunk[] = [];
   let used = 0;
   let measured: number | undefined;
-  function* flush(): Steps<void> {
+  // With exact costs, the open piece's hunks as they print: lines are priced at their own widths, but a piece
+  // prints every number as wide as its largest, so a hunk that fits by price can still make it overflow.
+  let printed = { width: 1, raw: 0 };
+  const withHunk = (hunk: UnitHunk) => {
+    const width = Math.max(printed.width, numberWidthOf([hunk]));
+    const raw = width === printed.width ? printed.raw : hunks.reduce((n, h) => n + exact!.hunk(h, width), 0);
+    return { width, raw: raw + exact!.hunk(hunk, width) };
+  };
+  const open = (hunk: UnitHunk, cost: number, exactCost: number | undefined) => {
+    if (exact) printed = withHunk(hunk);
+    hunks.push(hunk);
+    used += cost;
+    measured = exactCost;
+  };
+  function* flush(full: boolean): Steps<void> {
     if (hunks.length > 0) {
       const piece: UnitFile = { ...base, hunks };
       // With exact costs a piece is measured as printed (its numbers may be narrower than priced).
       if (exact) yield { files: [piece] };
       const exactCost = exact ? exact.file(piece) : hunks.length === 1 ? measured : undefined;
-      pieces.push({ file: piece, cost: exactCost ?? header + used, ...(exactCost !== undefined ? { exact: exactCost } : {}), order });
+      const filled = full && used >= room * NICE_BREAK_SHARE;
+      out.ready.push({ file: piece, cost: exactCost ?? header + used, ...(exactCost !== undefined ? { exact: exactCost } : {}), order, ...(filled ? { full: true } : {}) });
     }
     hunks = [];
     used = 0;
     measured = undefined;
+    printed = { width: 1, raw: 0 };
   }
   // Runs are measured on the first cut; with exact costs, as sums (the run's own `@@` line and overlap included).
   function* alone(run: UnitHunk): Steps<number> {
@@ -186,60 +278,73 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number): St
     yield { files: [shown] };
     return exact.file(shown);
   }
-  for (const item of items) {
-    if (item.cost <= room) {
-      if (used + item.cost > room) yield* flush();
-      hunks.push(item.hunk);
-      used += item.cost;
-      measured = undefined;
-      continue;
+  for (let h = 0; h < file.hunks.length; h++) {
+    const item = yield* itemAt(h);
+    const cost = yield* costWithin(item, room);
+    if (cost !== undefined) {
+      if (used + cost > room || (exact && header + withHunk(item.hunk).raw > cap)) yield* flush(true);
+      // Alone, a hunk that fits by price may still print over the cap: it is cut like one priced over.
+      if (!exact || header + withHunk(item.hunk).raw <= cap) {
+        open(item.hunk, cost, undefined);
+        continue;
+      }
     }
-    yield* flush();
-    const runs = yield* splitHunk(item as Required<Item>, room, {
+    yield* flush(true);
+    // Each run but the last is a piece of its own at once; the last stays open: the next hunks may still fit after it.
+    yield* splitHunk(item, room, {
       budget: ctx.budget,
       header,
-      measure: firstCut ? alone : undefined,
+      price,
+      // Exact measures are sums, cheap enough to take on every cut, so a re-cut cannot make a run over again.
+      measure: firstCut || exact ? alone : undefined,
       alone: function* (run) {
         const tokens = yield* alone(run);
         return tokens <= ctx.budget ? tokens : undefined;
       },
       onOverlong: (line) => ctx.overlong.push({ path: file.path, line }),
+      take: function* (run, last) {
+        open(run.hunk, run.cost, run.exact);
+        if (!last) yield* flush(true);
+      },
     });
-    // The last run stays open: the next hunks may still fit after it.
-    for (const [i, run] of runs.entries()) {
-      hunks.push(run.hunk);
-      used += run.cost;
-      measured = run.exact;
-      if (i < runs.length - 1) yield* flush();
-    }
   }
-  yield* flush();
-  return pieces;
+  yield* flush(false);
+}
+
+interface Run {
+  hunk: UnitHunk;
+  cost: number;
+  exact?: number;
 }
 
 interface RunOptions {
   budget: number;
   /** Real tokens of the file header, part of every measurement. */
   header: number;
+  /** Prices the item's lines up to index `upTo` (see Item). */
+  price: (item: Item, upTo: number) => Steps<void>;
   /** Real tokens of a file holding just this run; absent when re-cutting (the unit is measured instead). */
   measure: ((run: UnitHunk) => Steps<number>) | undefined;
   /** Real tokens of a file holding just this run, when that is within the budget. */
   alone: (run: UnitHunk) => Steps<number | undefined>;
   onOverlong: (line: DiffLine) => void;
+  /** Takes each run as it is made, in order; `last`: no line of the hunk comes after it. */
+  take: (run: Run, last: boolean) => Steps<void>;
 }
 
 /**
  * Cuts one hunk into runs that each fit `room`. Each run after the first opens with up to OVERLAP_LINES lines of
  * the new file just before it (as context: they are reviewed in the run before) and keeps the hunk's section,
  * git's guess at the enclosing function, so the model knows where it is. On the first cut every run is measured
- * with the real counter and shortened until it fits, so the runs of a huge hunk stay contiguous.
+ * with the real counter and shortened until it fits, so the runs of a huge hunk stay contiguous. Lines are priced
+ * as the runs reach them.
  */
-function* splitHunk(item: Required<Item>, room: number, opts: RunOptions): Steps<{ hunk: UnitHunk; cost: number; exact?: number }[]> {
+function* splitHunk(item: Item, room: number, opts: RunOptions): Steps<void> {
   const { hunk, lineCosts, headerCost } = item;
   const lines = hunk.lines;
-  const runs: { hunk: UnitHunk; cost: number; exact?: number }[] = [];
   let start = 0;
   while (start < lines.length) {
+    yield* opts.price(item, start + 1);
     let prefix = start > 0 ? overlapBefore(lines, lineCosts, start, room) : [];
     let prefixCost = prefix.reduce((n, i) => n + lineCosts[i]!, 0);
     if (headerCost + prefixCost + lineCosts[start]! > room) {
@@ -249,13 +354,17 @@ function* splitHunk(item: Required<Item>, room: number, opts: RunOptions): Steps
     const available = room - headerCost - prefixCost;
     let end = start;
     let cost = 0;
-    while (end < lines.length && cost + lineCosts[end]! <= available) cost += lineCosts[end++]!;
+    for (;;) {
+      if (end >= lineCosts.length && end < lines.length) yield* opts.price(item, end + PRICE_STEP);
+      if (end >= lines.length || cost + lineCosts[end]! > available) break;
+      cost += lineCosts[end++]!;
+    }
     if (end === start) {
       // Over the estimate alone: measure it. A line that really does not fit (minified code, embedded data) is
       // reported as skipped, never sent cut.
       const single = subHunk(hunk, [lines[start]!], lines, start);
       const tokens = yield* opts.alone(single);
-      if (tokens !== undefined) runs.push({ hunk: single, cost: tokens - opts.header, exact: tokens });
+      if (tokens !== undefined) yield* opts.take({ hunk: single, cost: tokens - opts.header, exact: tokens }, start + 1 === lines.length);
       else if (lines[start]!.kind !== 'context') opts.onOverlong(lines[start]!);
       start++;
       continue;
@@ -273,17 +382,16 @@ function* splitHunk(item: Required<Item>, room: number, opts: RunOptions): Steps
       // One line plus its overlap is over: try it without the overlap, else it is overlong.
       const single = subHunk(hunk, [lines[start]!], lines, start);
       const tokens = yield* opts.alone(single);
-      if (tokens !== undefined) runs.push({ hunk: single, cost: tokens - opts.header, exact: tokens });
+      if (tokens !== undefined) yield* opts.take({ hunk: single, cost: tokens - opts.header, exact: tokens }, start + 1 === lines.length);
       else if (lines[start]!.kind !== 'context') opts.onOverlong(lines[start]!);
       start++;
       continue;
     }
     cost = prefixCost + headerCost;
     for (let i = start; i < end; i++) cost += lineCosts[i]!;
-    runs.push(exact !== undefined ? { hunk: run, cost: exact - opts.header, exact } : { hunk: run, cost });
+    yield* opts.take(exact !== undefined ? { hunk: run, cost: exact - opts.header, exact } : { hunk: run, cost }, end === lines.length);
     start = end;
   }
-  return runs;
 }
 
 /** Indexes of up to OVERLAP_LINES lines of the new file before `start` (removed lines are not in it), cheap ones only. */

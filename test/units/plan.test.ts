@@ -52,6 +52,19 @@ function awkwardDiff(): FileDiff[] {
 const SKIP = ['*.min.js', '**/*.lock', '/dist/', '.generated/**'];
 
 describe('planUnits', () => {
+  it('cuts a file just over the budget whose short line numbers are padded when printed with its long ones', () => {
+    // Lines 1-999 print with a space before their number once the file reaches line 1000: priced at their own
+    // widths, the file's one hunk looks like it fits a budget its rendering is over.
+    const file = added('src/pad.ts', numbered(1_400));
+    const whole = counter.count(renderDiff([file]));
+    for (const budget of [whole - 1, whole - 50, whole - 400]) {
+      const plan = planUnits([file], { budgetTokens: budget, counter, skipPaths: [] });
+      expect(plan.skipped).toEqual([]);
+      expect(plan.units.length).toBe(2);
+      expectAccountedFor([file], plan, budget, counter);
+    }
+  });
+
   it('accounts for every changed line of an awkward diff exactly once, and keeps every unit within budget', () => {
     const files = awkwardDiff();
     const plan = planUnits(files, { budgetTokens: 700, counter, skipPaths: SKIP });
@@ -147,6 +160,58 @@ describe('planUnits', () => {
     expect(again).toBeLessThan(1_200);
     // ...and it counts them without blocking: model answers are handled meanwhile.
     expect(blocking).toBe(0);
+  });
+
+  it('sends a huge file’s first units while the rest of its lines are still being counted', async () => {
+    const seg = counter.segments!;
+    // Counting ahead is held back from the fourth request on: a cut that waited for the whole file would never
+    // give a unit (and the test would time out); one that cuts as the counts come in gives its first units.
+    const held: (() => void)[] = [];
+    let ahead = 0;
+    const gated = {
+      ...seg,
+      countRawAsync: async (texts: readonly string[], background?: boolean) => {
+        if (background && ++ahead > 3) await new Promise<void>((resolve) => held.push(resolve));
+        return seg.countRawAsync(texts, background);
+      },
+    };
+    const file = added('src/huge.ts', numbered(12_000));
+    const { ExactCosts } = await import('../../src/units/exact.ts');
+    const stream = streamUnits([file], { budgetTokens: 8_000, counter, skipPaths: [], costs: new ExactCosts(gated) });
+    const first = await stream.next();
+    expect(first.done).toBe(false);
+    expect(held.length).toBeGreaterThan(0);
+    const units = [first.value as ReviewUnit];
+    // The rest, with counting let go.
+    let step = stream.next();
+    for (;;) {
+      for (const release of held.splice(0)) release();
+      const next = await Promise.race([step, new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+      if (next === undefined) continue;
+      if (next.done) {
+        expectAccountedFor([file], next.value, 8_000, counter);
+        break;
+      }
+      units.push(next.value);
+      step = stream.next();
+    }
+    expect(units.length).toBeGreaterThan(10);
+    // Every unit but the last is a full one: the first did not wait for a smaller file to fill it.
+    for (const unit of units.slice(0, -1)) expect(unit.tokens!).toBeGreaterThan(8_000 * 0.7);
+  });
+
+  it('counts a huge deleted file as the one line the model is shown, not line by line', async () => {
+    const seg = counter.segments!;
+    let counted = 0;
+    const watched = { ...seg, countRawAsync: (texts: readonly string[], background?: boolean) => ((counted += texts.length), seg.countRawAsync(texts, background)) };
+    const gone = fileDiff('src/gone.ts', [{ oldStart: 1, newStart: 0, lines: numbered(5_000).map((l) => `-${l}`) }], { status: 'deleted' });
+    const { ExactCosts } = await import('../../src/units/exact.ts');
+    const units: ReviewUnit[] = [];
+    for await (const unit of streamUnits([gone], { budgetTokens: 8_000, counter, skipPaths: [], costs: new ExactCosts(watched) })) units.push(unit);
+    expect(units).toHaveLength(1);
+    expect(units[0]!.files[0]!.collapsed).toBe(true);
+    expect(units[0]!.lines).toEqual({ reviewed: 0, summarised: 5_000 });
+    expect(counted).toBeLessThan(10);
   });
 
   it('gives source files the first units when git prints docs and tests first', async () => {
