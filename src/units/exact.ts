@@ -18,11 +18,12 @@ import type { UnitFile } from './types.ts';
 
 /**
  * What a step of a cut (units/split-file.ts) needs counted before it can go on: the segments of these renderings
- * (with `separators`, also what the blank line after each adds); with `cut`, a file's lines as priced for cutting;
- * with `lines`, the same for its lines up to the one at index `through` (counting over all its hunks; -1 for
- * none, just the file header), so a file counted in slices (see prefetchAsync) is cut as its slices come in.
+ * (with `separators`, also what the blank line after each adds; with `ahead`, these lines too, likely needed next);
+ * with `cut`, a file's lines as priced for cutting; with `lines`, the same for its lines up to the one at index
+ * `through` (counting over all its hunks; -1 for none, just the file header), so a file counted in slices (see
+ * prefetchAsync) is cut as its slices come in.
  */
-export type CountNeed = { files: readonly UnitFile[]; separators?: boolean } | { cut: UnitFile } | { lines: UnitFile; through: number };
+export type CountNeed = { files: readonly UnitFile[]; separators?: boolean; ahead?: readonly DiffLine[] } | { cut: UnitFile } | { lines: UnitFile; through: number };
 
 /** Characters of text per request when counting ahead (see prefetchAsync). */
 const CHUNK_CHARS = 64 * 1024;
@@ -121,13 +122,21 @@ export class ExactCosts {
 
   /** Counts what a step of a cut needs (see CountNeed) in one request, blocking this thread meanwhile. */
   satisfy(need: CountNeed): void {
-    this.run(this.batchFor(need));
+    const batch = this.batchFor(need);
+    if ('files' in need) this.addLines(need.ahead ?? [], batch);
+    this.run(batch);
   }
 
   /** satisfy without blocking: the counting thread counts while this one goes on. */
   async satisfyAsync(need: CountNeed): Promise<void> {
     // Lines of a file counted in slices are already asked for: wait for their slices rather than count them again.
     if ('lines' in need) await this.slicesThrough(need.lines, need.through);
+    // Lines needed next are asked for now and not waited for: counted by the time they are needed, most often.
+    if ('files' in need && need.ahead) {
+      const ahead = new Batch();
+      this.addLines(need.ahead, ahead);
+      if (ahead.texts.length > 0) void this.counter.countRawAsync(ahead.texts).then((counts) => this.store(ahead, counts), () => undefined);
+    }
     const batch = this.batchFor(need);
     if (batch.texts.length > 0) this.store(batch, await this.counter.countRawAsync(batch.texts));
   }
@@ -207,13 +216,13 @@ export class ExactCosts {
    * `prefetch` without blocking this thread, in requests of about CHUNK_CHARS, in the order given, two in flight:
    * the counting thread starts at once, each request is rendered only when the one two before it is answered, so
    * neither thread holds more than a few requests' texts at a time. A file too big for a unit is counted in slices
-   * of its lines (SLICE_CHARS), so it can be cut as they come in (`lines` needs, `ready`). Files already given are
-   * left out. Settles (it never rejects) when every request has; `counted(file)` says when all of one file's
-   * requests have, and rejects if one failed.
+   * of its lines (SLICE_CHARS), asked for together, so it can be cut as they come in (`lines` needs, `ready`).
+   * Files already given are left out. Settles (it never rejects) when every request has; `counted(file)` says when
+   * all of one file's requests have, and rejects if one failed.
    */
   prefetchAsync(files: readonly FileDiff[], budget: number): Promise<void> {
-    // Each request: files counted together, or a slice of the lines of one file too big for a unit.
-    const chunks: (FileDiff[] | { file: FileDiff; from: number; to: number })[] = [];
+    // Each request: files counted together, or the slices of the lines of one file too big for a unit.
+    const chunks: (FileDiff[] | { file: FileDiff; slices: [number, number][] })[] = [];
     let chunk: FileDiff[] = [];
     let chars = 0;
     const close = () => {
@@ -225,7 +234,7 @@ export class ExactCosts {
       if (this.pending.has(file)) continue;
       if (!countedWhole(file, budget) && fileChars(file) > SLICE_CHARS) {
         close();
-        chunks.push(...sliceLines(file).map(([from, to]) => ({ file, from, to })));
+        chunks.push({ file, slices: sliceLines(file) });
         continue;
       }
       chunk.push(file);
@@ -234,20 +243,36 @@ export class ExactCosts {
     }
     close();
     const requests: Promise<void>[] = [];
+    const request = (batch: Batch) => (batch.texts.length > 0 ? this.counter.countRawAsync(batch.texts, true).then((counts) => this.store(batch, counts)) : Promise.resolve());
     for (const members of chunks) {
-      // Two requests in flight, counting those of earlier calls (a streamed diff asks batch by batch).
+      // Two requests in flight, counting those of earlier calls (a streamed diff asks batch by batch). A file's
+      // slices go out together, as one request would: the counting thread must not wait for this thread, busy
+      // cutting the file and sending its first units, to ask for the next slice.
       const before = this.recent.at(-2);
       const after = before ? before.catch(() => undefined) : Promise.resolve();
-      const counted = after.then(async () => {
-        const batch = new Batch();
-        if (Array.isArray(members)) for (const file of members) this.addFile(file, budget, batch);
-        else this.cutBatch(members.file, batch, members.from, members.to);
-        if (batch.texts.length > 0) this.store(batch, await this.counter.countRawAsync(batch.texts, true));
-      });
+      let counted: Promise<void>;
+      if (Array.isArray(members)) {
+        counted = after.then(() => {
+          const batch = new Batch();
+          for (const file of members) this.addFile(file, budget, batch);
+          return request(batch);
+        });
+        for (const file of members) this.pending.set(file, counted);
+      } else {
+        const { file, slices } = members;
+        const posted = after.then(() =>
+          slices.map(([from, to]) => {
+            const batch = new Batch();
+            this.cutBatch(file, batch, from, to);
+            return request(batch);
+          }),
+        );
+        slices.forEach(([, to], i) => this.addSlice(file, to, posted.then((each) => each[i])));
+        counted = posted.then((each) => Promise.all(each)).then(() => undefined);
+        this.pending.set(file, counted);
+      }
       // Whoever plans the file sees a failure (counted); nobody waiting must not crash the process.
       counted.catch(() => undefined);
-      if (Array.isArray(members)) for (const file of members) this.pending.set(file, counted);
-      else this.addSlice(members.file, members.to, counted);
       requests.push(counted);
       this.recent = [this.recent.at(-1) ?? Promise.resolve(), counted];
     }
@@ -260,7 +285,7 @@ export class ExactCosts {
     const index = slices.ends.length;
     slices.ends.push(end);
     slices.requests.push(request);
-    this.pending.set(file, request);
+    request.catch(() => undefined);
     // Slices are answered in order (the counting thread takes requests counted ahead first come, first served).
     void request.then(
       () => void (slices.done = Math.max(slices.done, index + 1)),
@@ -516,6 +541,10 @@ export class ExactCosts {
       }
       for (const line of hunk.lines) if (!this.rests.has(line)) batch.add(restText(line), line, true);
     }
+  }
+
+  private addLines(lines: readonly DiffLine[], batch: Batch): void {
+    for (const line of lines) if (!this.rests.has(line)) batch.add(restText(line), line, true);
   }
 
   private missingSeparator(file: UnitFile, batch: Batch): void {

@@ -272,10 +272,10 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
     printed = { width: 1, raw: 0 };
   }
   // Runs are measured on the first cut; with exact costs, as sums (the run's own `@@` line and overlap included).
-  function* alone(run: UnitHunk): Steps<number> {
+  function* alone(run: UnitHunk, ahead: readonly DiffLine[] = []): Steps<number> {
     const shown: UnitFile = { ...base, hunks: [run] };
     if (!exact) return ctx.counter.count(renderDiff([shown]));
-    yield { files: [shown] };
+    yield { files: [shown], ...(ahead.length > 0 ? { ahead } : {}) };
     return exact.file(shown);
   }
   for (let h = 0; h < file.hunks.length; h++) {
@@ -323,8 +323,11 @@ interface RunOptions {
   header: number;
   /** Prices the item's lines up to index `upTo` (see Item). */
   price: (item: Item, upTo: number) => Steps<void>;
-  /** Real tokens of a file holding just this run; absent when re-cutting (the unit is measured instead). */
-  measure: ((run: UnitHunk) => Steps<number>) | undefined;
+  /**
+   * Real tokens of a file holding just this run; absent when re-cutting without exact costs (the unit is measured
+   * instead). `ahead`: lines the next run will likely open with, counted in the same request.
+   */
+  measure: ((run: UnitHunk, ahead: readonly DiffLine[]) => Steps<number>) | undefined;
   /** Real tokens of a file holding just this run, when that is within the budget. */
   alone: (run: UnitHunk) => Steps<number | undefined>;
   onOverlong: (line: DiffLine) => void;
@@ -372,11 +375,13 @@ function* splitHunk(item: Item, room: number, opts: RunOptions): Steps<void> {
     if (end < lines.length) end = niceBreak(lines, start, end);
     const overlap = prefix.map((i) => asContext(lines[i]!));
     let run = subHunk(hunk, [...overlap, ...lines.slice(start, end)], lines, start);
-    let exact = opts.measure ? yield* opts.measure(run) : undefined;
+    // The next run's overlap is counted with this measure, not in a request of its own.
+    const ahead = (at: number) => (at < lines.length ? overlapBefore(lines, lineCosts, at, room).map((i) => asContext(lines[i]!)) : []);
+    let exact = opts.measure ? yield* opts.measure(run, ahead(end)) : undefined;
     while (exact !== undefined && exact > opts.budget && end - start > 1) {
       end = start + Math.max(1, Math.min(end - start - 1, Math.floor((end - start) * (opts.budget / exact) * SHRINK_HEADROOM)));
       run = subHunk(hunk, [...overlap, ...lines.slice(start, end)], lines, start);
-      exact = yield* opts.measure!(run);
+      exact = yield* opts.measure!(run, ahead(end));
     }
     if (exact !== undefined && exact > opts.budget) {
       // One line plus its overlap is over: try it without the overlap, else it is overlong.
@@ -418,8 +423,15 @@ function niceBreak(lines: readonly DiffLine[], start: number, end: number): numb
 /** A line of the new file shown as context: the same number and text, no longer a change. */
 function asContext(line: DiffLine): DiffLine {
   if (line.kind === 'context') return line;
-  return line.newLine !== undefined ? { kind: 'context', newLine: line.newLine, text: line.text } : { kind: 'context', text: line.text };
+  // One copy per line: counted once (see RunOptions.measure's `ahead`), it is found again when the run uses it.
+  let copy = CONTEXT_COPIES.get(line);
+  if (!copy) {
+    copy = line.newLine !== undefined ? { kind: 'context', newLine: line.newLine, text: line.text } : { kind: 'context', text: line.text };
+    CONTEXT_COPIES.set(line, copy);
+  }
+  return copy;
 }
+const CONTEXT_COPIES = new WeakMap<DiffLine, DiffLine>();
 
 /** A run of a hunk's lines as a hunk of its own, with a header that matches the line numbers in it. */
 function subHunk(parent: Hunk, lines: DiffLine[], all: readonly DiffLine[], start: number): UnitHunk {
