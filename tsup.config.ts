@@ -48,6 +48,11 @@ export default defineConfig({
   splitting: true,
   clean: true,
   sourcemap: true,
+  // A review compiles every chunk it loads before it can read its config; without whitespace and with shorter
+  // syntax they are about a quarter smaller (~10 ms sooner to the first model call). Names are kept, so stack
+  // traces stay readable, and the source maps map them back.
+  minifyWhitespace: true,
+  minifySyntax: true,
   outDir,
   onSuccess: writeBpeTables,
   banner,
