@@ -34,7 +34,8 @@ const SLICE_CHARS = 32 * 1024;
 interface Slices {
   ends: number[];
   requests: Promise<void>[];
-  /** Slices answered, in order: lines before ends[done - 1] are counted. */
+  answered: boolean[];
+  /** The first slice not answered: lines before ends[done - 1] are counted. A failed slice stays unanswered. */
   done: number;
 }
 
@@ -281,14 +282,16 @@ export class ExactCosts {
 
   private addSlice(file: FileDiff, end: number, request: Promise<void>): void {
     let slices = this.slices.get(file);
-    if (!slices) this.slices.set(file, (slices = { ends: [], requests: [], done: 0 }));
+    if (!slices) this.slices.set(file, (slices = { ends: [], requests: [], answered: [], done: 0 }));
     const index = slices.ends.length;
     slices.ends.push(end);
     slices.requests.push(request);
-    request.catch(() => undefined);
-    // Slices are answered in order (the counting thread takes requests counted ahead first come, first served).
+    slices.answered.push(false);
     void request.then(
-      () => void (slices.done = Math.max(slices.done, index + 1)),
+      () => {
+        slices.answered[index] = true;
+        while (slices.answered[slices.done]) slices.done++;
+      },
       () => undefined,
     );
   }

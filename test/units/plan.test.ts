@@ -200,6 +200,27 @@ describe('planUnits', () => {
     for (const unit of units.slice(0, -1)) expect(unit.tokens!).toBeGreaterThan(8_000 * 0.7);
   });
 
+  it('fails, after the units already made, when counting a later slice of a huge file fails', async () => {
+    const seg = counter.segments!;
+    let ahead = 0;
+    const failing = {
+      ...seg,
+      countRawAsync: async (texts: readonly string[], background?: boolean) => {
+        if (background && ++ahead === 5) throw new Error('the counting thread stopped');
+        return seg.countRawAsync(texts, background);
+      },
+    };
+    const file = added('src/huge.ts', numbered(12_000));
+    const { ExactCosts } = await import('../../src/units/exact.ts');
+    const units: ReviewUnit[] = [];
+    await expect(
+      (async () => {
+        for await (const unit of streamUnits([file], { budgetTokens: 8_000, counter, skipPaths: [], costs: new ExactCosts(failing) })) units.push(unit);
+      })(),
+    ).rejects.toThrow('the counting thread stopped');
+    expect(units.length).toBeGreaterThan(0);
+  });
+
   it('counts a huge deleted file as the one line the model is shown, not line by line', async () => {
     const seg = counter.segments!;
     let counted = 0;
