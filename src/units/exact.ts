@@ -70,7 +70,10 @@ export class ExactCosts {
   private readonly texts = new Map<string, number>();
   /** Raw counts of each line's rendering after its number: ` + text` and the newline (see restText), by line. */
   private readonly rests = new Map<DiffLine, number>();
-  /** Raw counts of digit groups (see groupSlot), of padding before a digit and of a hunk header's fixed pieces, counted once (see numberTables). */
+  /**
+   * Raw counts of digit groups (see groupSlot), of padding before a digit and of a hunk header's fixed pieces,
+   * counted once (see numberTables).
+   */
   private numbers: NumberTables | undefined;
   /** Raw counts of what a line without a number prints in its place, by width (see unnumbered). */
   private readonly unnumbered = new Map<number, number>();
@@ -306,12 +309,12 @@ export class ExactCosts {
     return this.slices.get(file)?.requests[0] ?? this.counted(file);
   }
 
-  /** Whether prefetchAsync counts `file`'s lines in slices: cutting it then waits for lines as it reaches them (`lines` needs). */
+  /** Whether prefetchAsync counts `file`'s lines in slices: its cut then waits for lines as it reaches them (`lines`). */
   sliced(file: FileDiff): boolean {
     return this.slices.has(file);
   }
 
-  /** How many of `file`'s first lines (counting over all hunks) are counted; every line for a file not counted in slices. */
+  /** How many of `file`'s first lines (over all hunks) are counted; all of them for a file not counted in slices. */
   countedLines(file: FileDiff): number {
     const slices = this.slices.get(file);
     return !slices ? Infinity : slices.done === slices.ends.length ? Infinity : slices.done === 0 ? 0 : slices.ends[slices.done - 1]!;
@@ -542,7 +545,7 @@ export class ExactCosts {
         want(`${removedHunkLine(hunk)}\n`);
         continue;
       }
-      for (const line of hunk.lines) if (!this.rests.has(line)) batch.add(restText(line), line, true);
+      this.addLines(hunk.lines, batch);
     }
   }
 

@@ -62,8 +62,8 @@ export function planUnits(files: readonly FileDiff[], opts: PlanOptions): UnitPl
 /**
  * planUnits as files and counts arrive: each file is planned once its counts are in (see ExactCosts.prefetchAsync;
  * files prefetchCosts was given are not counted twice; a huge file, as the slices of its lines come in), and each
- * unit is yielded as soon as it is final, so model calls start while the rest is still being read and counted. `files` is the whole diff, or batches of it as
- * they come (streamDiff; needs `opts.costs`), in git's order. Given the same files, yields the same units as
+ * unit is yielded as soon as it is final, so model calls start while the rest is still being read and counted.
+ * `files` is the whole diff, or batches of it as they come (streamDiff; needs `opts.costs`), in git's order. Given the same files, yields the same units as
  * planUnits, named in the order they go out (a unit goes out once full enough, so not always in planUnits' order).
  * Returns the whole plan.
  */

@@ -17,7 +17,10 @@ export interface Piece {
   exact?: number;
   /** The file's place in review order (lower first), so units can be ordered by their most important file. */
   order: number;
-  /** The cut ended it, at least NICE_BREAK_SHARE full, because what came next in its file did not fit: waiting will not fill it much more. */
+  /**
+   * The cut ended it, at least NICE_BREAK_SHARE full, because what came next in its file did not fit: waiting for
+   * other files will not fill it much more.
+   */
   full?: boolean;
 }
 
@@ -251,8 +254,8 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
     const raw = width === printed.width ? printed.raw : hunks.reduce((n, h) => n + exact!.hunk(h, width), 0);
     return { width, raw: raw + exact!.hunk(hunk, width) };
   };
-  const open = (hunk: UnitHunk, cost: number, exactCost: number | undefined) => {
-    if (exact) printed = withHunk(hunk);
+  const open = (hunk: UnitHunk, cost: number, exactCost: number | undefined, printsAs = exact ? withHunk(hunk) : printed) => {
+    printed = printsAs;
     hunks.push(hunk);
     used += cost;
     measured = exactCost;
@@ -282,10 +285,14 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
     const item = yield* itemAt(h);
     const cost = yield* costWithin(item, room);
     if (cost !== undefined) {
-      if (used + cost > room || (exact && header + withHunk(item.hunk).raw > cap)) yield* flush(true);
+      let printsAs = exact ? withHunk(item.hunk) : undefined;
+      if (used + cost > room || (printsAs && header + printsAs.raw > cap)) {
+        yield* flush(true);
+        printsAs = exact ? withHunk(item.hunk) : undefined;
+      }
       // Alone, a hunk that fits by price may still print over the cap: it is cut like one priced over.
-      if (!exact || header + withHunk(item.hunk).raw <= cap) {
-        open(item.hunk, cost, undefined);
+      if (!printsAs || header + printsAs.raw <= cap) {
+        open(item.hunk, cost, undefined, printsAs);
         continue;
       }
     }
