@@ -200,6 +200,44 @@ describe('planUnits', () => {
     for (const unit of units.slice(0, -1)) expect(unit.tokens!).toBeGreaterThan(8_000 * 0.7);
   });
 
+  it('streams a file of many hunks counted in slices into the same coverage as planning it at once', async () => {
+    // 400 hunks across many slices, some only removing lines, some big enough to be cut, hunks starting at and
+    // across slice boundaries; the cut waits for each hunk's slice as it reaches it.
+    const hunks = Array.from({ length: 400 }, (_, h) => {
+      const size = h % 37 === 0 ? 240 : 8 + (h % 11);
+      const lines =
+        h % 7 === 3
+          ? Array.from({ length: size }, (_, i) => `-${codeLine(h * 1000 + i)}`)
+          : Array.from({ length: size }, (_, i) => (i % 3 === 0 ? ` ${codeLine(h + i)}` : i % 3 === 1 ? `-${codeLine(h * 7 + i)}` : `+${codeLine(h * 13 + i)} // ${h}`));
+      return { oldStart: 1 + h * 300, newStart: 1 + h * 300, section: `function part${h}() {`, lines };
+    });
+    const file = fileDiff('src/many.ts', hunks);
+    const opts = { budgetTokens: 3_000, counter, skipPaths: [] };
+    const atOnce = planUnits([file], opts);
+    const { ExactCosts } = await import('../../src/units/exact.ts');
+    const seg = counter.segments!;
+    let blocking = 0;
+    // Counting ahead answers one request per turn of the event loop, as a busy counting thread would: the cut
+    // reaches lines whose slice is not in yet.
+    let queue = Promise.resolve();
+    const later = (texts: readonly string[]) => (queue = queue.then(() => new Promise<void>((resolve) => setImmediate(resolve)))).then(() => seg.countRawAsync(texts));
+    const costs = new ExactCosts({
+      ...seg,
+      countRaw: (texts: readonly string[]) => ((blocking += texts.length), seg.countRaw(texts)),
+      countRawAsync: (texts: readonly string[], background?: boolean) => (background ? later(texts) : seg.countRawAsync(texts)),
+    });
+    const streamed: ReviewUnit[] = [];
+    const stream = streamUnits([file], { ...opts, costs });
+    let step = await stream.next();
+    for (; !step.done; step = await stream.next()) streamed.push(step.value);
+    expect(costs.sliced(file)).toBe(true);
+    expectAccountedFor([file], step.value, 3_000, counter);
+    expect(step.value.totals).toEqual(atOnce.totals);
+    expect(streamed.length).toBe(step.value.units.length);
+    // Every count came from the slices or from requests that did not block this thread.
+    expect(blocking).toBe(0);
+  });
+
   it('fails, after the units already made, when counting a later slice of a huge file fails', async () => {
     const seg = counter.segments!;
     let ahead = 0;
