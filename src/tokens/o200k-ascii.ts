@@ -62,7 +62,12 @@ export function countAscii(text: string, countPiece: (text: string, start: numbe
       // 4
       end = kind === PUNCT ? i + 1 : i + 2;
       while (at(end) === PUNCT) end++;
-      for (let c = text.charCodeAt(end); end < n && (c === 10 || c === 13 || c === 47); c = text.charCodeAt(++end));
+      // Never read past the end: an out-of-range charCodeAt made the optimized code bail out on most lines.
+      while (end < n) {
+        const c = text.charCodeAt(end);
+        if (c !== 10 && c !== 13 && c !== 47) break;
+        end++;
+      }
     } else {
       // 5, 6, 7: a run of whitespace.
       let run = i;
