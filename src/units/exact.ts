@@ -685,25 +685,17 @@ export function likelyFits(file: FileDiff, budget: number): boolean {
   return fileChars(file) <= budget * 2.5;
 }
 
-/** A file's lines (counting over all hunks) cut into ranges [from, to) of about SLICE_CHARS characters each. */
+/**
+ * A file's lines (counting over all hunks) cut into ranges [from, to) of about SLICE_CHARS characters each, by the
+ * file's average line (fileChars, already known): walking every line again cost ~10 ms on a large pull request.
+ */
 function sliceLines(file: FileDiff): [number, number][] {
+  let lines = 0;
+  for (const hunk of file.hunks) lines += hunk.lines.length;
+  const size = Math.max(1, Math.floor((lines * SLICE_CHARS) / Math.max(1, fileChars(file))));
   const ranges: [number, number][] = [];
-  let from = 0;
-  let at = 0;
-  let chars = 0;
-  for (const hunk of file.hunks) {
-    chars += 40;
-    for (const line of hunk.lines) {
-      chars += line.text.length + 8;
-      at++;
-      if (chars >= SLICE_CHARS) {
-        ranges.push([from, at]);
-        from = at;
-        chars = 0;
-      }
-    }
-  }
-  if (at > from || ranges.length === 0) ranges.push([from, at]);
+  for (let from = 0; from < lines; from += size) ranges.push([from, Math.min(lines, from + size)]);
+  if (ranges.length === 0) ranges.push([0, 0]);
   return ranges;
 }
 
