@@ -7,7 +7,7 @@ import { calibrate, createEstimator } from './estimate.ts';
 import { ExactCosts } from './exact.ts';
 import { fileRank, RANK } from './priority.ts';
 import { skipReason } from './skip.ts';
-import { runSteps, runStepsAsync, splitSteps, type OverlongLine, type Piece, type SplitContext, type Steps } from './split-file.ts';
+import { runSteps, splitSteps, type OverlongLine, type Piece, type SplitContext, type Steps } from './split-file.ts';
 import type { ReviewUnit, SkippedLines, UnitFile, UnitPlan } from './types.ts';
 
 export interface PlanOptions {
@@ -63,9 +63,9 @@ export function planUnits(files: readonly FileDiff[], opts: PlanOptions): UnitPl
  * planUnits as files and counts arrive: each file is planned once its counts are in (see ExactCosts.prefetchAsync;
  * files prefetchCosts was given are not counted twice; a huge file, as the slices of its lines come in), and each
  * unit is yielded as soon as it is final, so model calls start while the rest is still being read and counted.
- * `files` is the whole diff, or batches of it as they come (streamDiff; needs `opts.costs`), in git's order. Given the same files, yields the same units as
- * planUnits, named in the order they go out (a unit goes out once full enough, so not always in planUnits' order).
- * Returns the whole plan.
+ * `files` is the whole diff, or batches of it as they come (streamDiff; needs `opts.costs`), in git's order. Given
+ * the same files, yields the same units as planUnits, named in the order they go out (a unit goes out once full
+ * enough, so not always in planUnits' order). Returns the whole plan.
  */
 export async function* streamUnits(files: readonly FileDiff[] | AsyncIterable<readonly FileDiff[]>, opts: PlanOptions): AsyncGenerator<ReviewUnit, UnitPlan, undefined> {
   const planner = new Planner(opts);
@@ -96,7 +96,7 @@ export async function* streamUnits(files: readonly FileDiff[] | AsyncIterable<re
       for await (const units of planner.addStream(file)) yield* named(units);
     }
   }
-  yield* named(await planner.finishAsync());
+  for await (const units of planner.finishStream()) yield* named(units);
   return planner.plan(false);
 }
 
@@ -210,12 +210,31 @@ class Planner {
     return this.take();
   }
 
+  /** add, giving units as they become final (see stream). */
+  addStream(file: FileDiff): AsyncGenerator<ReviewUnit[], void, undefined> {
+    return this.stream(this.addSteps(file));
+  }
+
+  private *addSteps(file: FileDiff): Steps<void> {
+    yield* splitSteps(file, this.rawBudget, this.context(), this.order++, (piece) => this.pack(piece));
+  }
+
+  /** Places what is still open, then re-cuts what did not fit; returns the units that became final. */
+  finish(): ReviewUnit[] {
+    runSteps(this.finishSteps(), this.exact);
+    return this.take();
+  }
+
+  /** finish, giving units as they become final (see stream). */
+  finishStream(): AsyncGenerator<ReviewUnit[], void, undefined> {
+    return this.stream(this.finishSteps());
+  }
+
   /**
-   * add, with what it measures counted by the counting thread while this one handles model answers (see Steps),
-   * giving units as they become final: each time the cut waits for counts, the units made so far.
+   * Runs steps with what they measure counted by the counting thread while this one handles model answers (see
+   * Steps), giving the units made so far each time they wait for counts, and the rest at their end.
    */
-  async *addStream(file: FileDiff): AsyncGenerator<ReviewUnit[], void, undefined> {
-    const steps = this.addSteps(file);
+  private async *stream(steps: Steps<void>): AsyncGenerator<ReviewUnit[], void, undefined> {
     for (let step = steps.next(); !step.done; step = steps.next()) {
       const fresh = this.take();
       if (fresh.length > 0) yield fresh;
@@ -225,20 +244,7 @@ class Planner {
     if (fresh.length > 0) yield fresh;
   }
 
-  private *addSteps(file: FileDiff): Steps<void> {
-    yield* splitSteps(file, this.rawBudget, this.context(), this.order++, (piece) => this.pack(piece));
-  }
-
-  /** Places what is still open, then re-cuts what did not fit; returns the units that became final. */
-  finish(): ReviewUnit[] {
-    return runSteps(this.finishSteps(), this.exact);
-  }
-
-  finishAsync(): Promise<ReviewUnit[]> {
-    return runStepsAsync(this.finishSteps(), this.exact);
-  }
-
-  private *finishSteps(): Steps<ReviewUnit[]> {
+  private *finishSteps(): Steps<void> {
     for (const group of this.open) yield* this.place(group.pieces, 0, this.leftovers);
     this.open = [];
     let queue = this.leftovers;
@@ -248,7 +254,6 @@ class Planner {
       queue = leftovers;
     }
     this.leftovers = [];
-    return this.take();
   }
 
   /** The plan once finished; `sorted`: units ordered by their most important piece and named in that order. */

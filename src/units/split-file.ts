@@ -73,7 +73,7 @@ const CLEARLY_OVER = 1.1;
 /**
  * Work in steps: a generator that yields what must be counted before it can go on (exact costs only) and returns
  * what it made. Cutting and packing are written once this way; runSteps counts in this thread, blocking it
- * (planUnits), runStepsAsync through the counting thread while this one goes on (streamUnits): cutting a file of
+ * (planUnits), Planner.stream through the counting thread while this one goes on (streamUnits): cutting a file of
  * thousands of lines waits on counts for tens of ms at a time, during which model answers would sit unread and
  * the next calls would not start.
  */
@@ -83,13 +83,6 @@ export function runSteps<T>(steps: Steps<T>, exact: ExactCosts | undefined): T {
   for (let step = steps.next(); ; step = steps.next()) {
     if (step.done) return step.value;
     exact!.satisfy(step.value);
-  }
-}
-
-export async function runStepsAsync<T>(steps: Steps<T>, exact: ExactCosts | undefined): Promise<T> {
-  for (let step = steps.next(); ; step = steps.next()) {
-    if (step.done) return step.value;
-    await exact!.satisfyAsync(step.value);
   }
 }
 
