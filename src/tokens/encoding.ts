@@ -71,6 +71,25 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
   // o200k: ASCII text is split by hand (o200k-ascii.ts), the rest by the regular expression.
   const asciiPiece = (text: string, start: number, end: number) => (table.rankOfAscii(text, start, end) >= 0 ? 1 : mergedOnce(text.slice(start, end)));
   const count: CountFn = (text) => (isAscii(text) ? countAscii(text, asciiPiece) : countJoined(pieces, [text])[0]!);
+  /**
+   * A text of whole segments that is not all ASCII: its runs of ASCII lines counted by hand, each line with other
+   * characters by the regular expression. It may be cut at any line start, since every line starts a segment (a
+   * blank line joins the one before): see units/exact.ts.
+   */
+  const countMixed = (text: string): number => {
+    const other = /[^\x00-\x7f]/g;
+    let tokens = 0;
+    let from = 0;
+    for (let hit = other.exec(text); hit; other.lastIndex = from, hit = other.exec(text)) {
+      const start = Math.max(from, text.lastIndexOf('\n', hit.index) + 1);
+      let end = text.indexOf('\n', hit.index) + 1 || text.length;
+      while (text.charCodeAt(end) === NEWLINE) end++;
+      if (start > from) tokens += countAscii(text.slice(from, start), asciiPiece);
+      tokens += countJoined(pieces, [text.slice(start, end)])[0]!;
+      from = end;
+    }
+    return from < text.length ? tokens + countAscii(text.slice(from), asciiPiece) : tokens;
+  };
   const countMany = (texts: readonly string[], segments: boolean): Int32Array => {
     if (!segments || texts.length < 2) return Int32Array.from(texts, count);
     // Each segment is split as it would be alone (see units/exact.ts); runs of non-ASCII ones go through the
@@ -83,7 +102,11 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
     };
     texts.forEach((text, i) => {
       if (!isAscii(text)) {
-        if (other < 0) other = i;
+        // A whole file's rendering with a few non-ASCII lines: only those lines go through the regular expression.
+        if (text.indexOf('\n') < text.length - 1) {
+          flush(i);
+          counts[i] = countMixed(text);
+        } else if (other < 0) other = i;
         return;
       }
       flush(i);
@@ -96,6 +119,7 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
 }
 
 const MERGE_CACHE = 100_000;
+const NEWLINE = 10;
 
 /** Literal specifiers keep each encoding in its own chunk, so commands that never count tokens never load one. */
 async function importPackaged(encoding: EncodingName): Promise<GptEncoding> {

@@ -56,4 +56,18 @@ describe('o200k pre-split of ASCII text, by hand', async () => {
     const segments = lines.map((line, i) => `${String(i + 1).padStart(4)} + ${line}\n`);
     expect(Array.from(encoding.countMany(segments, true))).toEqual(segments.map(reference));
   });
+
+  it('counts whole renderings with a few non-ASCII lines (first, last, in runs, before a blank line) as one text', () => {
+    const wholes = Array.from({ length: 60 }, (_, f) => {
+      const lines = Array.from({ length: 1 + (f % 13) * 3 }, (_, i) => {
+        const text = textOf(f * 100 + i, 14).replace(/\n/g, ' ');
+        const other = (i + f) % 5 === 0 || (f % 4 === 0 && i === 0);
+        return `${String(i + 1).padStart(3)} ${'+- '[i % 3]} ${other ? `${text} café ✓ 日本${f % 2 ? '\r' : ''}` : text}\n`;
+      });
+      const tail = f % 3 === 0 ? '… 4 lines removed (not shown)\n' : f % 3 === 1 ? `${lines.length + 1} + último\n` : '';
+      return `### src/f${f}.ts (modified)\n@@ -1,2 +1,3 @@ ${f % 2 ? 'función' : 'fn'}\n${lines.join('')}${tail}${f % 2 ? '\n' : ''}`;
+    });
+    expect(wholes.filter((text) => !isAscii(text)).length).toBeGreaterThan(50);
+    expect(Array.from(encoding.countMany(wholes, true))).toEqual(wholes.map(reference));
+  });
 });
