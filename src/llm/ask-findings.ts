@@ -1,3 +1,4 @@
+import type { SharedText } from './body-json.ts';
 import type { LlmClient } from './client.ts';
 import { ReplyParseError } from './errors.ts';
 import { FINDINGS_JSON_SCHEMA, parseFindingsReply, type RawFinding } from './reply.ts';
@@ -19,7 +20,7 @@ const CONTRACT =
  */
 export async function askForFindings(
   llm: LlmClient,
-  prompt: { system: string; user: string; shared?: string },
+  prompt: { system: string; user: string; shared?: SharedText },
   opts: { signal?: AbortSignal } = {},
 ): Promise<{ findings: RawFinding[]; dropped: string[]; usage: { promptTokens: number; completionTokens: number }; calls: number }> {
   const base = { system: prompt.system, user: prompt.user, jsonSchema: SCHEMA, ...(prompt.shared !== undefined ? { shared: prompt.shared } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };

@@ -1,7 +1,7 @@
 import type { ModelConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import { resolveApiKey } from './api-key.ts';
-import { encodeBody } from './body-json.ts';
+import { encodeBody, type SharedText } from './body-json.ts';
 import { ChatConnectionError, chatCompletionsUrl, ChatHttpError, ChatTimeoutError, postChatCompletion } from './chat-endpoint.ts';
 import { readCompletion } from './completion-body.ts';
 import { LlmCallError } from './errors.ts';
@@ -19,7 +19,7 @@ export interface ChatRequest {
   /** Turns after the first user message: e.g. the model's unparseable answer and the request to fix it. */
   followUp?: ChatTurn[];
   /** A long text that `user` holds verbatim and other requests of the run carry too (the unit's diff): encoded once. */
-  shared?: string;
+  shared?: SharedText;
   /** ask for JSON matching this schema via response_format */
   jsonSchema?: { name: string; schema: Record<string, unknown> };
   signal?: AbortSignal;

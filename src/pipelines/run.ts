@@ -10,7 +10,7 @@ import { parseFindingsReply } from '../llm/reply.ts';
 import type { LlmClient } from '../llm/client.ts';
 import type { Logger } from '../log.ts';
 import { renderDiff } from '../prompts/render-diff.ts';
-import { defuse, renderTemplate, type PromptData, type Template } from '../prompts/render.ts';
+import { defuse, renderPrompt, type PromptData, type Template } from '../prompts/render.ts';
 import type { PipelineStats, UnitFailure } from '../report/report.ts';
 import type { ReviewUnit } from '../units/types.ts';
 
@@ -158,7 +158,9 @@ async function reviewUnit(
     instructions: pipeline.config.instructions ?? '',
   };
   // The diff is in every pipeline's prompt for this unit: the client encodes it once (see encodeBody).
-  const prompt = { system: renderTemplate(pipeline.system, data), user: renderTemplate(pipeline.template, data), shared: data.diff };
+  const system = renderPrompt(pipeline.system, data);
+  const user = renderPrompt(pipeline.template, data);
+  const prompt = { system: system.text, user: user.text, shared: { text: data.diff, ...(system.pieces ? { system: system.pieces } : {}), ...(user.pieces ? { user: user.pieces } : {}) } };
   const reasons: string[] = [];
   for (const client of pipeline.clients) {
     try {

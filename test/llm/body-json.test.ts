@@ -35,26 +35,42 @@ describe('encodeBody', () => {
   ];
 
   it.each(cases)('parses to what JSON.stringify gives: %s', (_name, value) => {
-    expect(JSON.parse(encodeBody(value, diff).toString('utf8'))).toEqual(JSON.parse(JSON.stringify(value)));
+    expect(JSON.parse(encodeBody(value, { text: diff }).toString('utf8'))).toEqual(JSON.parse(JSON.stringify(value)));
   });
 
   it('gives the same body for the second request that carries the same text, from what it kept', () => {
     const first = body('one pipeline', `A ${diff} B`);
     const second = body('another pipeline', `C ${diff} D`);
-    expect(JSON.parse(encodeBody(first, diff).toString('utf8'))).toEqual(first);
-    expect(JSON.parse(encodeBody(second, diff).toString('utf8'))).toEqual(second);
-    expect(JSON.parse(encodeBody(first, diff).toString('utf8'))).toEqual(first);
+    expect(JSON.parse(encodeBody(first, { text: diff }).toString('utf8'))).toEqual(first);
+    expect(JSON.parse(encodeBody(second, { text: diff }).toString('utf8'))).toEqual(second);
+    expect(JSON.parse(encodeBody(first, { text: diff }).toString('utf8'))).toEqual(first);
   });
 
   it('encodes a short shared text, or none, as JSON.stringify does, byte for byte', () => {
     const value = body('s', 'short diff here');
-    expect(encodeBody(value, 'short diff').toString('utf8')).toBe(JSON.stringify(value));
+    expect(encodeBody(value, { text: 'short diff' }).toString('utf8')).toBe(JSON.stringify(value));
     expect(encodeBody(value).toString('utf8')).toBe(JSON.stringify(value));
+  });
+
+  it('builds the prompts from the pieces around each copy of the text when the renderer gives them', () => {
+    const system = ['S ', ' and ', ''];
+    const user = ['<<<loom:untrusted diff>>>\n', '\n<<<loom:end diff>>> "quoted" \u2028'];
+    const value = {
+      ...body(system.join(diff), user.join(diff)),
+      messages: [...body(system.join(diff), user.join(diff)).messages, { role: 'assistant', content: 'prose' }, { role: 'user', content: `fix it ${diff}` }],
+    };
+    expect(JSON.parse(encodeBody(value, { text: diff, system, user }).toString('utf8'))).toEqual(value);
+  });
+
+  it('searches a message whose pieces do not add up to it, rather than trust them', () => {
+    const value = body('s', `before ${diff} after`);
+    const wrong = { text: diff, user: ['before ', ' after and more'] };
+    expect(JSON.parse(encodeBody(value, wrong).toString('utf8'))).toEqual(value);
   });
 
   it('keeps a text whose surrogate pair is split by where the shared text starts', () => {
     const shared = `\udc00${'x'.repeat(5000)}`;
     const value = body('s', `\ud83d${shared}`);
-    expect(JSON.parse(encodeBody(value, shared).toString('utf8'))).toEqual(value);
+    expect(JSON.parse(encodeBody(value, { text: shared }).toString('utf8'))).toEqual(value);
   });
 });
