@@ -97,7 +97,11 @@ export function openElidedSection(text: string, elide: ElideRule): OpenSection |
   return {
     hunksAt: hunkStart,
     feed: (piece, start, end) => reader.read(piece, start, end),
-    close: () => ({ ...buildFile(header, paths, reader.finish('', 0, 0), false), elided: true }),
+    close: () => {
+      const file = buildFile(header, paths, reader.finish('', 0, 0), false);
+      file.elided = true;
+      return file;
+    },
   };
 }
 
@@ -191,7 +195,7 @@ class HunkReader {
           newLeft--;
         }
       } else if (first === 0x2d /* '-' */) {
-        if (!keep) lines!.push({ kind: 'del', oldLine, text: text.slice(pos + 1, textEnd) });
+        if (!keep) lines!.push({ kind: 'del', oldLine, newLine: undefined, text: text.slice(pos + 1, textEnd) });
         previous = 'del';
         oldLine++;
         body.deletions++;
@@ -199,8 +203,8 @@ class HunkReader {
       } else if (first === 0x2b /* '+' */) {
         const added = text.slice(pos + 1, textEnd);
         // An elided file keeps copies: a slice would keep the whole section's text alive.
-        if (!keep) lines!.push({ kind: 'add', newLine, text: added });
-        else if (keep(added)) lines!.push({ kind: 'add', newLine, text: copyOf(added) });
+        if (!keep) lines!.push({ kind: 'add', oldLine: undefined, newLine, text: added });
+        else if (keep(added)) lines!.push({ kind: 'add', oldLine: undefined, newLine, text: copyOf(added) });
         previous = 'add';
         newLine++;
         body.additions++;
@@ -274,8 +278,10 @@ function buildFile(header: FileHeader, paths: ReturnType<typeof pathsOf>, body: 
     hunks,
     additions: body?.additions ?? 0,
     deletions: body?.deletions ?? 0,
+    // Always present, if undefined: files of one shape keep the code that walks them optimized (see DiffLine).
+    oldMode: header.oldMode,
+    newMode: header.newMode,
+    elided: undefined,
   };
-  if (header.oldMode !== undefined) file.oldMode = header.oldMode;
-  if (header.newMode !== undefined) file.newMode = header.newMode;
   return file;
 }

@@ -1,4 +1,7 @@
-/** One line of a hunk. `text` has no leading '+', '-' or ' '. */
+/**
+ * One line of a hunk. `text` has no leading '+', '-' or ' '. Lines are made with all four fields, the missing side
+ * as undefined: objects of one shape keep the code that walks hundreds of thousands of them optimized.
+ */
 export interface DiffLine {
   kind: 'add' | 'del' | 'context';
   /** 1-based line in the old file; absent for added lines. */

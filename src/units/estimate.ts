@@ -1,6 +1,7 @@
 import type { DiffLine, FileDiff, Hunk } from '../diff/types.ts';
 import { numberWidthOf, renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
+import { fileWith, hunkWith } from './copy.ts';
 import type { UnitFile } from './types.ts';
 
 /**
@@ -60,8 +61,8 @@ export function calibrate(files: readonly FileDiff[], counter: TokenCounter): nu
         const from = next - seen;
         const lines = hunk.lines.slice(from, from + SAMPLE_WINDOW_LINES);
         // Headers are priced apart (from the rendering itself), so the ratio is that of the lines alone.
-        const text = renderDiff([{ ...file, hunks: [{ ...hunk, lines }] }]);
-        const headers = renderDiff([{ ...file, hunks: [{ ...hunk, lines: [] }] }]);
+        const text = renderDiff([fileWith(file, { hunks: [hunkWith(hunk, { lines })] })]);
+        const headers = renderDiff([fileWith(file, { hunks: [hunkWith(hunk, { lines: [] })] })]);
         tokens += counter.count(text) - counter.count(headers);
         weights += weight(text) - weight(headers);
         next += stride;
@@ -76,7 +77,7 @@ export function calibrate(files: readonly FileDiff[], counter: TokenCounter): nu
 export function createEstimator(ratio: number, counter: TokenCounter): Estimator {
   return {
     ratio,
-    fileHeader: (file) => counter.count(renderDiff([{ ...file, hunks: [] }])),
+    fileHeader: (file) => counter.count(renderDiff([fileWith(file, { hunks: [] })])),
     rendered: (file) => counter.count(renderDiff([file])),
     hunkHeader: (hunk) => counter.count(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@${hunk.section ? ` ${hunk.section}` : ''}\n`),
     // number (padded), space, marker, space, text, newline

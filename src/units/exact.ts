@@ -13,6 +13,7 @@ import {
   renderDiff,
 } from '../prompts/render-diff.ts';
 import type { SegmentCounter } from '../tokens/counter.ts';
+import { fileWith, hunkWith } from './copy.ts';
 import type { Estimator } from './estimate.ts';
 import type { UnitFile } from './types.ts';
 
@@ -117,8 +118,8 @@ export class ExactCosts {
     if (!whole) {
       whole =
         isDeletedFile(file)
-          ? { ...file, collapsed: true, hunks: file.hunks.map((h) => ({ ...h, collapsed: true })) }
-          : { ...file, collapsed: false, hunks: file.hunks.map((h) => (isDeleteOnly(h) ? { ...h, collapsed: true } : h)) };
+          ? fileWith(file, { collapsed: true, hunks: file.hunks.map((h) => hunkWith(h, { collapsed: true })) })
+          : fileWith(file, { collapsed: false, hunks: file.hunks.map((h) => (isDeleteOnly(h) ? hunkWith(h, { collapsed: true }) : h)) });
       this.wholeOf.set(file, whole);
     }
     return whole;

@@ -2,6 +2,7 @@ import { pathMatcher } from '../diff/filter.ts';
 import type { FileDiff } from '../diff/types.ts';
 import { renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
+import { fileWith } from './copy.ts';
 import { changedLineCount, countUnitLines } from './count-lines.ts';
 import { calibrate, createEstimator } from './estimate.ts';
 import { ExactCosts } from './exact.ts';
@@ -394,7 +395,7 @@ function mergePieces(group: readonly Piece[]): UnitFile[] {
   const byPath = new Map<string, UnitFile>();
   for (const { file } of group) {
     const previous = byPath.get(file.path);
-    byPath.set(file.path, previous ? { ...previous, collapsed: previous.collapsed === true && file.collapsed === true, hunks: [...previous.hunks, ...file.hunks] } : file);
+    byPath.set(file.path, previous ? fileWith(previous, { collapsed: previous.collapsed === true && file.collapsed === true, hunks: [...previous.hunks, ...file.hunks] }) : file);
   }
   return [...byPath.values()];
 }

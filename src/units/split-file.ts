@@ -1,6 +1,7 @@
 import type { DiffLine, Hunk } from '../diff/types.ts';
 import { numberWidthOf, renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
+import { fileWith, hunkWith } from './copy.ts';
 import type { Estimator } from './estimate.ts';
 import { isDeletedFile, isDeleteOnly, lineWidth, type CountNeed, type ExactCosts } from './exact.ts';
 import type { UnitFile, UnitHunk } from './types.ts';
@@ -133,7 +134,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
   const firstCut = cap >= ctx.budget;
   const deleted = isDeletedFile(file);
   if (deleted) {
-    const summary = exact?.whole(file) ?? { ...file, collapsed: true, hunks: file.hunks.map((h) => ({ ...h, collapsed: true })) };
+    const summary = exact?.whole(file) ?? fileWith(file, { collapsed: true, hunks: file.hunks.map((h) => hunkWith(h, { collapsed: true })) });
     if (exact) yield { files: [summary] };
     const cost = est.rendered(summary);
     if (cost <= cap) return void out.ready.push({ file: summary, cost, exact: cost, order });
@@ -159,7 +160,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
     return;
   }
   const room = Math.max(0, cap - header);
-  const base: UnitFile = { ...file, collapsed: false };
+  const base = fileWith(file, { collapsed: false });
 
   // Each line at the width of a piece that would end at it: pieces print their own numbers' width.
   function* price(item: Item, upTo: number): Steps<void> {
@@ -195,15 +196,15 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
       const item: Item = { hunk, first, headerCost: 0, lineCosts: [], linesCost: 0 };
       items.push(item);
       if (isDeleteOnly(hunk)) {
-        const collapsed: UnitHunk = { ...hunk, collapsed: true };
-        const cost = est.rendered({ ...base, hunks: [collapsed] }) - header;
+        const collapsed = hunkWith(hunk, { collapsed: true });
+        const cost = est.rendered(fileWith(base, { hunks: [collapsed] })) - header;
         if (cost <= room) {
           item.hunk = collapsed;
           item.collapsed = { cost };
           continue;
         }
       }
-      item.hunk = hunk.collapsed ? { ...hunk, collapsed: false } : hunk;
+      item.hunk = hunk.collapsed ? hunkWith(hunk, { collapsed: false }) : hunk;
       item.headerCost = est.hunkHeader(item.hunk);
     }
     return items[index]!;
@@ -219,7 +220,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
     total += cost;
   }
   if (total !== undefined) {
-    const whole: UnitFile = { ...base, hunks: items.map((i) => i.hunk) };
+    const whole = fileWith(base, { hunks: items.map((i) => i.hunk) });
     // Lines were priced at their own widths; with exact costs the file is measured as printed.
     if (exact) yield { files: [whole] };
     const measured = exact?.file(whole);
@@ -228,7 +229,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
   } else if (!exact && firstCut) {
     // Estimates lean high: a file just over is measured before it is cut.
     for (let h = 0; h < file.hunks.length; h++) yield* price(yield* itemAt(h), Infinity);
-    const whole: UnitFile = { ...base, hunks: items.map((i) => i.hunk) };
+    const whole = fileWith(base, { hunks: items.map((i) => i.hunk) });
     const estimated = items.reduce((n, i) => n + (i.collapsed?.cost ?? i.headerCost + i.linesCost), header);
     if (estimated <= cap * BORDERLINE) {
       const measured = ctx.counter.count(renderDiff([whole]));
@@ -255,7 +256,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
   };
   function* flush(full: boolean): Steps<void> {
     if (hunks.length > 0) {
-      const piece: UnitFile = { ...base, hunks };
+      const piece = fileWith(base, { hunks });
       // With exact costs a piece is measured as printed (its numbers may be narrower than priced).
       if (exact) yield { files: [piece] };
       const exactCost = exact ? exact.file(piece) : hunks.length === 1 ? measured : undefined;
@@ -269,7 +270,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
   }
   // Runs are measured on the first cut; with exact costs, as sums (the run's own `@@` line and overlap included).
   function* alone(run: UnitHunk, ahead: readonly DiffLine[] = []): Steps<number> {
-    const shown: UnitFile = { ...base, hunks: [run] };
+    const shown = fileWith(base, { hunks: [run] });
     if (!exact) return ctx.counter.count(renderDiff([shown]));
     yield { files: [shown], ...(ahead.length > 0 ? { ahead } : {}) };
     return exact.file(shown);
@@ -426,7 +427,7 @@ function asContext(line: DiffLine): DiffLine {
   // One copy per line: counted once (see RunOptions.measure's `ahead`), it is found again when the run uses it.
   let copy = CONTEXT_COPIES.get(line);
   if (!copy) {
-    copy = line.newLine !== undefined ? { kind: 'context', newLine: line.newLine, text: line.text } : { kind: 'context', text: line.text };
+    copy = { kind: 'context', oldLine: undefined, newLine: line.newLine, text: line.text };
     CONTEXT_COPIES.set(line, copy);
   }
   return copy;
