@@ -1,3 +1,4 @@
+import { serialize } from 'node:v8';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDiff } from '../../src/diff/parse.ts';
 import { resolveRange } from '../../src/diff/range.ts';
@@ -21,6 +22,17 @@ async function collect(stream: AsyncIterable<FileDiff[]>): Promise<{ files: File
     files.push(...batch);
   }
   return { files, batches };
+}
+
+/**
+ * Whether V8 holds a string two bytes per character: after its header, v8.serialize tags a one-byte string `"` and
+ * a two-byte one `c` (after padding bytes of 0 that align its characters).
+ */
+function isTwoByte(text: string): boolean {
+  const bytes = serialize(text);
+  let at = 2;
+  while (bytes[at] === 0) at++;
+  return bytes[at] === 0x63;
 }
 
 const line = (i: number) => `export const value${i} = compute(${i}, "some text to make the line longer than usual");\n`;
@@ -84,6 +96,32 @@ describe('streamDiff', () => {
     expect(streamed.map((f) => f.path)).toEqual(Object.keys(files));
     expect(batches).toBeGreaterThan(1);
     expect(streamed).toEqual(parseDiff(await readDiff(repo.dir, range)));
+  });
+
+  it('keeps characters cut across reads whole, and the text of every other file one byte per character', async () => {
+    // Three bytes per character, so reads of git's output end inside one now and then.
+    const wide = (n: number) => Array.from({ length: n }, (_, i) => `export const 名前${i} = '日本語のテキスト ✓ ${i}';\n`).join('');
+    const files: Record<string, string> = { 'a.ts': lines(20), 'b-wide.ts': wide(10), 'z.lock': `${wide(10)}` };
+    for (let i = 0; i < 40; i++) files[`d/f${String(i).padStart(2, '0')}.ts`] = lines(40);
+    repo = makeRepo(files);
+    repo.git('checkout', '-q', '-b', 'feature');
+    Object.assign(files, { 'a.ts': lines(30), 'b-wide.ts': wide(3_000), 'z.lock': `${wide(4_000)}` });
+    for (let i = 0; i < 40; i++) files[`d/f${String(i).padStart(2, '0')}.ts`] = lines(80, 1);
+    repo.write(files);
+    repo.commit('feature');
+    const range = await resolveRange({ cwd: repo.dir, base: 'main', env: {}, log: memoryLogger() });
+    const elide = { file: (path: string) => path.endsWith('.lock'), line: (text: string) => text.includes('✓ 3999') };
+
+    const { files: streamed } = await collect(streamDiff(repo.dir, range, { elide }));
+
+    expect(streamed).toEqual(parseDiff(await readDiff(repo.dir, range), { elide }));
+    expect(streamed.find((f) => f.path === 'z.lock')!.hunks.flatMap((h) => h.lines).map((l) => l.text)).toEqual(["export const 名前3999 = '日本語のテキスト ✓ 3999';"]);
+    const texts = (path: string) => streamed.find((f) => f.path === path)!.hunks.flatMap((h) => h.lines.map((l) => l.text));
+    expect(texts('b-wide.ts').filter(isTwoByte)).toHaveLength(texts('b-wide.ts').length);
+    const narrow = streamed.filter((f) => f.path.startsWith('d/')).flatMap((f) => texts(f.path));
+    expect(narrow.length).toBeGreaterThan(1_500);
+    expect(narrow.filter(isTwoByte)).toEqual([]);
+    expect([isTwoByte('ascii'), isTwoByte('✓'), isTwoByte(`${'✓'.repeat(20)}${'x'.repeat(40)}`.slice(20))]).toEqual([false, true, true]);
   });
 
   it('yields nothing for an empty range, and fails with git’s message for a commit that does not exist', async () => {
