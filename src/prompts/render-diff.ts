@@ -95,8 +95,12 @@ function describeFile(file: UnitFile): string {
   return `${file.path} (${notes.join(', ')})`;
 }
 
-function removedLines(hunks: readonly { lines: readonly { kind: string }[] }[]): number {
+function removedLines(hunks: readonly Hunk[]): number {
   let n = 0;
-  for (const hunk of hunks) for (const line of hunk.lines) if (line.kind === 'del') n++;
+  for (const hunk of hunks) {
+    // Only old-side lines: all of them removals, counted without walking them.
+    if (hunk.newLines === 0 && hunk.oldLines === hunk.lines.length) n += hunk.oldLines;
+    else for (const line of hunk.lines) if (line.kind === 'del') n++;
+  }
   return n;
 }

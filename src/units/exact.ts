@@ -1,4 +1,4 @@
-import type { DiffLine, FileDiff } from '../diff/types.ts';
+import type { DiffLine, FileDiff, Hunk } from '../diff/types.ts';
 import {
   deletedFileLine,
   diffLineText,
@@ -733,7 +733,9 @@ function countedWhole(file: FileDiff, budget: number): boolean {
   return isDeletedFile(file) || likelyFits(file, budget);
 }
 
-export function isDeleteOnly(hunk: { lines: readonly DiffLine[] }): boolean {
+export function isDeleteOnly(hunk: Pick<Hunk, 'lines' | 'oldLines' | 'newLines'>): boolean {
+  // Every line on the old side only: each is a removal (a deleted file's hunks; no need to walk thousands of lines).
+  if (hunk.newLines === 0 && hunk.oldLines === hunk.lines.length) return hunk.oldLines > 0;
   let removed = false;
   for (const line of hunk.lines) {
     if (line.kind === 'add') return false;
