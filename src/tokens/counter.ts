@@ -33,6 +33,8 @@ export interface SegmentCounter {
   countRawAsync(texts: readonly string[], background?: boolean): Promise<ArrayLike<number>>;
   /** Raw counts of texts that are not segments (need not end a piece), each counted on its own. */
   countApart(texts: readonly string[]): ArrayLike<number>;
+  /** The same without blocking this thread. */
+  countApartAsync(texts: readonly string[]): Promise<ArrayLike<number>>;
   /** The counter's count of a text whose raw count is `raw`: the margin applied, rounded up. */
   total(raw: number): number;
 }
@@ -148,9 +150,9 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
     if (!counts) throw failed(backend.released);
     return counts;
   };
-  const countManyAsync = async (texts: readonly string[], background = false): Promise<ArrayLike<number>> => {
-    if (backend.kind === 'local') return backend.encoding.countMany(texts, true);
-    const counts = backend.released ? undefined : await requestAsync(backend.worker, texts, true, background);
+  const countManyAsync = async (texts: readonly string[], segments: boolean, background = false): Promise<ArrayLike<number>> => {
+    if (backend.kind === 'local') return backend.encoding.countMany(texts, segments);
+    const counts = backend.released ? undefined : await requestAsync(backend.worker, texts, segments, background);
     if (!counts) throw failed(backend.released);
     return counts;
   };
@@ -159,7 +161,13 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
     encoding,
     margin,
     count: (text) => total(countOne(text)),
-    segments: { countRaw: (texts) => countMany(texts, true), countRawAsync: countManyAsync, countApart: (texts) => countMany(texts, false), total },
+    segments: {
+      countRaw: (texts) => countMany(texts, true),
+      countRawAsync: (texts, background) => countManyAsync(texts, true, background),
+      countApart: (texts) => countMany(texts, false),
+      countApartAsync: (texts) => countManyAsync(texts, false),
+      total,
+    },
   };
 }
 
@@ -172,7 +180,7 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
 export function byteBoundCounter(): TokenCounter {
   const count = (text: string) => Buffer.byteLength(text, 'utf8');
   const countRaw = (texts: readonly string[]) => texts.map(count);
-  return { encoding: 'utf8-bytes', margin: 1, count, segments: { countRaw, countRawAsync: async (texts) => countRaw(texts), countApart: countRaw, total: (raw) => raw } };
+  return { encoding: 'utf8-bytes', margin: 1, count, segments: { countRaw, countRawAsync: async (texts) => countRaw(texts), countApart: countRaw, countApartAsync: async (texts) => countRaw(texts), total: (raw) => raw } };
 }
 
 // --- talking to the counting thread (see count-worker.ts for the protocol) ---

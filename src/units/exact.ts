@@ -93,6 +93,12 @@ export class ExactCosts {
 
   constructor(counter: SegmentCounter) {
     this.counter = counter;
+    // Every plan with exact costs needs these, first when its first lines are stored: asked for now, they are in
+    // by then, instead of this thread waiting on the counting thread for them (7 ms on the 20,000-line file).
+    counter.countApartAsync(numberTexts()).then(
+      (counts) => void (this.numbers ??= numberTables(counts)),
+      () => undefined,
+    );
   }
 
   /** The largest raw count whose total (margin applied) is within `tokens`. */

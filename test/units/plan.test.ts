@@ -225,6 +225,8 @@ describe('planUnits', () => {
       ...seg,
       countRaw: (texts: readonly string[]) => ((blocking += texts.length), seg.countRaw(texts)),
       countRawAsync: (texts: readonly string[], background?: boolean) => (background ? later(texts) : seg.countRawAsync(texts)),
+      countApart: (texts: readonly string[]) => ((blocking += texts.length), seg.countApart(texts)),
+      countApartAsync: (texts: readonly string[]) => (queue = queue.then(() => new Promise<void>((resolve) => setImmediate(resolve)))).then(() => seg.countApart(texts)),
     });
     const streamed: ReviewUnit[] = [];
     const stream = streamUnits([file], { ...opts, costs });
@@ -234,7 +236,7 @@ describe('planUnits', () => {
     expectAccountedFor([file], step.value, 3_000, counter);
     expect(step.value.totals).toEqual(atOnce.totals);
     expect(streamed.length).toBe(step.value.units.length);
-    // Every count came from the slices or from requests that did not block this thread.
+    // Every count came from the slices or from requests that did not block this thread (the number tables too).
     expect(blocking).toBe(0);
   });
 
