@@ -90,8 +90,8 @@ export function tryGit(cwd: string, args: readonly string[], opts: GitRunOptions
  * Starts git with its output as a stream, for output too large to wait for (the diff). The caller reads stdout
  * and stderr and checks the exit code; `error` is what to throw when the process could not start at all.
  */
-export function spawnGit(cwd: string, args: readonly string[]): { child: ChildProcessWithoutNullStreams; started: Promise<void> } {
-  const child = spawn('git', [...GLOBAL_FLAGS, ...args], { cwd, env: gitEnv(), windowsHide: true });
+export function spawnGit(cwd: string, args: readonly string[], env?: Record<string, string>): { child: ChildProcessWithoutNullStreams; started: Promise<void> } {
+  const child = spawn('git', [...GLOBAL_FLAGS, ...args], { cwd, env: gitEnv(env), windowsHide: true });
   child.stdin.end();
   const started = new Promise<void>((resolvePromise, reject) => {
     child.once('spawn', () => resolvePromise());

@@ -1,7 +1,7 @@
 import { LoomError } from '../errors.ts';
-import { DIFF_FLAGS, repoRoot, spawnGit } from './git.ts';
+import { repoRoot, spawnGit } from './git.ts';
 import { afterNewline, openElidedSection, parseDiff, type OpenSection, type ParseOptions } from './parse.ts';
-import { readDiff } from './read.ts';
+import { diffCommand } from './read.ts';
 import type { DiffRange, FileDiff } from './types.ts';
 
 const SECTION_START = '\ndiff --git ';
@@ -15,18 +15,19 @@ const MIN_SCAN_BYTES = 64 * 1024;
  * complete so far, in git's order (review order is the planner's business: see streamUnits); only one file's
  * text (plus what is parsed) is held at a time.
  *
- * Uncommitted changes are read in one piece (readDiff) and come as one batch.
+ * With uncommitted changes, the working tree's diff is read the same way.
  *
  * `parsing` is read as each part of the diff is parsed, so a caller may fill it in (the elision rule comes from the
  * config) once git is already running; what was parsed before is parsed whole.
  */
 export async function* streamDiff(cwd: string, range: DiffRange, parsing: ParseOptions = {}): AsyncGenerator<FileDiff[], void, undefined> {
-  if (range.includesUncommitted) {
-    yield parseDiff(await readDiff(cwd, range), parsing);
-    return;
-  }
   const root = range.root ?? (await repoRoot(cwd));
-  yield* sections(root, ['diff', ...DIFF_FLAGS, range.mergeBase, range.headSha, '--'], parsing);
+  const diff = await diffCommand(root, range);
+  try {
+    yield* sections(root, diff.args, parsing, diff.env, diff.done);
+  } finally {
+    await diff.done();
+  }
 }
 
 /**
@@ -59,11 +60,13 @@ export function startDiff(cwd: string, range: DiffRange, parsing: ParseOptions =
  * the 43 files), which slowed every pass over them and doubled their memory. Section starts and line ends are
  * ASCII, so no cut splits a character.
  */
-async function* sections(root: string, args: readonly string[], parsing: ParseOptions): AsyncGenerator<FileDiff[], void, undefined> {
-  const { child, started } = spawnGit(root, args);
+async function* sections(root: string, args: readonly string[], parsing: ParseOptions, env?: Record<string, string>, exitedGit?: () => Promise<void>): AsyncGenerator<FileDiff[], void, undefined> {
+  const { child, started } = spawnGit(root, args, env);
   const stderr: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
   const exited = new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? -1)));
+  // What git needed only while it ran (a temporary index) goes as soon as it is done, not when parsing is.
+  if (exitedGit) void exited.then(exitedGit, () => undefined);
   let finished = false;
   try {
     await started;

@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDiff } from '../../src/diff/parse.ts';
 import { resolveRange } from '../../src/diff/range.ts';
-import { readDiff } from '../../src/diff/read.ts';
+import { diffCommand, readDiff } from '../../src/diff/read.ts';
+import { streamDiff } from '../../src/diff/stream.ts';
 import { makeRepo, type TestRepo } from '../helpers/git-repo.ts';
 import { fileAt, lineSummary, memoryLogger } from './helpers.ts';
 
@@ -42,6 +45,29 @@ describe('includeUncommitted', () => {
     // The user's index is untouched: nothing got staged or marked intent-to-add.
     expect(repo.git('status', '--porcelain')).toBe(statusBefore);
     expect(repo.git('diff', '--cached', '--name-only')).toBe(stagedBefore);
+  });
+
+  it('streams the working tree file by file as it reads it whole, and removes its throwaway index once git is done', async () => {
+    repo = makeRepo({ 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    repo.git('checkout', '-q', '-b', 'feature');
+    repo.write({ 'a.txt': 'a2\n' });
+    repo.commit('committed change');
+    repo.write({ 'b.txt': 'b2 ✓\n', 'c-untracked.txt': 'new\n', 'd-untracked.txt': 'also new\n' });
+    const statusBefore = repo.git('status', '--porcelain');
+    const range = await resolveRange({ cwd: repo.dir, base: 'main', env: {}, log: memoryLogger(), includeUncommitted: true });
+
+    const streamed = [];
+    for await (const batch of streamDiff(repo.dir, range)) streamed.push(...batch);
+
+    expect(streamed.map((f) => f.path)).toEqual(['a.txt', 'b.txt', 'c-untracked.txt', 'd-untracked.txt']);
+    expect(streamed).toEqual(parseDiff(await readDiff(repo.dir, range)));
+    expect(repo.git('status', '--porcelain')).toBe(statusBefore);
+
+    const command = await diffCommand(repo.dir, range);
+    const index = command.env?.GIT_INDEX_FILE;
+    expect(index !== undefined && existsSync(index)).toBe(true);
+    await command.done();
+    expect(existsSync(dirname(index!))).toBe(false);
   });
 
   it('without it, only the commits are diffed', async () => {
