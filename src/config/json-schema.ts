@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import { toJSONSchema } from 'zod/mini';
 import { LoomConfig } from './schema.ts';
 
 /** A URN, not a URL: the schema is shipped with loom (`loom config schema`), not hosted anywhere. */
@@ -9,7 +9,7 @@ export const CONFIG_SCHEMA_ID = 'urn:loom-review:config';
  * `io: 'input'` describes what a person writes: keys with defaults are optional.
  */
 export function configJsonSchema(): Record<string, unknown> {
-  const { $schema, ...rest } = z.toJSONSchema(LoomConfig, { io: 'input' }) as Record<string, unknown>;
+  const { $schema, ...rest } = toJSONSchema(LoomConfig, { io: 'input' }) as Record<string, unknown>;
   return {
     $schema,
     $id: CONFIG_SCHEMA_ID,

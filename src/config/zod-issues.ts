@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { core } from 'zod/mini';
 import type { Document, LineCounter } from 'yaml';
 import { didYouMean } from './did-you-mean.ts';
 import type { ConfigIssue } from './issues.ts';
@@ -66,7 +66,7 @@ interface Context {
   doc: Document;
   lines: LineCounter;
   data: unknown;
-  schema: z.ZodType;
+  schema: core.$ZodType;
 }
 
 function error(position: { line: number; col: number }, message: string): ConfigIssue {
@@ -78,7 +78,7 @@ function prefixed(path: ConfigPath, message: string): string {
   return where ? `${where}: ${message}` : message;
 }
 
-function fromIssue(issue: z.core.$ZodIssue, ctx: Context): ConfigIssue[] {
+function fromIssue(issue: core.$ZodIssue, ctx: Context): ConfigIssue[] {
   const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
   const at = () => locateValue(ctx.doc, ctx.lines, path);
   switch (issue.code) {
@@ -145,6 +145,6 @@ function fromIssue(issue: z.core.$ZodIssue, ctx: Context): ConfigIssue[] {
 }
 
 /** Every zod issue as a located, plain-English ConfigIssue. */
-export function zodIssuesToConfigIssues(issues: readonly z.core.$ZodIssue[], ctx: Context): ConfigIssue[] {
+export function zodIssuesToConfigIssues(issues: readonly core.$ZodIssue[], ctx: Context): ConfigIssue[] {
   return issues.flatMap((issue) => fromIssue(issue, ctx));
 }
