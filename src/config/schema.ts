@@ -1,6 +1,6 @@
 // zod's functional API (zod/mini), imported as a namespace: the bundler keeps only the parts the schema uses. Every
-// review compiles this chunk and builds the schema before it can read its config; the method-chaining API put ~100 KB
-// more code and a bound method per method per schema on that path (~12 ms, measured).
+// review compiles this chunk and builds the schema before it can read its config; the method-chaining API made the
+// chunk 149 KB instead of 76 KB and bound every method onto every schema (~10 ms to the config, measured).
 import * as z from 'zod/mini';
 import { SEVERITIES } from '../findings/finding.ts';
 
