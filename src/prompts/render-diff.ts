@@ -98,9 +98,16 @@ function describeFile(file: UnitFile): string {
 function removedLines(hunks: readonly Hunk[]): number {
   let n = 0;
   for (const hunk of hunks) {
-    // Only old-side lines: all of them removals, counted without walking them.
-    if (hunk.newLines === 0 && hunk.oldLines === hunk.lines.length) n += hunk.oldLines;
+    if (onlyRemovals(hunk)) n += hunk.oldLines;
     else for (const line of hunk.lines) if (line.kind === 'del') n++;
   }
   return n;
+}
+
+/**
+ * Whether every line of a hunk is on the old side only, i.e. a removal: known from its counts, without walking
+ * thousands of lines of a deleted file.
+ */
+export function onlyRemovals(hunk: Pick<Hunk, 'lines' | 'oldLines' | 'newLines'>): boolean {
+  return hunk.newLines === 0 && hunk.oldLines === hunk.lines.length;
 }

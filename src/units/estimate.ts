@@ -1,5 +1,5 @@
 import type { DiffLine, FileDiff, Hunk } from '../diff/types.ts';
-import { numberWidthOf, renderDiff } from '../prompts/render-diff.ts';
+import { hunkHeaderLine, numberWidthOf, renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
 import { fileWith, hunkWith } from './copy.ts';
 import type { UnitFile } from './types.ts';
@@ -79,7 +79,7 @@ export function createEstimator(ratio: number, counter: TokenCounter): Estimator
     ratio,
     fileHeader: (file) => counter.count(renderDiff([fileWith(file, { hunks: [] })])),
     rendered: (file) => counter.count(renderDiff([file])),
-    hunkHeader: (hunk) => counter.count(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@${hunk.section ? ` ${hunk.section}` : ''}\n`),
+    hunkHeader: (hunk) => counter.count(`${hunkHeaderLine(hunk)}\n`),
     // number (padded), space, marker, space, text, newline
     line: (line, width) => (width + 4 + weight(line.text)) * ratio,
   };

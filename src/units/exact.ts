@@ -8,6 +8,7 @@ import {
   lineMarker,
   lineNumberWidth,
   NO_NEWLINE_LINE,
+  onlyRemovals,
   printedNumber,
   removedHunkLine,
   renderDiff,
@@ -740,8 +741,7 @@ function countedWhole(file: FileDiff, budget: number): boolean {
 }
 
 export function isDeleteOnly(hunk: Pick<Hunk, 'lines' | 'oldLines' | 'newLines'>): boolean {
-  // Every line on the old side only: each is a removal (a deleted file's hunks; no need to walk thousands of lines).
-  if (hunk.newLines === 0 && hunk.oldLines === hunk.lines.length) return hunk.oldLines > 0;
+  if (onlyRemovals(hunk)) return hunk.oldLines > 0;
   let removed = false;
   for (const line of hunk.lines) {
     if (line.kind === 'add') return false;
