@@ -12,6 +12,8 @@ const MIDDLE = /^={7}$/;
 
 /** Every marker starts with '<', '>' or '=': other lines need no pattern at all. */
 export function mayBeMarker(text: string): boolean {
+  // An empty line is common; reading past its end would throw optimized code out.
+  if (text.length === 0) return false;
   const first = text.charCodeAt(0);
   return first === 0x3c || first === 0x3e || first === 0x3d;
 }

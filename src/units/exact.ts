@@ -14,7 +14,7 @@ import {
   renderDiff,
 } from '../prompts/render-diff.ts';
 import type { SegmentCounter } from '../tokens/counter.ts';
-import { fileWith, hunkWith } from './copy.ts';
+import { fileWith, hunkWith, mapPacked } from './copy.ts';
 import type { Estimator } from './estimate.ts';
 import type { UnitFile } from './types.ts';
 
@@ -125,8 +125,8 @@ export class ExactCosts {
     if (!whole) {
       whole =
         isDeletedFile(file)
-          ? fileWith(file, { collapsed: true, hunks: file.hunks.map((h) => hunkWith(h, { collapsed: true })) })
-          : fileWith(file, { collapsed: false, hunks: file.hunks.map((h) => (isDeleteOnly(h) ? hunkWith(h, { collapsed: true }) : h)) });
+          ? fileWith(file, { collapsed: true, hunks: mapPacked(file.hunks, (h) => hunkWith(h, { collapsed: true })) })
+          : fileWith(file, { collapsed: false, hunks: mapPacked(file.hunks, (h) => (isDeleteOnly(h) ? hunkWith(h, { collapsed: true }) : h)) });
       this.wholeOf.set(file, whole);
     }
     return whole;

@@ -1,7 +1,7 @@
 import type { DiffLine, Hunk } from '../diff/types.ts';
 import { numberWidthOf, renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
-import { fileWith, hunkWith } from './copy.ts';
+import { fileWith, hunkWith, mapPacked } from './copy.ts';
 import type { Estimator } from './estimate.ts';
 import { isDeletedFile, isDeleteOnly, lineWidth, type CountNeed, type ExactCosts } from './exact.ts';
 import type { UnitFile, UnitHunk } from './types.ts';
@@ -107,7 +107,7 @@ export function* splitSteps(file: UnitFile, cap: number, ctx: SplitContext, orde
     if (ready.length === 0) return;
     const pieces = ready.splice(0);
     if (exact) {
-      yield { files: pieces.map((piece) => piece.file), separators: true };
+      yield { files: mapPacked(pieces, (piece) => piece.file), separators: true };
       for (const piece of pieces) piece.cost = piece.exact! + Math.max(0, exact.separator(piece.file));
     }
     for (const piece of pieces) yield* emit(piece);
@@ -134,7 +134,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
   const firstCut = cap >= ctx.budget;
   const deleted = isDeletedFile(file);
   if (deleted) {
-    const summary = exact?.whole(file) ?? fileWith(file, { collapsed: true, hunks: file.hunks.map((h) => hunkWith(h, { collapsed: true })) });
+    const summary = exact?.whole(file) ?? fileWith(file, { collapsed: true, hunks: mapPacked(file.hunks, (h) => hunkWith(h, { collapsed: true })) });
     if (exact) yield { files: [summary] };
     const cost = est.rendered(summary);
     if (cost <= cap) return void out.ready.push({ file: summary, cost, exact: cost, order });
@@ -220,7 +220,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
     total += cost;
   }
   if (total !== undefined) {
-    const whole = fileWith(base, { hunks: items.map((i) => i.hunk) });
+    const whole = fileWith(base, { hunks: mapPacked(items, (i) => i.hunk) });
     // Lines were priced at their own widths; with exact costs the file is measured as printed.
     if (exact) yield { files: [whole] };
     const measured = exact?.file(whole);
@@ -229,7 +229,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
   } else if (!exact && firstCut) {
     // Estimates lean high: a file just over is measured before it is cut.
     for (let h = 0; h < file.hunks.length; h++) yield* price(yield* itemAt(h), Infinity);
-    const whole = fileWith(base, { hunks: items.map((i) => i.hunk) });
+    const whole = fileWith(base, { hunks: mapPacked(items, (i) => i.hunk) });
     const estimated = items.reduce((n, i) => n + (i.collapsed?.cost ?? i.headerCost + i.linesCost), header);
     if (estimated <= cap * BORDERLINE) {
       const measured = ctx.counter.count(renderDiff([whole]));
@@ -374,10 +374,10 @@ function* splitHunk(item: Item, room: number, opts: RunOptions): Steps<void> {
       continue;
     }
     if (end < lines.length) end = niceBreak(lines, start, end);
-    const overlap = prefix.map((i) => asContext(lines[i]!));
+    const overlap = mapPacked(prefix, (i) => asContext(lines[i]!));
     let run = subHunk(hunk, [...overlap, ...lines.slice(start, end)], lines, start);
     // The next run's overlap is counted with this measure, not in a request of its own.
-    const ahead = (at: number) => (at < lines.length ? overlapBefore(lines, lineCosts, at, room).map((i) => asContext(lines[i]!)) : []);
+    const ahead = (at: number) => (at < lines.length ? mapPacked(overlapBefore(lines, lineCosts, at, room), (i) => asContext(lines[i]!)) : []);
     let exact = opts.measure ? yield* opts.measure(run, ahead(end)) : undefined;
     while (exact !== undefined && exact > opts.budget && end - start > 1) {
       end = start + Math.max(1, Math.min(end - start - 1, Math.floor((end - start) * (opts.budget / exact) * SHRINK_HEADROOM)));
