@@ -1,6 +1,6 @@
 // A minimal OpenAI-compatible chat endpoint on 127.0.0.1 that answers `{"findings":[]}` after a fixed delay.
-// It only records request bodies; counting their tokens happens after a run, so the server's own work never
-// slows the run it measures.
+// It only records request bodies, as the bytes that came: decoding and counting their tokens happen after a run,
+// so the server's own work never slows the run it measures (it shares the machine with loom).
 import { createServer } from 'node:http';
 
 const ANSWER = '{"findings":[]}';
@@ -8,7 +8,7 @@ const ANSWER = '{"findings":[]}';
 export async function startFakeModel() {
   let delayMs = 0;
   let seq = 0;
-  /** Raw JSON bodies of chat completion requests, in arrival order. */
+  /** Raw JSON bodies (bytes) of chat completion requests, in arrival order. */
   const requests = [];
 
   const server = createServer((req, res) => {
@@ -21,7 +21,7 @@ export async function startFakeModel() {
         res.end(JSON.stringify({ error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error' } }));
         return;
       }
-      const body = Buffer.concat(chunks).toString('utf8');
+      const body = Buffer.concat(chunks);
       requests.push(body);
       const reply = () => {
         const json = JSON.stringify({
@@ -48,9 +48,9 @@ export async function startFakeModel() {
     setDelay(ms) {
       delayMs = ms;
     },
-    /** Forgets recorded requests; returns them. */
+    /** Forgets recorded requests; returns them as text. */
     take() {
-      return requests.splice(0, requests.length);
+      return requests.splice(0, requests.length).map((body) => body.toString('utf8'));
     },
     close: () =>
       new Promise((resolve) => {
