@@ -144,6 +144,11 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   if (files.length === 0) notices.push(`Nothing to review: there are no changes between ${range.baseRef} and ${range.includesUncommitted ? 'the working tree' : range.headRef}.`);
   if (feed.maskedCount > 0) notices.push(`${feed.maskedCount} secret-looking value(s) were masked before anything was sent to a model.`);
   if (connect.notice) notices.push(connect.notice);
+  if (result.split > 0) {
+    notices.push(
+      `${result.split} time(s) the model refused a unit as too long for its context window (its tokenizer counts more than loom's); the unit was reviewed in smaller parts. Setting the model's context_window lower in the config avoids the extra calls.`,
+    );
+  }
   const capped = [...limited.capped, ...result.capped];
   if (capped.length > 0) notices.push(`${capped.length} unit(s) were not reviewed because a limit in the config was reached (limits.max_calls / limits.max_prompt_tokens).`);
   result.failures.push(...capped);

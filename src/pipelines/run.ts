@@ -6,12 +6,14 @@ import type { Finding } from '../findings/finding.ts';
 import type { AnswerCache } from '../cache/answer-cache.ts';
 import type { ModelConfig } from '../config/schema.ts';
 import { askForFindings, LlmCallError, ReplyParseError } from '../llm/ask-findings.ts';
+import { isContextOverflow } from '../llm/context-overflow.ts';
 import { parseFindingsReply } from '../llm/reply.ts';
 import type { LlmClient } from '../llm/client.ts';
 import type { Logger } from '../log.ts';
 import { renderDiff } from '../prompts/render-diff.ts';
 import { defuse, renderPrompt, type PromptData, type Template } from '../prompts/render.ts';
 import type { PipelineStats, UnitFailure } from '../report/report.ts';
+import { halveUnit } from '../units/halve.ts';
 import type { ReviewUnit } from '../units/types.ts';
 
 export interface PreparedPipeline {
@@ -34,6 +36,8 @@ export interface PipelinesResult {
   calls: { attempted: number; failed: number };
   /** Units a limit kept from their calls (with `stream`; otherwise applyLimits reports them before the run). */
   capped: UnitFailure[];
+  /** Units a model refused as too long for its context window, reviewed in two parts instead (each part split again if refused too). */
+  split: number;
 }
 
 /**
@@ -57,7 +61,7 @@ export async function runPipelines(
   },
 ): Promise<PipelinesResult> {
   const limit = pLimit(ctx.concurrency);
-  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [] };
+  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0 };
   const diffs = new DiffCache();
   let total = 0;
   let done = 0;
@@ -71,19 +75,39 @@ export async function runPipelines(
     tasks.push(
       limit(async () => {
         if (result.calls.attempted++ === 0) ctx.log.debug(`[${Math.round(performance.now())} ms] first model call`);
-        const outcome = await reviewUnit(pipeline, unit, ctx, stats[p]!, diffs);
-        if ('reason' in outcome) {
-          result.calls.failed++;
-          stats[p]!.failedCalls++;
-          result.failures.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason: outcome.reason });
-          ctx.log.warn(`${pipeline.config.name}: unit ${unit.id} failed: ${outcome.reason}`);
-        } else {
-          result.findings.push(...outcome.findings);
-          result.dropped.push(...outcome.dropped);
-        }
-        ctx.onProgress?.(++done, total);
+        await review(pipeline, unit, stats[p]!);
       }),
     );
+  };
+  const review = async (pipeline: PreparedPipeline, unit: ReviewUnit, pipelineStats: PipelineStats): Promise<void> => {
+    const outcome = await reviewUnit(pipeline, unit, ctx, pipelineStats, diffs);
+    const halves = 'tooLong' in outcome ? halveUnit(unit) : undefined;
+    if (halves) {
+      // The model counts more tokens than loom did. The halves take the unit's place (coverage counts what was
+      // answered) and are reviewed one after the other, in the unit's slot under the concurrency limit.
+      const tokens = unit.tokens === undefined ? '' : ` (${unit.tokens} tokens of diff by loom's count)`;
+      ctx.log.warn(`${pipeline.config.name}: the model refused unit ${unit.id}${tokens} as too long for its context window; reviewing it in two parts`);
+      pipeline.units.splice(pipeline.units.indexOf(unit), 1, ...halves);
+      result.split++;
+      total += halves.length - 1;
+      result.calls.attempted += halves.length - 1;
+      for (const half of halves) {
+        diffs.expect(half);
+        await review(pipeline, half, pipelineStats);
+      }
+      return;
+    }
+    if ('findings' in outcome) {
+      result.findings.push(...outcome.findings);
+      result.dropped.push(...outcome.dropped);
+    } else {
+      const reason = 'reason' in outcome ? outcome.reason : `${outcome.tooLong} (a single line, or a summary line, that cannot be split further)`;
+      result.calls.failed++;
+      pipelineStats.failedCalls++;
+      result.failures.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason });
+      ctx.log.warn(`${pipeline.config.name}: unit ${unit.id} failed: ${reason}`);
+    }
+    ctx.onProgress?.(++done, total);
   };
   // Unit by unit, each pipeline in turn: the most important files get the earliest slots in every pipeline, and
   // pipelines that share a plan render each unit's diff once, just before both use it.
@@ -148,7 +172,7 @@ async function reviewUnit(
   ctx: Parameters<typeof runPipelines>[1],
   stats: PipelineStats,
   diffs: DiffCache,
-): Promise<{ findings: Finding[]; dropped: string[] } | { reason: string }> {
+): Promise<{ findings: Finding[]; dropped: string[] } | { reason: string } | { tooLong: string }> {
   if (pipeline.unavailable) return { reason: pipeline.unavailable };
   const data: PromptData = {
     ...ctx.base,
@@ -202,7 +226,10 @@ async function reviewUnit(
       } else {
         stats.calls += error instanceof LlmCallError ? error.attempts : 1;
       }
-      reasons.push(`${client.name}: ${ctx.log.redact(error instanceof Error ? error.message : String(error))}`);
+      const reason = `${client.name}: ${ctx.log.redact(error instanceof Error ? error.message : String(error))}`;
+      // A fallback model would be sent the same prompt: the unit is split first (see runPipelines).
+      if (isContextOverflow(error)) return { tooLong: [...reasons, reason].join('; then ') };
+      reasons.push(reason);
     }
   }
   return { reason: reasons.join('; then ') || 'no model configured' };

@@ -434,8 +434,11 @@ function asContext(line: DiffLine): DiffLine {
 }
 const CONTEXT_COPIES = new WeakMap<DiffLine, DiffLine>();
 
-/** A run of a hunk's lines as a hunk of its own, with a header that matches the line numbers in it. */
-function subHunk(parent: Hunk, lines: DiffLine[], all: readonly DiffLine[], start: number): UnitHunk {
+/**
+ * A run of a hunk's lines as a hunk of its own, with a header that matches the line numbers in it. `all` are the
+ * lines the run was taken from, and `start` where in them it begins.
+ */
+export function subHunk(parent: Hunk, lines: DiffLine[], all: readonly DiffLine[], start: number): UnitHunk {
   let oldStart: number | undefined;
   let newStart: number | undefined;
   let oldLines = 0;

@@ -136,3 +136,62 @@ cache:
     expect([...skipped]).toEqual(expect.arrayContaining(['package-lock.json', 'dist/app.min.js', 'logo.png']));
   });
 });
+
+describe('a model whose tokenizer counts more than loom expects (built CLI)', () => {
+  it('reviews every unit it refuses as too long in smaller parts, says so, and still accounts for every changed line', async () => {
+    // A model family loom has no tokenizer for: it counts with o200k and a margin of 1.25, and this server's
+    // tokenizer counts 1.6 times as many tokens. Units planned near the budget are refused, then reviewed in parts.
+    const RATIO = 1.6;
+    const accepted: number[] = [];
+    let refusals = 0;
+    server.setHandler((req: ReceivedRequest) => {
+      const tokens = Math.ceil(billedTokens(req.body) * RATIO);
+      if (tokens > INPUT_LIMIT) {
+        refusals++;
+        return { status: 400, json: { error: { message: `This model's maximum context length is ${WINDOW} tokens. However, you requested ${tokens + MAX_TOKENS} tokens (${tokens} in the messages, ${MAX_TOKENS} in the completion). Please reduce the length of the messages or completion.`, type: 'BadRequestError' } } };
+      }
+      accepted.push(tokens);
+      return { content: '[]' };
+    });
+    const before = server.requests.length;
+    repo.write({
+      '.loom-local.yaml': `models:
+  default:
+    base_url: ${server.url}
+    api_key_env: LOOM_TEST_KEY
+    model: local-coder
+    max_tokens: ${MAX_TOKENS}
+    context_window: ${WINDOW}
+    max_retries: 0
+pipelines:
+  - name: review
+    template: review
+concurrency: 4
+cache:
+  enabled: false
+`,
+    });
+    const result = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json', '--config', '.loom-local.yaml'], { cwd: repo.dir, env: { LOOM_TEST_KEY: 'k' } });
+    expect(result.code).toBe(0);
+    expect(refusals).toBeGreaterThan(0);
+    expect(accepted.every((tokens) => tokens <= INPUT_LIMIT)).toBe(true);
+    expect(result.stderr).toMatch(/the model refused unit u\d+ \(\d+ tokens of diff by loom's count\) as too long for its context window; reviewing it in two parts/);
+
+    const report = JSON.parse(result.stdout);
+    expect(report.failures).toEqual([]);
+    expect(report.notices.join(' ')).toMatch(/refused a unit as too long for its context window .* reviewed in smaller parts/);
+    const cov = report.coverage;
+    expect(cov.linesNotReviewed).toBe(0);
+    expect(cov.linesReviewed + cov.linesSummarised + cov.linesSkipped).toBe(cov.linesChanged);
+
+    // Every added line of a reviewed file reached the model exactly once in an answered request.
+    const files = parseDiff(repo.git('diff', '--find-renames', 'main...feature') + '\n');
+    const skipped = new Set<string>(cov.filesSkipped.map((s: { path: string }) => s.path));
+    const answered = server.requests.slice(before).filter((r) => r.path === '/v1/chat/completions' && Math.ceil(billedTokens(r.body) * RATIO) <= INPUT_LIMIT);
+    const counts = new Map<string, number>();
+    for (const key of answered.flatMap((r) => shownLines(r.body, files.map((f) => f.path)))) counts.set(key, (counts.get(key) ?? 0) + 1);
+    const added = files.filter((f) => !skipped.has(f.path)).flatMap((f) => f.hunks.flatMap((h) => h.lines.filter((l) => l.kind === 'add').map((l) => `${f.path} +${l.newLine}`)));
+    expect(added.length).toBeGreaterThan(5_000);
+    expect(added.filter((key) => counts.get(key) !== 1)).toEqual([]);
+  });
+});

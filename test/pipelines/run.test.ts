@@ -4,6 +4,7 @@ import { indexDiff } from '../../src/findings/diff-index.ts';
 import { createLlmClient } from '../../src/llm/client.ts';
 import { createLogger } from '../../src/log.ts';
 import { runPipelines, type PreparedPipeline } from '../../src/pipelines/run.ts';
+import { coverageOf } from '../../src/review/coverage.ts';
 import { applyLimits } from '../../src/review/limits.ts';
 import { loadTemplate } from '../../src/prompts/render.ts';
 import type { ReviewUnit } from '../../src/units/types.ts';
@@ -74,7 +75,7 @@ describe('runPipelines', () => {
   it('records a failed unit as a failure and keeps the others', async () => {
     server = await startOpenAiServer((req) => {
       const content = req.body.messages.at(-1).content as string;
-      if (content.includes('src/f3.ts')) return { status: 400, json: { error: { message: 'context length exceeded' } } };
+      if (content.includes('src/f3.ts')) return { status: 400, json: { error: { message: 'Invalid request: the model is unavailable' } } };
       return findingsReply([]);
     });
     const lines: string[] = [];
@@ -83,8 +84,65 @@ describe('runPipelines', () => {
     const result = await runPipelines([await pipeline('review', [client('a', server.url, log)])], { concurrency: 2, index: indexDiff(files), base, log });
 
     expect(result.calls).toEqual({ attempted: 6, failed: 1 });
-    expect(result.failures).toEqual([{ pipeline: 'review', unit: 'u4', files: ['src/f3.ts'], reason: expect.stringContaining('context length exceeded') }]);
+    expect(result.failures).toEqual([{ pipeline: 'review', unit: 'u4', files: ['src/f3.ts'], reason: expect.stringContaining('the model is unavailable') }]);
     expect(lines.join('')).toContain('unit u4 failed');
+  });
+
+  describe('a unit the model refuses as too long for its context window', () => {
+    // A server whose tokenizer counts more than loom's: it takes at most MAX_SHOWN changed lines per prompt.
+    const MAX_SHOWN = 3;
+    const shownIn = (req: { body: { messages: { content: string }[] } }) => [...req.body.messages.at(-1)!.content.matchAll(/^\s*(\d+) ([+-]) (.*)$/gm)].map((m) => m[3]!);
+    const tooLong = { status: 400, json: { error: { message: "This model's maximum context length is 8192 tokens. However, you requested 9100 tokens. Please reduce the length of the messages.", type: 'invalid_request_error', code: 'context_length_exceeded' } } };
+    const big = [
+      fileDiff('src/big.ts', [{ oldStart: 1, newStart: 1, lines: [' a', '-b', '+c', '+d', ' e', '+f', '+g', '+h', '-i', ' j'] }, { oldStart: 40, newStart: 42, lines: ['+k', '+l', ' m'] }]),
+      fileDiff('src/small.ts', [{ oldStart: 1, newStart: 1, lines: ['-n', '+o'] }]),
+    ];
+    const changedTexts = big.flatMap((f) => f.hunks.flatMap((h) => h.lines.filter((l) => l.kind !== 'context').map((l) => l.text)));
+
+    it('is reviewed in parts, each split again while refused: every changed line reaches the model once, nothing fails', async () => {
+      const accepted: string[][] = [];
+      server = await startOpenAiServer((req) => {
+        const shown = shownIn(req);
+        if (shown.length > MAX_SHOWN) return tooLong;
+        accepted.push(shown);
+        return findingsReply(shown.includes('k') ? [{ file: 'src/big.ts', line: 42, title: 'k', body: 'on k' }] : []);
+      });
+      const lines: string[] = [];
+      const log = createLogger({ level: 'normal', write: (l) => lines.push(l) });
+      const prepared = await pipeline('review', [client('a', server.url, log)], { units: [{ id: 'u1', files: big, tokens: 900 }] });
+
+      const result = await runPipelines([prepared], { concurrency: 1, index: indexDiff(big), base, log });
+
+      expect(result.failures).toEqual([]);
+      expect(accepted.flat().sort()).toEqual([...changedTexts].sort());
+      expect(accepted.every((shown) => shown.length <= MAX_SHOWN)).toBe(true);
+      expect(result.split).toBeGreaterThanOrEqual(2);
+      expect(result.calls).toEqual({ attempted: prepared.units.length, failed: 0 });
+      // The parts stand in for the unit, so coverage counts what was answered.
+      expect(prepared.units.map((u) => u.id)).not.toContain('u1');
+      expect(prepared.units.flatMap((u) => u.files.flatMap((f) => f.hunks.flatMap((h) => h.lines.filter((l) => l.kind !== 'context').map((l) => l.text))))).toEqual(changedTexts);
+      expect(result.findings).toEqual([expect.objectContaining({ path: 'src/big.ts', line: 42, inDiff: true })]);
+      expect(lines.join('')).toContain('the model refused unit u1 (900 tokens of diff');
+      // Each refused request was one call; each answered part one more.
+      expect(result.stats[0]!.calls).toBe(server.requests.length);
+    });
+
+    it('a single line still too long fails with the reason; the rest of the unit is reviewed and counted', async () => {
+      server = await startOpenAiServer((req) => (shownIn(req).includes('h') || shownIn(req).length > MAX_SHOWN ? tooLong : findingsReply([])));
+      const log = createLogger({ level: 'quiet', write: () => {} });
+      const prepared = await pipeline('review', [client('a', server.url, log)], { units: [{ id: 'u1', files: big }] });
+
+      const result = await runPipelines([prepared], { concurrency: 2, index: indexDiff(big), base, log });
+
+      expect(result.failures).toHaveLength(1);
+      expect(result.failures[0]).toMatchObject({ pipeline: 'review', files: ['src/big.ts'], reason: expect.stringMatching(/maximum context length.*cannot be split further/) });
+      const failed = prepared.units.find((u) => u.id === result.failures[0]!.unit)!;
+      expect(failed.files[0]!.hunks[0]!.lines.map((l) => l.text)).toEqual(['h']);
+      expect(result.calls.failed).toBe(1);
+      expect(result.calls.attempted).toBe(prepared.units.length);
+      const cov = coverageOf(big, [], [prepared], result.failures);
+      expect(cov).toMatchObject({ linesChanged: changedTexts.length, linesReviewed: changedTexts.length - 1, linesNotReviewed: 1 });
+    });
   });
 
   it('falls back to the next model when the first one fails', async () => {

@@ -1,0 +1,35 @@
+import { ChatHttpError } from './chat-endpoint.ts';
+import { LlmCallError } from './errors.ts';
+
+/**
+ * How servers say a prompt (with room for max_tokens) does not fit the model's context window: OpenAI, Azure, Groq
+ * and DeepSeek ("maximum context length ... reduce the length of the messages"), vLLM ("maximum context length is N
+ * tokens. However, you requested M tokens"), Anthropic ("prompt is too long"), Gemini ("The input token count (N)
+ * exceeds the maximum number of tokens allowed"), Mistral ("too large for model with N maximum context length"),
+ * Hugging Face TGI ("`inputs` tokens + `max_new_tokens` must be <= N"), llama.cpp ("exceeds the available context
+ * size").
+ */
+const OVERFLOW = [
+  /maximum context length/,
+  /context (?:length|window|size)[^.]*(?:exceed|too long|too large|overflow)/,
+  /exceeds? (?:the )?(?:available |model'?s? )?context/,
+  /prompt is too long/,
+  /input token count[^.]*exceeds/,
+  /`inputs` tokens \+ `max_new_tokens`/,
+  /reduce the length of the (?:messages|prompt|input)/,
+];
+/** OpenAI's refusal of a max_tokens above what the model can write: a smaller prompt would not help. */
+const COMPLETION_LIMIT = /supports at most \d+ completion tokens/;
+
+/**
+ * Whether a failed model call was refused because its prompt is too long for the model. loom counts with OpenAI's
+ * tokenizers, and with a margin for models that have their own (tokens/tokenizer-choice.ts); a server whose
+ * tokenizer cuts finer still refuses some prompts, and the unit is then reviewed in smaller parts.
+ */
+export function isContextOverflow(error: unknown): boolean {
+  const refusal = error instanceof LlmCallError ? error.cause : error;
+  if (!(refusal instanceof ChatHttpError) || ![400, 413, 422].includes(refusal.status)) return false;
+  if (refusal.code === 'context_length_exceeded') return true;
+  const text = refusal.message.toLowerCase();
+  return !COMPLETION_LIMIT.test(text) && OVERFLOW.some((pattern) => pattern.test(text));
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ChatHttpError } from '../../src/llm/chat-endpoint.ts';
+import { isContextOverflow } from '../../src/llm/context-overflow.ts';
+import { LlmCallError } from '../../src/llm/errors.ts';
+
+const refusal = (status: number, message: string, code?: string) => new LlmCallError(`model x: ${message}`, { status, attempts: 1, cause: new ChatHttpError(status, `${status} ${message}`, { code }) });
+
+describe('isContextOverflow', () => {
+  it.each([
+    ['OpenAI, by its code', 400, 'Invalid request.', 'context_length_exceeded'],
+    ['OpenAI', 400, "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages."],
+    ['vLLM', 400, "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens (7000 in the messages, 2000 in the completion). Please reduce the length of the messages or completion."],
+    ['vLLM, newer', 400, "'max_tokens' or 'max_completion_tokens' is too large: 2000. This model's maximum context length is 8192 tokens and your request has 7000 input tokens (2000 > 8192 - 7000)."],
+    ['Anthropic', 400, 'prompt is too long: 210000 tokens > 200000 maximum'],
+    ['Gemini', 400, 'The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).'],
+    ['Mistral', 400, 'Prompt contains 40000 tokens and 0 draft tokens, too large for model with 32768 maximum context length'],
+    ['Hugging Face TGI', 422, 'Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 2000 `max_new_tokens`'],
+    ['llama.cpp', 400, 'the request exceeds the available context size, try increasing it'],
+    ['a proxy, as 413', 413, 'context window exceeded for this deployment'],
+  ])('%s', (_, status, message, code) => {
+    expect(isContextOverflow(refusal(status as number, message as string, code as string | undefined))).toBe(true);
+  });
+
+  it.each([
+    ['max_tokens above what the model can write', 400, 'max_tokens is too large: 100000. This model supports at most 16384 completion tokens, whereas you provided 100000.'],
+    ['a refused parameter', 400, "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."],
+    ['a rate limit that mentions context', 429, 'Rate limit reached: your context length budget is exceeded for this minute'],
+    ['a server error', 500, 'maximum context length is 8192 tokens'],
+    ['a bad request for another reason', 400, 'Invalid model name'],
+  ])('not %s', (_, status, message) => {
+    expect(isContextOverflow(refusal(status as number, message as string))).toBe(false);
+  });
+
+  it('not a call that never got an answer', () => {
+    expect(isContextOverflow(new LlmCallError('model x: timed out after 60 s', { attempts: 2 }))).toBe(false);
+    expect(isContextOverflow(new Error('maximum context length'))).toBe(false);
+  });
+});
