@@ -5,8 +5,11 @@ import { LlmCallError } from '../../src/llm/errors.ts';
 
 const refusal = (status: number, message: string, code?: string) => new LlmCallError(`model x: ${message}`, { status, attempts: 1, cause: new ChatHttpError(status, `${status} ${message}`, { code }) });
 
+/** What the server said: status, message and, where it gives one, OpenAI's error code. */
+type Refusal = [server: string, status: number, message: string, code?: string];
+
 describe('isContextOverflow', () => {
-  it.each([
+  it.each<Refusal>([
     ['OpenAI, by its code', 400, 'Invalid request.', 'context_length_exceeded'],
     ['OpenAI', 400, "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages."],
     ['vLLM', 400, "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens (7000 in the messages, 2000 in the completion). Please reduce the length of the messages or completion."],
@@ -18,17 +21,17 @@ describe('isContextOverflow', () => {
     ['llama.cpp', 400, 'the request exceeds the available context size, try increasing it'],
     ['a proxy, as 413', 413, 'context window exceeded for this deployment'],
   ])('%s', (_, status, message, code) => {
-    expect(isContextOverflow(refusal(status as number, message as string, code as string | undefined))).toBe(true);
+    expect(isContextOverflow(refusal(status, message, code))).toBe(true);
   });
 
-  it.each([
+  it.each<Refusal>([
     ['max_tokens above what the model can write', 400, 'max_tokens is too large: 100000. This model supports at most 16384 completion tokens, whereas you provided 100000.'],
     ['a refused parameter', 400, "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."],
     ['a rate limit that mentions context', 429, 'Rate limit reached: your context length budget is exceeded for this minute'],
     ['a server error', 500, 'maximum context length is 8192 tokens'],
     ['a bad request for another reason', 400, 'Invalid model name'],
   ])('not %s', (_, status, message) => {
-    expect(isContextOverflow(refusal(status as number, message as string))).toBe(false);
+    expect(isContextOverflow(refusal(status, message))).toBe(false);
   });
 
   it('not a call that never got an answer', () => {
