@@ -52,17 +52,20 @@ export function hunkHeaderTail(hunk: Pick<Hunk, 'section'>): string {
 
 /** `number marker text`, the number right-aligned to `width`; a line without a number (never from git) shows `?`. */
 export function diffLineText(line: DiffLine, width: number): string {
-  return `${String(printedNumber(line) ?? '?').padStart(width)} ${lineMarker(line)} ${line.text}`;
+  return String(printedNumber(line) ?? '?').padStart(width) + markedSpace(line) + line.text;
+}
+
+/**
+ * ` + `, ` - ` or three spaces: the marker with the spaces around it, one constant string per kind. Built from its
+ * parts, every line of every rendering cost two more short strings, and a large diff is rendered twice.
+ */
+export function markedSpace(line: DiffLine): string {
+  return line.kind === 'add' ? ' + ' : line.kind === 'del' ? ' - ' : '   ';
 }
 
 /** The number a line is shown with: old side for removed lines, new side for added and context lines. */
 export function printedNumber(line: DiffLine): number | undefined {
   return line.kind === 'del' ? line.oldLine : line.newLine;
-}
-
-/** `+`, `-` or a space, as in git's own output. */
-export function lineMarker(line: DiffLine): string {
-  return line.kind === 'add' ? '+' : line.kind === 'del' ? '-' : ' ';
 }
 
 /** The one line a deleted file is shown as. */

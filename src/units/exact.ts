@@ -5,8 +5,8 @@ import {
   fileHeaderLine,
   hunkHeaderLine,
   hunkHeaderTail,
-  lineMarker,
   lineNumberWidth,
+  markedSpace,
   NO_NEWLINE_LINE,
   onlyRemovals,
   printedNumber,
@@ -611,7 +611,7 @@ class Batch {
  * others in one request. What follows the number costs that count less what `0` costs.
  */
 function restText(line: DiffLine): string {
-  return `0 ${lineMarker(line)} ${line.text}\n`;
+  return `0${markedSpace(line)}${line.text}\n`;
 }
 
 /** What a line without a number (never from git) prints in its place: `?` joins the space before it, so it is counted whole. */
