@@ -56,6 +56,11 @@ export async function runPipelines(
     cache?: AnswerCache;
     /** Model settings by name: part of the cache key, since they change the answer. */
     models?: Record<string, ModelConfig>;
+    /**
+     * limits.max_calls: a unit the model refuses as too long is reviewed in two parts only while the calls planned
+     * so far, one more for each part, stay within it (with `stream`, stream.limits.max_calls is used).
+     */
+    maxCalls?: number;
     onProgress?: (done: number, total: number) => void;
     stream?: { units: AsyncIterable<ReviewUnit>; limits: LoomConfig['limits']; templateTokens: ReadonlyMap<string, number> };
   },
@@ -81,7 +86,10 @@ export async function runPipelines(
   };
   const review = async (pipeline: PreparedPipeline, unit: ReviewUnit, pipelineStats: PipelineStats): Promise<void> => {
     const outcome = await reviewUnit(pipeline, unit, ctx, pipelineStats, diffs);
-    const halves = 'tooLong' in outcome ? halveUnit(unit) : undefined;
+    const maxCalls = ctx.stream?.limits.max_calls ?? ctx.maxCalls ?? Infinity;
+    const parts = 'tooLong' in outcome ? halveUnit(unit) : undefined;
+    // Each split adds one call to the plan: the unit's call is replaced by two.
+    const halves = parts && total + 1 <= maxCalls ? parts : undefined;
     if (halves) {
       // The model counts more tokens than loom did. The halves take the unit's place (coverage counts what was
       // answered) and are reviewed one after the other, in the unit's slot under the concurrency limit.
@@ -101,7 +109,12 @@ export async function runPipelines(
       result.findings.push(...outcome.findings);
       result.dropped.push(...outcome.dropped);
     } else {
-      const reason = 'reason' in outcome ? outcome.reason : `${outcome.tooLong} (a single line, or a summary line, that cannot be split further)`;
+      const reason =
+        'reason' in outcome
+          ? outcome.reason
+          : parts
+            ? `${outcome.tooLong} (reviewing it in two parts would pass limits.max_calls, ${maxCalls})`
+            : `${outcome.tooLong} (a single line, or a summary line, that cannot be split further)`;
       result.calls.failed++;
       pipelineStats.failedCalls++;
       result.failures.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason });
@@ -120,7 +133,7 @@ export async function runPipelines(
   }
   if (ctx.stream) {
     try {
-      await startStreamed(pipelines, ctx.stream, start, result.capped);
+      await startStreamed(pipelines, ctx.stream, start, result.capped, () => result.split);
     } catch (error) {
       // Planning failed: let the calls already started finish, then report the failure.
       await Promise.allSettled(tasks);
@@ -142,6 +155,8 @@ async function startStreamed(
   stream: NonNullable<Parameters<typeof runPipelines>[1]['stream']>,
   start: (p: number, unit: ReviewUnit) => void,
   capped: UnitFailure[],
+  /** Calls splits added to the plan so far (see runPipelines): they count against limits.max_calls too. */
+  splitCalls: () => number,
 ): Promise<void> {
   const { limits, templateTokens } = stream;
   let calls = 0;
@@ -149,7 +164,7 @@ async function startStreamed(
   for await (const unit of stream.units) {
     pipelines.forEach((pipeline, p) => {
       const cost = (unit.tokens ?? 0) + (templateTokens.get(pipeline.config.name) ?? 0);
-      const overCalls = calls + 1 > limits.max_calls;
+      const overCalls = calls + splitCalls() + 1 > limits.max_calls;
       const overTokens = limits.max_prompt_tokens !== undefined && tokens + cost > limits.max_prompt_tokens;
       if (overCalls || overTokens) {
         const reason = overCalls

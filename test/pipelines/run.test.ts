@@ -127,6 +127,20 @@ describe('runPipelines', () => {
       expect(result.stats[0]!.calls).toBe(server.requests.length);
     });
 
+    it('is split only while the calls stay within limits.max_calls; a unit it cannot split for that fails, saying so', async () => {
+      server = await startOpenAiServer((req) => (shownIn(req).length > MAX_SHOWN ? tooLong : findingsReply([])));
+      const log = createLogger({ level: 'quiet', write: () => {} });
+      const prepared = await pipeline('review', [client('a', server.url, log)], { units: [{ id: 'u1', files: big }] });
+
+      const result = await runPipelines([prepared], { concurrency: 1, index: indexDiff(big), base, log, maxCalls: 2 });
+
+      // One split: the unit's call became two, and a part still refused stays whole.
+      expect(result.split).toBe(1);
+      expect(prepared.units.map((u) => u.id)).toEqual(['u1.1', 'u1.2']);
+      expect(result.calls).toEqual({ attempted: 2, failed: 1 });
+      expect(result.failures).toEqual([expect.objectContaining({ unit: 'u1.1', reason: expect.stringContaining('would pass limits.max_calls, 2') })]);
+    });
+
     it('a single line still too long fails with the reason; the rest of the unit is reviewed and counted', async () => {
       server = await startOpenAiServer((req) => (shownIn(req).includes('h') || shownIn(req).length > MAX_SHOWN ? tooLong : findingsReply([])));
       const log = createLogger({ level: 'quiet', write: () => {} });
