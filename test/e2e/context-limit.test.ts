@@ -69,6 +69,32 @@ function shownLines(body: { messages: { content: string }[] }, paths: readonly s
   return shown;
 }
 
+/** The config both tests review with: one pipeline on `model`, whose window the fake server enforces. */
+const configFor = (model: string, url: string) => `models:
+  default:
+    base_url: ${url}
+    api_key_env: LOOM_TEST_KEY
+    model: ${model}
+    max_tokens: ${MAX_TOKENS}
+    context_window: ${WINDOW}
+    max_retries: 0
+pipelines:
+  - name: review
+    template: review
+concurrency: 4
+cache:
+  enabled: false
+`;
+
+/** Each added line of a file the review did not skip (`path +line`, from git's own diff), with how often `requests` showed it. */
+function addedLinesShown(repo: TestRepo, skipped: ReadonlySet<string>, requests: readonly ReceivedRequest[]): { added: string[]; counts: Map<string, number> } {
+  const files = parseDiff(repo.git('diff', '--find-renames', 'main...feature') + '\n');
+  const counts = new Map<string, number>();
+  for (const key of requests.flatMap((r) => shownLines(r.body, files.map((f) => f.path)))) counts.set(key, (counts.get(key) ?? 0) + 1);
+  const added = files.filter((f) => !skipped.has(f.path)).flatMap((f) => f.hunks.flatMap((h) => h.lines.filter((l) => l.kind === 'add').map((l) => `${f.path} +${l.newLine}`)));
+  return { added, counts };
+}
+
 let server: FakeOpenAi;
 let repo: TestRepo;
 const refused: number[] = [];
@@ -92,21 +118,7 @@ afterAll(async () => {
 describe('a large pull request against a model that enforces its context window (built CLI)', () => {
   it('sends no request over the window, and every changed line is reviewed once, summarised or counted as skipped', async () => {
     repo.write({
-      '.loom.yaml': `models:
-  default:
-    base_url: ${server.url}
-    api_key_env: LOOM_TEST_KEY
-    model: gpt-4o
-    max_tokens: ${MAX_TOKENS}
-    context_window: ${WINDOW}
-    max_retries: 0
-pipelines:
-  - name: review
-    template: review
-concurrency: 4
-cache:
-  enabled: false
-`,
+      '.loom.yaml': configFor('gpt-4o', server.url),
     });
     const result = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json', '--config', '.loom.yaml'], { cwd: repo.dir, env: { LOOM_TEST_KEY: 'k' } });
     expect(result.stderr).not.toMatch(/error|failed/i);
@@ -124,15 +136,12 @@ cache:
     const skipped = new Set<string>(cov.filesSkipped.map((s: { path: string }) => s.path));
     const changed = files.flatMap((f) => f.hunks.flatMap((h) => h.lines.filter((l) => l.kind !== 'context').map((l) => ({ path: f.path, l }))));
     expect(cov.linesChanged).toBe(changed.length);
-    const shown = server.requests.filter((r) => r.path === '/v1/chat/completions').flatMap((r) => shownLines(r.body, files.map((f) => f.path)));
-    const counts = new Map<string, number>();
-    for (const s of shown) counts.set(s, (counts.get(s) ?? 0) + 1);
-    const added = changed.filter(({ path, l }) => l.kind === 'add' && !skipped.has(path)).map(({ path, l }) => `${path} +${l.newLine}`);
+    const { added, counts } = addedLinesShown(repo, skipped, server.requests.filter((r) => r.path === '/v1/chat/completions'));
     expect(added.length).toBeGreaterThan(5_000);
     expect(added.filter((key) => counts.get(key) !== 1)).toEqual([]);
     expect(server.requests.length).toBeGreaterThan(10);
     // The deleted file is summarised, not shown line by line; skip_paths files are skipped, not sent.
-    expect(shown.some((s) => s.startsWith('src/deleted.ts '))).toBe(false);
+    expect([...counts.keys()].some((s) => s.startsWith('src/deleted.ts '))).toBe(false);
     expect([...skipped]).toEqual(expect.arrayContaining(['package-lock.json', 'dist/app.min.js', 'logo.png']));
   });
 });
@@ -155,21 +164,7 @@ describe('a model whose tokenizer counts more than loom expects (built CLI)', ()
     });
     const before = server.requests.length;
     repo.write({
-      '.loom-local.yaml': `models:
-  default:
-    base_url: ${server.url}
-    api_key_env: LOOM_TEST_KEY
-    model: local-coder
-    max_tokens: ${MAX_TOKENS}
-    context_window: ${WINDOW}
-    max_retries: 0
-pipelines:
-  - name: review
-    template: review
-concurrency: 4
-cache:
-  enabled: false
-`,
+      '.loom-local.yaml': configFor('local-coder', server.url),
     });
     const result = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json', '--config', '.loom-local.yaml'], { cwd: repo.dir, env: { LOOM_TEST_KEY: 'k' } });
     expect(result.code).toBe(0);
@@ -185,12 +180,9 @@ cache:
     expect(cov.linesReviewed + cov.linesSummarised + cov.linesSkipped).toBe(cov.linesChanged);
 
     // Every added line of a reviewed file reached the model exactly once in an answered request.
-    const files = parseDiff(repo.git('diff', '--find-renames', 'main...feature') + '\n');
     const skipped = new Set<string>(cov.filesSkipped.map((s: { path: string }) => s.path));
     const answered = server.requests.slice(before).filter((r) => r.path === '/v1/chat/completions' && Math.ceil(billedTokens(r.body) * RATIO) <= INPUT_LIMIT);
-    const counts = new Map<string, number>();
-    for (const key of answered.flatMap((r) => shownLines(r.body, files.map((f) => f.path)))) counts.set(key, (counts.get(key) ?? 0) + 1);
-    const added = files.filter((f) => !skipped.has(f.path)).flatMap((f) => f.hunks.flatMap((h) => h.lines.filter((l) => l.kind === 'add').map((l) => `${f.path} +${l.newLine}`)));
+    const { added, counts } = addedLinesShown(repo, skipped, answered);
     expect(added.length).toBeGreaterThan(5_000);
     expect(added.filter((key) => counts.get(key) !== 1)).toEqual([]);
   });
