@@ -712,15 +712,24 @@ function fileChars(file: FileDiff): number {
   let chars = CHARS.get(file);
   if (chars === undefined) {
     chars = 0;
-    for (const hunk of file.hunks) {
-      chars += 40;
-      for (const line of hunk.lines) chars += line.text.length + 8;
-    }
+    for (const hunk of file.hunks) chars += hunkChars(hunk);
     CHARS.set(file, chars);
   }
   return chars;
 }
 const CHARS = new WeakMap<FileDiff, number>();
+
+/** About the characters of a hunk's rendering: its header, and each line with its number and marker. */
+export function hunkChars(hunk: Pick<Hunk, 'lines'>): number {
+  let chars = 40;
+  for (const line of hunk.lines) chars += lineChars(line);
+  return chars;
+}
+
+/** About the characters of a line's rendering. */
+export function lineChars(line: DiffLine): number {
+  return line.text.length + 8;
+}
 
 /**
  * The width a line's number is likely printed at when the file is cut: that of a piece ending at this line (the

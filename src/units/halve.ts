@@ -1,5 +1,6 @@
 import { countUnitLines } from './count-lines.ts';
 import { fileWith } from './copy.ts';
+import { hunkChars, lineChars } from './exact.ts';
 import { subHunk } from './split-file.ts';
 import type { ReviewUnit, UnitFile, UnitHunk } from './types.ts';
 
@@ -32,7 +33,7 @@ function halveFiles(files: readonly UnitFile[]): [UnitFile[], UnitFile[]] | unde
   }
   const hunk = file.hunks[0];
   if (!hunk || hunk.collapsed || hunk.lines.length < 2) return undefined;
-  const cut = balancedCut(hunk.lines.map((line) => line.text.length + 1));
+  const cut = balancedCut(hunk.lines.map(lineChars));
   const runs: [UnitHunk, UnitHunk] = [subHunk(hunk, hunk.lines.slice(0, cut), hunk.lines, 0), subHunk(hunk, hunk.lines.slice(cut), hunk.lines, cut)];
   return [[fileWith(file, { hunks: [runs[0]] })], [fileWith(file, { hunks: [runs[1]] })]];
 }
@@ -47,11 +48,11 @@ function balancedCut(sizes: readonly number[]): number {
   return cut;
 }
 
-/** About the characters of a file's rendering: what the model's tokenizer sees. */
+/** About the characters of a file's rendering, what the model's tokenizer sees: a summary line for what is collapsed. */
 function fileSize(file: UnitFile): number {
   return file.collapsed ? 1 : file.hunks.reduce((n, hunk) => n + hunkSize(hunk), 1);
 }
 
 function hunkSize(hunk: UnitHunk): number {
-  return hunk.collapsed ? 1 : hunk.lines.reduce((n, line) => n + line.text.length + 8, 40);
+  return hunk.collapsed ? 1 : hunkChars(hunk);
 }
