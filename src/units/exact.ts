@@ -736,7 +736,8 @@ export function lineChars(line: DiffLine): number {
  * digits of the number after it). Lines are priced at it; pieces are then measured at their real width.
  */
 export function lineWidth(line: DiffLine): number {
-  return String(Math.max(line.oldLine ?? 0, line.newLine ?? 0) + 1).length;
+  // Counted, not printed: it is asked for every line of a file that is cut, several times.
+  return digitCount(Math.max(line.oldLine ?? 0, line.newLine ?? 0) + 1);
 }
 
 /** A deleted file whose hunks only remove lines: shown to the model as its one-line summary, whatever its size. */
