@@ -7,6 +7,13 @@ export { LlmCallError, ReplyParseError } from './errors.ts';
 
 const SCHEMA = { name: 'loom_findings', schema: FINDINGS_JSON_SCHEMA };
 
+/**
+ * The findings schema as every review call asks for it (response_format), as text. Servers that enforce it through
+ * the prompt count it as prompt tokens (OpenAI's structured outputs do, ~230 o200k tokens), so planning counts it as
+ * part of each call's fixed cost.
+ */
+export const FINDINGS_FORMAT_TEXT = JSON.stringify({ type: 'json_schema', json_schema: { ...SCHEMA, strict: false } });
+
 const CONTRACT =
   'Answer with only a JSON array of findings, no prose and no code fence: ' +
   '[{"file": "src/db.ts", "line": 42, "end_line": 44, "side": "new", "severity": "warning", ' +

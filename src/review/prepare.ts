@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import type { LoomConfig, ModelConfig } from '../config/schema.ts';
 import type { FileDiff } from '../diff/types.ts';
 import { LoomError } from '../errors.ts';
+import { FINDINGS_FORMAT_TEXT } from '../llm/ask-findings.ts';
 import { createLlmClient, type LlmClient } from '../llm/client.ts';
 import type { Logger } from '../log.ts';
 import type { PreparedPipeline } from '../pipelines/run.ts';
@@ -50,8 +51,9 @@ export async function preparePipelines(
   for (const pipeline of selected) {
     const template = await loadPipelineTemplate(pipeline, deps.cwd);
     const data: PromptData = { ...deps.base, diff: '', files: [], pipeline: { name: pipeline.name, severity: pipeline.severity }, instructions: pipeline.instructions ?? '' };
-    // Rendering here also finds a broken template before any model call is spent.
-    const rendered = renderTemplate(system, data) + renderTemplate(template, data);
+    // Rendering here also finds a broken template before any model call is spent. The schema every call asks for
+    // is part of what some servers count against the window.
+    const rendered = renderTemplate(system, data) + renderTemplate(template, data) + FINDINGS_FORMAT_TEXT;
     const model = config.models[pipeline.model];
     const chain = [pipeline.model, ...(model?.fallback ?? [])].map(clientFor);
     const clients = chain.filter((c): c is LlmClient => typeof c !== 'string');
@@ -146,7 +148,7 @@ interface Entry {
   key: string;
   clients: LlmClient[];
   unavailable?: string;
-  /** The system and pipeline templates rendered without a diff: the fixed part of every call. */
+  /** The system and pipeline templates rendered without a diff, and the response format: the fixed part of every call. */
   rendered: string;
   tokens: number;
 }

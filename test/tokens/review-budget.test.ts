@@ -7,7 +7,7 @@ import { codeLine } from '../units/plan-helpers.ts';
 
 // The built CLI counts tokens in a worker thread (count-worker.ts) while it scans the diff and prepares prompts,
 // with several requests to that thread in flight at once. This runs it on a diff too big for the byte bound and
-// checks, as a model server with a context limit would, that no request is over the limit, that every changed
+// checks, as a model server with a context limit would (the response format counted too), that no request is over the limit, that every changed
 // line is covered, and that the process finishes its work (an idle wait must never let node exit early).
 
 const CONTEXT_WINDOW = 6_000;
@@ -74,7 +74,8 @@ limits:
     const calls = server.requests.filter((r) => r.path === '/v1/chat/completions');
     expect(calls.length).toBeGreaterThan(20);
     for (const call of calls) {
-      const prompt = call.body.messages.reduce((n: number, m: { content: string }) => n + o200k.count(m.content) + 3, 3);
+      // As a server that enforces the findings schema through the prompt (OpenAI's structured outputs) counts it.
+      const prompt = call.body.messages.reduce((n: number, m: { content: string }) => n + o200k.count(m.content) + 3, 3) + o200k.count(JSON.stringify(call.body.response_format));
       expect(prompt + MAX_TOKENS).toBeLessThanOrEqual(CONTEXT_WINDOW);
     }
     expect(report.coverage).toMatchObject({ linesNotReviewed: 0, linesSkipped: 0 });
