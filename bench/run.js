@@ -138,8 +138,10 @@ function promptTokens(bodies, count) {
       const end = text.indexOf(DIFF_END, start + 1);
       if (start >= 0 && end > start) diff += count(text.slice(start + DIFF_START.length, end));
     }
-    // Chat framing: about 3 tokens per message plus 3 for the reply, as OpenAI bills it.
-    calls.push({ total, diff, billed: total + 3 * body.messages.length + 3 });
+    // Chat framing: about 3 tokens per message plus 3 for the reply, as OpenAI bills it; and the response format,
+    // which servers that enforce it through the prompt count too.
+    const format = body.response_format ? count(JSON.stringify(body.response_format)) : 0;
+    calls.push({ total, diff, billed: total + 3 * body.messages.length + 3 + format });
   }
   return calls;
 }
@@ -384,7 +386,8 @@ How it is measured (all in this run, on this machine):
   alone takes (e).
 - (c) prompt tokens: o200k tokens of every message the server received. The per-call template is everything
   outside the ${DIFF_START} ... ${DIFF_END} block of each call; diff tokens: o200k tokens of the git diff text.
-- largest call: its prompt tokens plus chat framing (3 per message + 3) against the input the model allows.
+- largest call: its prompt tokens plus chat framing (3 per message + 3) and its response_format (the findings
+  schema) against the input the model allows.
 - (d) peak RSS of the loom process in the delayed run (${TIME_BIN ? '/usr/bin/time -v' : 'process.resourceUsage().maxRSS via bench/maxrss.mjs'}).
 - (e) median of ${COLD_RUNS} alternating runs of each, after one warm-up run each.
 - The real-code pull request is made of the JavaScript and TypeScript files npm installed for this checkout
