@@ -54,9 +54,9 @@ async function pickBase(root: string, opts: ResolveRangeOptions): Promise<NamedR
   );
 }
 
-async function resolveHead(root: string, head: NamedRef, canFetch: boolean, log: Logger): Promise<string> {
+async function resolveHead(root: string, head: NamedRef, canFetch: () => Promise<boolean>, log: Logger): Promise<string> {
   let sha = await resolveCommit(root, head.name);
-  if (!sha && canFetch && isFullSha(head.name)) {
+  if (!sha && isFullSha(head.name) && (await canFetch())) {
     // In a shallow checkout (a CI merge commit at depth 1) the PR head is usually missing; its recent
     // history is enough to start from, and the merge-base search deepens it further when needed.
     const depth = (await isShallow(root)) ? HEAD_FETCH_DEPTH : undefined;
@@ -87,10 +87,12 @@ async function fetchShaQuietly(root: string, sha: string, depth: number | undefi
  */
 export async function resolveRange(opts: ResolveRangeOptions): Promise<DiffRange> {
   const { log } = opts;
-  // git answers both from any directory inside the repository.
-  const [root, hasOrigin] = await Promise.all([repoRoot(opts.cwd), opts.fetch ?? true ? hasRemote(opts.cwd, 'origin') : false]);
+  const root = await repoRoot(opts.cwd);
   const base = await pickBase(root, opts);
-  const canFetch = hasOrigin;
+  // Whether history can be fetched matters only when something is missing: git is asked then, not on every run (each
+  // git process costs the main thread 3-6 ms to start).
+  let origin: Promise<boolean> | undefined;
+  const canFetch = () => (origin ??= opts.fetch ?? true ? hasRemote(root, 'origin') : Promise.resolve(false));
 
   const head: NamedRef = opts.head?.trim()
     ? { name: opts.head.trim(), source: 'flag' }
@@ -114,7 +116,7 @@ export async function resolveRange(opts: ResolveRangeOptions): Promise<DiffRange
   let mergeBase = baseSha ? await mergeBaseOf(root, baseSha, headSha) : undefined;
   if (!mergeBase && baseSha && opts.knownMergeBase) mergeBase = await reportedMergeBase(root, opts.knownMergeBase, canFetch, log);
 
-  if (!mergeBase && canFetch && (!baseSha || (await isShallow(root)))) {
+  if (!mergeBase && (await canFetch()) && (!baseSha || (await isShallow(root)))) {
     const why = baseSha ? 'this is a shallow clone without the merge base' : `${base.name} is not in this checkout`;
     log.info(`${why}; fetching history from origin until the merge base of ${base.name} and ${head.name} is found`);
     const branch = branchToFetch(base.name);
@@ -140,7 +142,7 @@ export async function resolveRange(opts: ResolveRangeOptions): Promise<DiffRange
     const fetchName = branchToFetch(base.name) ?? base.name;
     throw new LoomError(
       base.source === 'flag' ? 'usage' : 'git-failed',
-      `base ${base.name}${from} is not a branch or commit in this repository${canFetch ? ', and fetching it from origin failed' : ''}. ` +
+      `base ${base.name}${from} is not a branch or commit in this repository${(await canFetch()) ? ', and fetching it from origin failed' : ''}. ` +
         `Check the name, or fetch it: git fetch origin ${fetchName}`,
     );
   }
@@ -165,10 +167,10 @@ export async function resolveRange(opts: ResolveRangeOptions): Promise<DiffRange
 }
 
 /** The reported merge base, fetched alone when missing; undefined when it is not a commit that can be had. */
-async function reportedMergeBase(root: string, sha: string, canFetch: boolean, log: Logger): Promise<string | undefined> {
+async function reportedMergeBase(root: string, sha: string, canFetch: () => Promise<boolean>, log: Logger): Promise<string | undefined> {
   if (!isFullSha(sha)) return undefined;
   const present = await resolveCommit(root, sha);
-  if (present || !canFetch) return present;
+  if (present || !(await canFetch())) return present;
   const fetched = await tryGit(root, ['fetch', '--no-tags', '--quiet', '--depth=1', 'origin', sha]);
   if (!fetched.ok) return undefined;
   log.info(`this is a shallow clone without the merge base; fetched the merge base ${sha.slice(0, 12)} that the CI reports`);

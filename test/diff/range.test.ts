@@ -1,4 +1,6 @@
-import { realpathSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoomError } from '../../src/errors.ts';
 import { resolveRange } from '../../src/diff/range.ts';
@@ -40,7 +42,49 @@ async function rejection(promise: Promise<unknown>): Promise<LoomError> {
   return error;
 }
 
+/**
+ * Runs `fn` with a `git` first on PATH that logs each call's arguments, one line per process, before running the
+ * real git: which git processes a step starts (each costs the main thread a few ms to start).
+ */
+async function gitCalls(fn: () => Promise<unknown>): Promise<string[]> {
+  const real = (process.env['PATH'] ?? '').split(delimiter).map((dir) => join(dir, 'git')).find((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'loom-git-log-'));
+  const log = join(dir, 'calls.log');
+  writeFileSync(log, '');
+  writeFileSync(join(dir, 'git'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${real}' "$@"\n`);
+  chmodSync(join(dir, 'git'), 0o755);
+  const path = process.env['PATH'];
+  process.env['PATH'] = `${dir}${delimiter}${path}`;
+  try {
+    await fn();
+    return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  } finally {
+    process.env['PATH'] = path;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('resolveRange', () => {
+  it('starts three git processes when nothing is missing, and asks about origin only when history must be fetched', async () => {
+    const { repo } = forkedRepo();
+    const c = clone(repo.dir);
+    const calls = await gitCalls(() => resolveRange({ cwd: c.dir, base: 'origin/main', env: {}, log: memoryLogger() }));
+    expect(calls.map((call) => call.split(' ').find((word) => !word.startsWith('-') && !word.includes('=')))).toEqual(['rev-parse', 'cat-file', 'merge-base']);
+
+    // A base the clone does not have: origin is asked about, then fetched from.
+    repo.git('branch', 'later', 'main');
+    const fetching = await gitCalls(() => resolveRange({ cwd: c.dir, base: 'later', env: {}, log: memoryLogger() }));
+    expect(fetching.some((call) => call.includes('config --get remote.origin.url'))).toBe(true);
+    expect(fetching.some((call) => call.includes(' fetch '))).toBe(true);
+  });
+
   it('uses --base and HEAD', async () => {
     const { repo, fork, mainTip, featureTip } = forkedRepo();
     const range = await resolveRange({ cwd: repo.dir, base: 'main', env: {}, log: memoryLogger() });
