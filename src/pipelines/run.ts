@@ -84,6 +84,7 @@ export async function runPipelines(
       }),
     );
   };
+  const ownUnits = new Set<PreparedPipeline>();
   const review = async (pipeline: PreparedPipeline, unit: ReviewUnit, pipelineStats: PipelineStats): Promise<void> => {
     const outcome = await reviewUnit(pipeline, unit, ctx, pipelineStats, diffs);
     const maxCalls = ctx.stream?.limits.max_calls ?? ctx.maxCalls ?? Infinity;
@@ -95,6 +96,11 @@ export async function runPipelines(
       // answered) and are reviewed one after the other, in the unit's slot under the concurrency limit.
       const tokens = unit.tokens === undefined ? '' : ` (${unit.tokens} tokens of diff by loom's count)`;
       ctx.log.warn(`${pipeline.config.name}: the model refused unit ${unit.id}${tokens} as too long for its context window; reviewing it in two parts`);
+      // Pipelines may share one list of units (one plan); only this pipeline's list changes.
+      if (!ownUnits.has(pipeline)) {
+        pipeline.units = [...pipeline.units];
+        ownUnits.add(pipeline);
+      }
       pipeline.units.splice(pipeline.units.indexOf(unit), 1, ...halves);
       result.split++;
       total += halves.length - 1;

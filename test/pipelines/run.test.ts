@@ -127,6 +127,22 @@ describe('runPipelines', () => {
       expect(result.stats[0]!.calls).toBe(server.requests.length);
     });
 
+    it('splits the unit in the pipeline that was refused only, when pipelines share one plan', async () => {
+      // `lenient` takes any prompt; `strict` at most MAX_SHOWN changed lines.
+      server = await startOpenAiServer((req) => (req.body.model === 'model-strict' && shownIn(req).length > MAX_SHOWN ? tooLong : findingsReply([])));
+      const log = createLogger({ level: 'quiet', write: () => {} });
+      const shared = [{ id: 'u1', files: big }];
+      const prepared = [await pipeline('lenient', [client('lenient', server.url, log)], { units: shared }), await pipeline('strict', [client('strict', server.url, log)], { units: shared })];
+
+      const result = await runPipelines(prepared, { concurrency: 2, index: indexDiff(big), base, log });
+
+      expect(result.failures).toEqual([]);
+      expect(prepared[0]!.units.map((u) => u.id)).toEqual(['u1']);
+      expect(prepared[1]!.units.length).toBeGreaterThan(1);
+      expect(shared.map((u) => u.id)).toEqual(['u1']);
+      expect(coverageOf(big, [], prepared, result.failures)).toMatchObject({ linesChanged: changedTexts.length, linesReviewed: changedTexts.length, linesNotReviewed: 0 });
+    });
+
     it('is split only while the calls stay within limits.max_calls; a unit it cannot split for that fails, saying so', async () => {
       server = await startOpenAiServer((req) => (shownIn(req).length > MAX_SHOWN ? tooLong : findingsReply([])));
       const log = createLogger({ level: 'quiet', write: () => {} });
