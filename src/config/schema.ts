@@ -84,7 +84,7 @@ export const DEFAULT_SKIP_PATHS = [
 ];
 
 export const LimitsConfig = z.strictObject({
-  max_calls: described(z._default(positiveInt(), 300), 'Model calls per run, all pipelines together; units beyond it are reported as not reviewed'),
+  max_calls: described(z._default(positiveInt(), 300), 'Model calls per run, all pipelines together; units beyond it are reported as not reviewed. A unit the model refuses as too long is split in two only while the calls stay within it'),
   max_prompt_tokens: described(z.optional(positiveInt()), 'Prompt tokens per run, all pipelines together'),
 });
 
