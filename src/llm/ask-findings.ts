@@ -1,5 +1,5 @@
 import type { SharedText } from './body-json.ts';
-import type { LlmClient } from './client.ts';
+import { responseFormat, type LlmClient } from './client.ts';
 import { ReplyParseError } from './errors.ts';
 import { FINDINGS_JSON_SCHEMA, parseFindingsReply, type RawFinding } from './reply.ts';
 
@@ -12,7 +12,7 @@ const SCHEMA = { name: 'loom_findings', schema: FINDINGS_JSON_SCHEMA };
  * the prompt count it as prompt tokens (OpenAI's structured outputs do, ~230 o200k tokens), so planning counts it as
  * part of each call's fixed cost.
  */
-export const FINDINGS_FORMAT_TEXT = JSON.stringify({ type: 'json_schema', json_schema: { ...SCHEMA, strict: false } });
+export const FINDINGS_FORMAT_TEXT = JSON.stringify(responseFormat(SCHEMA));
 
 const CONTRACT =
   'Answer with only a JSON array of findings, no prose and no code fence: ' +

@@ -74,7 +74,7 @@ export function createLlmClient(name: string, model: ModelConfig, deps: LlmClien
     if (refused.has('max_tokens')) body.max_completion_tokens = model.max_tokens;
     else body.max_tokens = model.max_tokens;
     if (req.jsonSchema && !refused.has('response_format')) {
-      body.response_format = { type: 'json_schema', json_schema: { name: req.jsonSchema.name, schema: req.jsonSchema.schema, strict: false } };
+      body.response_format = responseFormat(req.jsonSchema);
     }
     return body;
   };
@@ -194,6 +194,11 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The `response_format` that asks for JSON matching a schema, as loom sends it. */
+export function responseFormat(jsonSchema: NonNullable<ChatRequest['jsonSchema']>): NonNullable<CompletionBody['response_format']> {
+  return { type: 'json_schema', json_schema: { name: jsonSchema.name, schema: jsonSchema.schema, strict: false } };
 }
 
 /** The request body of POST /chat/completions as loom sends it. */
