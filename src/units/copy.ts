@@ -8,7 +8,7 @@ import type { UnitFile, UnitHunk } from './types.ts';
  * lines) saw more shapes than its inline caches hold and fell back to generic property lookups. Copies made this
  * way take the same transitions each time: all copies of a kind share one hidden class.
  *
- * Arrays of files, hunks and lines are mapped with mapPacked, never with `.map`: in optimized code, Node 20's V8
+ * The arrays of hunks and lines that units carry are mapped with mapPacked, not `.map`: in optimized code, Node 20's V8
  * builds the result of `.map` as a "holey" array (one whose elements may be missing), while the parser's arrays are
  * packed. Every loop over hunks or lines that had only met packed arrays was then thrown out of its optimized code
  * ("wrong map") and compiled again: on a 120,000-line pull request, ten such deopts in rendering, pricing and
