@@ -7,13 +7,17 @@ import { LlmCallError } from './errors.ts';
  * tokens. However, you requested M tokens"), Anthropic ("prompt is too long"), Gemini ("The input token count (N)
  * exceeds the maximum number of tokens allowed"), Mistral ("too large for model with N maximum context length"),
  * Hugging Face TGI ("`inputs` tokens + `max_new_tokens` must be <= N"), llama.cpp ("exceeds the available context
- * size").
+ * size"), Cohere ("too many tokens"), Bedrock ("Input is too long for requested model"), LiteLLM
+ * (ContextWindowExceededError), and a request past a token limit.
  */
 const OVERFLOW = [
   /maximum context length/,
   /context (?:length|window|size)[^.]*(?:exceed|too long|too large|overflow)/,
+  /context_?(?:length|window)_?exceeded/,
   /exceeds? (?:the )?(?:available |model'?s? )?context/,
-  /prompt is too long/,
+  /(?:prompt|input) (?:is )?too (?:long|large)/,
+  /too many (?:input |prompt )?tokens/,
+  /exceeds? [^.]*token limit/,
   /input token count[^.]*exceeds/,
   /`inputs` tokens \+ `max_new_tokens`/,
   /reduce the length of the (?:messages|prompt|input)/,
@@ -29,7 +33,8 @@ const COMPLETION_LIMIT = /supports at most \d+ completion tokens/;
 export function isContextOverflow(error: unknown): boolean {
   const refusal = error instanceof LlmCallError ? error.cause : error;
   if (!(refusal instanceof ChatHttpError) || ![400, 413, 422].includes(refusal.status)) return false;
-  if (refusal.code === 'context_length_exceeded') return true;
+  // 413 is "too large" whatever the body says (a proxy's own page, often): a smaller request is the remedy either way.
+  if (refusal.status === 413 || refusal.code === 'context_length_exceeded') return true;
   const text = refusal.message.toLowerCase();
   return !COMPLETION_LIMIT.test(text) && OVERFLOW.some((pattern) => pattern.test(text));
 }

@@ -20,6 +20,12 @@ describe('isContextOverflow', () => {
     ['Hugging Face TGI', 422, 'Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 2000 `max_new_tokens`'],
     ['llama.cpp', 400, 'the request exceeds the available context size, try increasing it'],
     ['a proxy, as 413', 413, 'context window exceeded for this deployment'],
+    ["a proxy's own 413 page", 413, '<html><head><title>413 Request Entity Too Large</title></head></html>'],
+    ['Cohere', 400, 'too many tokens: total number of tokens in the prompt cannot exceed 4081 - received 5000'],
+    ['Bedrock', 400, 'Input is too long for requested model.'],
+    ['LiteLLM', 400, 'litellm.ContextWindowExceededError: litellm.BadRequestError: the prompt does not fit'],
+    ['a server naming the code in its message', 400, 'context_length_exceeded'],
+    ['a token limit', 400, 'This request (35000 tokens) exceeds the model token limit of 32000.'],
   ])('%s', (_, status, message, code) => {
     expect(isContextOverflow(refusal(status, message, code))).toBe(true);
   });
@@ -30,6 +36,8 @@ describe('isContextOverflow', () => {
     ['a rate limit that mentions context', 429, 'Rate limit reached: your context length budget is exceeded for this minute'],
     ['a server error', 500, 'maximum context length is 8192 tokens'],
     ['a bad request for another reason', 400, 'Invalid model name'],
+    ['a max_tokens below its minimum', 400, 'max_tokens must be at least 1'],
+    ['a token-per-minute limit, as 400', 400, 'Request too large for gpt-4o on tokens per min (TPM): Limit 30000, Requested 45000.'],
   ])('not %s', (_, status, message) => {
     expect(isContextOverflow(refusal(status, message))).toBe(false);
   });
