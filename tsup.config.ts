@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
@@ -34,6 +36,20 @@ const withoutZodLocales: Plugin = {
   },
 };
 
+/**
+ * yaml's `node` export is its CommonJS build: bundled whole (~160 KB), every module of it wrapped and run when the
+ * config chunk loads. Its ESM build (the `default` export, the same source) lets the bundler keep only what loom
+ * calls and hoist it into one scope. The two differ only in how a warning is printed (console.warn instead of
+ * process.emitWarning, both to stderr), and loom reads warnings from the document instead.
+ */
+const yamlAsEsm: Plugin = {
+  name: 'yaml-as-esm',
+  setup(build) {
+    const esm = join(dirname(createRequire(import.meta.url).resolve('yaml/package.json')), 'browser', 'index.js');
+    build.onResolve({ filter: /^yaml$/ }, () => ({ path: esm }));
+  },
+};
+
 // Bundled CJS dependencies call require(); ESM output has none unless we create it.
 const banner = { js: "import { createRequire as __loomCreateRequire } from 'node:module'; const require = __loomCreateRequire(import.meta.url);" };
 
@@ -56,6 +72,6 @@ export default defineConfig({
   outDir,
   onSuccess: writeBpeTables,
   banner,
-  esbuildPlugins: [withoutZodLocales],
+  esbuildPlugins: [withoutZodLocales, yamlAsEsm],
   define: { __LOOM_VERSION__: JSON.stringify(version) },
 });
