@@ -39,8 +39,8 @@ const withoutZodLocales: Plugin = {
 /**
  * yaml's `node` export is its CommonJS build: bundled whole (~160 KB), every module of it wrapped and run when the
  * config chunk loads. Its ESM build (the `default` export, the same source) lets the bundler keep only what loom
- * calls and hoist it into one scope. The two differ only in how a warning is printed (console.warn instead of
- * process.emitWarning, both to stderr), and loom reads warnings from the document instead.
+ * calls and hoist it into one scope. The two differ only in how yaml itself prints a warning (console.warn instead
+ * of process.emitWarning, both to stderr).
  */
 const yamlAsEsm: Plugin = {
   name: 'yaml-as-esm',
