@@ -1,6 +1,4 @@
 import http from 'node:http';
-import https from 'node:https';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
 /**
  * One HTTP request and its whole answer over node:http / node:https with keep-alive sockets, redirects followed as
@@ -69,19 +67,27 @@ export async function exchange(url: URL, req: ExchangeRequest): Promise<Exchange
   }
 }
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
-};
+interface Transport {
+  request: typeof http.request;
+  agent: http.Agent;
+}
 
-function once(url: URL, method: string, given: Record<string, string>, body: Uint8Array | null | undefined, signal: AbortSignal | undefined): Promise<ExchangeReply> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
+const plain: Transport = { request: http.request, agent: new http.Agent({ keepAlive: true }) };
+// node:https and node:zlib are loaded when first needed (~5 ms at start-up otherwise): a local model is usually
+// plain HTTP and answers uncompressed.
+let secure: Promise<Transport> | undefined;
+const transportFor = (protocol: 'http:' | 'https:'): Transport | Promise<Transport> =>
+  protocol === 'http:' ? plain : (secure ??= import('node:https').then((https) => ({ request: https.request, agent: new https.Agent({ keepAlive: true }) })));
+
+async function once(url: URL, method: string, given: Record<string, string>, body: Uint8Array | null | undefined, signal: AbortSignal | undefined): Promise<ExchangeReply> {
+  if (signal?.aborted) throw signal.reason;
   const protocol = url.protocol;
-  if (protocol !== 'http:' && protocol !== 'https:') return Promise.reject(new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${protocol}`) }));
+  if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${protocol}`) });
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(given)) if (name.toLowerCase() !== 'content-length') headers[name] = value;
   if (body !== undefined && body !== null) headers['content-length'] = String(body.byteLength);
-  const send = protocol === 'https:' ? https.request : http.request;
+  const { request: send, agent } = await transportFor(protocol);
+  if (signal?.aborted) throw signal.reason;
 
   return new Promise<ExchangeReply>((resolve, reject) => {
     let settled = false;
@@ -99,19 +105,12 @@ function once(url: URL, method: string, given: Record<string, string>, body: Uin
       if (ok) resolve(result as ExchangeReply);
       else reject(result);
     };
-    const req = send(url, { method, headers, agent: agents[protocol] }, (res) => {
+    const req = send(url, { method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       const failed = (cause: unknown) => finish(replyOf(url, res, Buffer.alloc(0), new TypeError('terminated', { cause })), true);
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
-        let decoded: Buffer;
-        try {
-          decoded = decode(Buffer.concat(chunks), res.headers['content-encoding']);
-        } catch (error) {
-          failed(error);
-          return;
-        }
-        finish(replyOf(url, res, decoded), true);
+        decode(Buffer.concat(chunks), res.headers['content-encoding']).then((decoded) => finish(replyOf(url, res, decoded), true), failed);
       });
       // The answer started but the connection was cut: fetch resolves, and reading the body throws.
       res.on('aborted', () => failed(Object.assign(new Error('other side closed'), { code: 'ECONNRESET' })));
@@ -135,7 +134,7 @@ function replyOf(url: URL, res: http.IncomingMessage, body: Buffer, bodyError?: 
   return { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers, body, ...(bodyError ? { bodyError } : {}), url };
 }
 
-function decode(body: Buffer, encoding: string | undefined): Buffer {
+async function decode(body: Buffer, encoding: string | undefined): Promise<Buffer> {
   switch (encoding?.trim().toLowerCase()) {
     case undefined:
     case '':
@@ -143,11 +142,11 @@ function decode(body: Buffer, encoding: string | undefined): Buffer {
       return body;
     case 'gzip':
     case 'x-gzip':
-      return gunzipSync(body);
+      return (await import('node:zlib')).gunzipSync(body);
     case 'deflate':
-      return inflateSync(body);
+      return (await import('node:zlib')).inflateSync(body);
     case 'br':
-      return brotliDecompressSync(body);
+      return (await import('node:zlib')).brotliDecompressSync(body);
     default:
       throw new Error(`unsupported content-encoding ${encoding}`);
   }
