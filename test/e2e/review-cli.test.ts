@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeRepo, type TestRepo } from '../helpers/git-repo.ts';
@@ -127,6 +128,25 @@ describe('loom review (built CLI, seed config, local model server)', () => {
     expect(result.stdout).toContain('SQL built from user input');
     expect(validateSarif(JSON.parse(readFileSync(join(repo.dir, 'out/loom.sarif'), 'utf8')))).toEqual([]);
     expect(JSON.parse(readFileSync(join(repo.dir, 'out/cq.json'), 'utf8'))[0].location).toEqual({ path: 'src/db.js', lines: { begin: 5 } });
+  });
+
+  it('loads neither node:https nor node:zlib for a model over plain HTTP that answers uncompressed', async () => {
+    repo = featureRepo(SEED_CONFIG(server.url));
+    server.setHandler(() => findingsReply([sqlFinding]));
+    // Node's own list of the built-in modules a process loaded, written as it exits.
+    const dir = mkdtempSync(join(tmpdir(), 'loom-loaded-'));
+    const listFile = join(dir, 'loaded.json');
+    const preload = join(dir, 'list-loaded.mjs');
+    writeFileSync(preload, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(listFile)}, JSON.stringify(process.moduleLoadList)));\n`);
+
+    const result = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json'], { cwd: repo.dir, env: { OPENAI_API_KEY: KEY, NODE_OPTIONS: `--import=${preload}` } });
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).findings).toHaveLength(1);
+    const loaded = JSON.parse(readFileSync(listFile, 'utf8')) as string[];
+    expect(loaded).toContain('NativeModule http');
+    expect(loaded.filter((m) => /^NativeModule (https|zlib)$/.test(m))).toEqual([]);
+    rmSync(dir, { recursive: true });
   });
 
   it('still prints the report, lists the failure and exits 3 when every model call fails', async () => {
