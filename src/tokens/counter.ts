@@ -180,7 +180,8 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
 export function byteBoundCounter(): TokenCounter {
   const count = (text: string) => Buffer.byteLength(text, 'utf8');
   const countRaw = (texts: readonly string[]) => texts.map(count);
-  return { encoding: 'utf8-bytes', margin: 1, count, segments: { countRaw, countRawAsync: async (texts) => countRaw(texts), countApart: countRaw, countApartAsync: async (texts) => countRaw(texts), total: (raw) => raw } };
+  const countRawAsync = async (texts: readonly string[]) => countRaw(texts);
+  return { encoding: 'utf8-bytes', margin: 1, count, segments: { countRaw, countRawAsync, countApart: countRaw, countApartAsync: countRawAsync, total: (raw) => raw } };
 }
 
 // --- talking to the counting thread (see count-worker.ts for the protocol) ---
