@@ -21,8 +21,6 @@ export interface BpeTable {
   rankOfBytes(bytes: Uint8Array, start: number, end: number): number;
   /** Rank of the token that is exactly `text`, or -1. */
   rankOfText(text: string): number;
-  /** Rank of the token that is exactly `text.slice(start, end)`, or -1, for ASCII text, without making the slice. */
-  rankOfAscii(text: string, start: number, end: number): number;
 }
 
 export function encodeBpeTable(ranks: Ranks): Buffer {
@@ -82,8 +80,8 @@ export function decodeBpeTable(data: Uint8Array): BpeTable {
     }
   };
 
-  // The probe of rankOfBytes again, comparing UTF-16 units with bytes (ASCII text, whose units are its bytes):
-  // the hottest lookup, with no copy of the text.
+  // The probe of rankOfBytes again, comparing UTF-16 units with bytes (ASCII text, whose units are its bytes): a
+  // piece the regular expression split off is looked up with no copy of it.
   const probeAscii = (hash: number, text: string, start: number, length: number): number => {
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const entry = table[slot]!;
@@ -112,19 +110,13 @@ export function decodeBpeTable(data: Uint8Array): BpeTable {
     return probeAscii(hash, text, 0, text.length);
   };
 
-  const rankOfAscii = (text: string, start: number, end: number): number => {
-    let hash = FNV_OFFSET;
-    for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME);
-    return probeAscii(hash, text, start, end - start);
-  };
-
   const utf8 = (text: string): [Uint8Array, number, number] => {
     if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
     const { written } = ENCODER.encodeInto(text, scratch);
     return [scratch, 0, written];
   };
 
-  return { rankOfBytes, rankOfText, rankOfAscii };
+  return { rankOfBytes, rankOfText };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { GptEncoding } from 'gpt-tokenizer/GptEncoding';
 import { decodeBpeTable, mergedCount } from './bpe-table.ts';
-import { countAscii, isAscii } from './o200k-ascii.ts';
+import { countAscii, isAscii, type AsciiPieceCounter } from './o200k-ascii.ts';
 import type { EncodingName } from './tokenizer-choice.ts';
 
 /** Counts tokens of plain text with one encoding. */
@@ -69,7 +69,7 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
     return { count, countMany: (texts, segments) => (segments && texts.length > 1 ? countJoined(pieces, texts) : Int32Array.from(texts, count)) };
   }
   // o200k: ASCII text is split by hand (o200k-ascii.ts), the rest by the regular expression.
-  const asciiPiece = (text: string, start: number, end: number) => (table.rankOfAscii(text, start, end) >= 0 ? 1 : mergedOnce(text.slice(start, end)));
+  const asciiPiece: AsciiPieceCounter = (bytes, start, end, text) => (table.rankOfBytes(bytes, start, end) >= 0 ? 1 : mergedOnce(text.slice(start, end)));
   const count: CountFn = (text) => (isAscii(text) ? countAscii(text, asciiPiece) : countJoined(pieces, [text])[0]!);
   /**
    * A text of whole segments that is not all ASCII: its runs of ASCII lines counted by hand, each line with other
