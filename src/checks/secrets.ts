@@ -21,7 +21,8 @@ export function scanAndMaskSecrets(files: readonly FileDiff[]): { hits: SecretHi
   const hits: SecretHit[] = [];
   let maskedCount = 0;
   const masked = files.map((file) => {
-    if (file.binary) return file;
+    // The parser found none of the hint's text in the whole section (ParseOptions.secretHint).
+    if (file.binary || file.mayHoldSecret === false) return file;
     let inKey: SecretHit | undefined;
     // Hunks and lines are copied only where something is masked: most files come back as they were.
     let hunks: Hunk[] | undefined;

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { createAnswerCache } from '../cache/answer-cache.ts';
 import { BUILTIN_PIPELINE, mayBeFlagged } from '../checks/index.ts';
 import { maskSecretsInText } from '../checks/mask-text.ts';
+import { SECRET_HINT } from '../checks/secret-patterns.ts';
 import type { LoomConfig } from '../config/schema.ts';
 import { applyTriggers, pathMatcher } from '../diff/filter.ts';
 import type { ElideRule, ParseOptions } from '../diff/parse.ts';
@@ -86,8 +87,9 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   // Elsewhere git finds the range and starts the diff while the config (and the code that reads it) loads, unless
   // the head commit has to come from the pull request's API.
   const headKnown = opts.head !== undefined || !deps.target || deps.target.ci.headSha !== undefined;
-  // Filled in once the config is read: the files no model will read are then parsed without their lines.
-  const parsing: ParseOptions = {};
+  // The elision rule is filled in once the config is read: the files no model will read are then parsed without
+  // their lines. Secrets are screened for whatever the config says.
+  const parsing: ParseOptions = { secretHint: SECRET_HINT };
   const started = !early && headKnown ? startReading(cwd, computeRange(), parsing) : undefined;
   progress.step('reading config');
   const configRoot = early ? await (await import('../config/from-commit.ts')).checkoutTrustedConfig(cwd, early.baseSha, opts.config) : cwd;

@@ -21,7 +21,7 @@ export function parseDiff(text: string, opts: ParseOptions = {}): FileDiff[] {
   let start = text.startsWith(SECTION_START) ? 0 : afterNewline(text.indexOf(`\n${SECTION_START}`));
   while (start >= 0) {
     const next = text.indexOf(`\n${SECTION_START}`, start);
-    files.push(parseSection(text, start, next < 0 ? text.length : next + 1, opts.elide));
+    files.push(parseSection(text, start, next < 0 ? text.length : next + 1, opts.elide, opts.secretHint));
     start = afterNewline(next);
   }
   return files;
@@ -38,12 +38,17 @@ export interface ElideRule {
 
 export interface ParseOptions {
   elide?: ElideRule | undefined;
+  /**
+   * Fixed text every secret pattern needs (checks/secret-patterns.ts SECRET_HINT), tested once on each section's
+   * text (FileDiff.mayHoldSecret): one pass over a section instead of one call per line, most of the secret scan.
+   */
+  secretHint?: RegExp | undefined;
 }
 
 /** The index just after a newline found at `index` (-1 when none was found). */
 export const afterNewline = (index: number): number => (index < 0 ? -1 : index + 1);
 
-function parseSection(text: string, start: number, end: number, elide: ElideRule | undefined): FileDiff {
+function parseSection(text: string, start: number, end: number, elide: ElideRule | undefined, hint: RegExp | undefined): FileDiff {
   const { header, hunkStart } = readSectionHeader(text, start, end);
   const submodule = isSubmodule(header);
   const paths = pathsOf(header);
@@ -51,6 +56,8 @@ function parseSection(text: string, start: number, end: number, elide: ElideRule
   const body = hunkStart >= 0 && !submodule && !header.binary ? convertHunks(text, hunkStart, end, keep) : undefined;
   const file = buildFile(header, paths, body, submodule);
   if (keep && body) file.elided = true;
+  // Every line's text is a piece of the section, and the hint spans no line break: no match, no secret.
+  else if (body && hint) file.mayHoldSecret = hint.test(start === 0 && end === text.length ? text : text.slice(start, end));
   return file;
 }
 
@@ -282,6 +289,7 @@ function buildFile(header: FileHeader, paths: ReturnType<typeof pathsOf>, body: 
     oldMode: header.oldMode,
     newMode: header.newMode,
     elided: undefined,
+    mayHoldSecret: undefined,
   };
   return file;
 }

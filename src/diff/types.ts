@@ -44,6 +44,11 @@ export interface FileDiff {
    * may flag (ParseOptions.elide); `additions` and `deletions` are the real counts.
    */
   elided?: boolean;
+  /**
+   * False when the file's section of git's output holds none of the fixed text any secret pattern needs
+   * (ParseOptions.secretHint), so no line of it can hold one; undefined when the parser did not look.
+   */
+  mayHoldSecret?: boolean;
 }
 
 /** What is being compared: merge base of base and head, to head. */

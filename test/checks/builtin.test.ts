@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBuiltinChecks } from '../../src/checks/index.ts';
 import { SECRET_HINT, SECRET_PATTERNS } from '../../src/checks/secret-patterns.ts';
+import { parseDiff } from '../../src/diff/parse.ts';
 import { indexDiff } from '../../src/findings/diff-index.ts';
 import { renderDiff } from '../../src/prompts/render-diff.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
@@ -73,6 +74,47 @@ describe('runBuiltinChecks', () => {
     const files = [fileDiff('a.txt', [{ oldStart: 1, newStart: 1, lines: [' <<<<<<< HEAD', '+x'] }])];
 
     expect(runBuiltinChecks(files, on, indexDiff(files)).findings).toEqual([]);
+  });
+});
+
+describe('secrets screened by the parser (ParseOptions.secretHint)', () => {
+  const section = (path: string, header: string, lines: string[]) => `diff --git a/${path} b/${path}\nindex 1111111..2222222 100644\n--- a/${path}\n+++ b/${path}\n${header}\n${lines.join('\n')}\n`;
+  const diff = [
+    section('src/clean.ts', '@@ -1,2 +1,2 @@', [' const a = 1;', '-const b = 2;', '+const b = 3;']),
+    section('src/aws.ts', '@@ -1,3 +1,4 @@ function load()', [' const a = 1;', `+const k = '${awsKey}';`, ' const c = 3;', ' export {};', '+// end']),
+    // The key block starts on a context line: masked, though not reported.
+    section('deploy/key.pem', '@@ -1,3 +1,4 @@', [' -----BEGIN RSA PRIVATE KEY-----', ' MIIEpAIBAAKCAQEA1234567890abcdef', '+ZmFrZWtleWRhdGE=', ' -----END RSA PRIVATE KEY-----']),
+    section('win.ts', '@@ -1 +1,2 @@', [' a\r', `+const t = "${ghToken}";\r`]),
+    section('old.env', '@@ -1,2 +1 @@', [`-AWS_KEY=${awsKey}`, ' keep']),
+    section('src/clean2.ts', '@@ -5,1 +5,2 @@', [' x', '+y']),
+    // Last in the output, with no newline after the secret.
+    `diff --git a/last.ts b/last.ts\nindex 1..2 100644\n--- a/last.ts\n+++ b/last.ts\n@@ -0,0 +1 @@\n+const g = "${ghToken}"`,
+  ].join('');
+
+  it('marks only the sections holding the hint, and the checks then mask and report exactly as with every line scanned', () => {
+    const screened = parseDiff(diff, { secretHint: SECRET_HINT });
+    const plain = parseDiff(diff);
+    expect(screened.map((f) => [f.path, f.mayHoldSecret])).toEqual([
+      ['src/clean.ts', false],
+      ['src/aws.ts', true],
+      ['deploy/key.pem', true],
+      ['win.ts', true],
+      ['old.env', true],
+      ['src/clean2.ts', false],
+      ['last.ts', true],
+    ]);
+    expect(plain.every((f) => f.mayHoldSecret === undefined)).toBe(true);
+
+    const a = runBuiltinChecks(screened, on, indexDiff(screened));
+    const b = runBuiltinChecks(plain, on, indexDiff(plain));
+    expect(renderDiff(a.masked)).toBe(renderDiff(b.masked));
+    expect(a.findings).toEqual(b.findings);
+    expect(a.maskedCount).toBe(b.maskedCount);
+    // Added lines only: the key block began on a context line, the removed key is not reported.
+    expect(a.findings.map((f) => `${f.path}:${f.line}`).sort()).toEqual(['last.ts:1', 'src/aws.ts:2', 'win.ts:2']);
+    for (const secret of [awsKey, ghToken, 'MIIEpAIBAAKCAQEA', 'ZmFrZWtleWRhdGE=']) expect(renderDiff(a.masked)).not.toContain(secret);
+    // A clean section comes back as the very object parsed: its lines were not walked.
+    expect(a.masked[0]).toBe(screened[0]);
   });
 });
 
