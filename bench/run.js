@@ -151,10 +151,11 @@ function promptTokens(bodies, count) {
  * on the same range. Git and every build run once first (disk cache, git's pack index), and the builds alternate,
  * so drift hits all alike. Also gives the calls each build made and the diff's text.
  */
-async function timeNonModel(repo, loomArgs, model) {
+async function timeNonModel(repo, loomArgs, model, { floor = false } = {}) {
   const mergeBase = git(repo.dir, 'merge-base', 'main', 'feature').trim();
   let diffText = '';
   const gitMs = [];
+  const floorMs = [];
   const loomMs = BUILDS.map(() => []);
   const instantCalls = BUILDS.map(() => 0);
   model.setDelay(0);
@@ -172,8 +173,20 @@ async function timeNonModel(repo, loomArgs, model) {
       loomMs[k].push(run.ms);
       instantCalls[k] += model.take().length / REPEAT;
     }
+    if (floor) {
+      floorMs.push(await timeFloor(repo.dir, mergeBase, model));
+      model.take();
+    }
   }
-  return { gitMs, loomMs, instantCalls, diffText };
+  return { gitMs, floorMs, loomMs, instantCalls, diffText };
+}
+
+/** bench/floor.mjs on the same range, with this build's tokenizer: git, counting and sending alone (see there). */
+async function timeFloor(dir, mergeBase, model) {
+  const build = BUILDS.at(-1);
+  const run = await runLoom(join(HERE, 'floor.mjs'), dir, [join(build.dir, 'dist'), model.url, mergeBase, 'feature']);
+  if (run.code !== 0) throw new Error(`bench/floor.mjs exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
+  return run.ms;
 }
 
 /** Measures every build on one synthetic repository; returns one result per build, in BUILDS order. */
@@ -183,7 +196,7 @@ async function measureScenario(build, model, count) {
   try {
     const config = writeConfig(work, model.url);
     const loomArgs = ['review', '--base', 'main', '--dry-run', '--format', 'json', '--quiet', '--config', config];
-    const { gitMs, loomMs, instantCalls, diffText } = await timeNonModel(repo, loomArgs, model);
+    const { gitMs, floorMs, loomMs, instantCalls, diffText } = await timeNonModel(repo, loomArgs, model, { floor: true });
     const diffTokens = count(diffText);
     const gitTime = median(gitMs);
 
@@ -210,6 +223,7 @@ async function measureScenario(build, model, count) {
         failures: report.failures?.length ?? 0,
         nonModel: median(loomMs[k]),
         git: gitTime,
+        floor: median(floorMs),
         wall: slow.ms,
         critical: Math.ceil(calls / CONCURRENCY) * DELAY_MS,
         slowWall: slower.ms,
@@ -296,6 +310,7 @@ function printScenario(s) {
   console.log('| measure | loom | reference | ratio | target | result |');
   console.log('|---|---|---|---|---|---|');
   console.log(`| (a) non-model time | ${seconds(s.nonModel)} | git diff ${seconds(s.git)} | ${(s.nonModel / s.git).toFixed(2)}x | ≤ 3x git diff + 0.3 s = ${seconds(limit)} | ${verdict(s.nonModel <= limit)} |`);
+  console.log(`| (a) floor: git diff, counting and sending alone | ${seconds(s.floor)} | git diff ${seconds(s.git)} | ${(s.floor / s.git).toFixed(2)}x; loom ${(s.nonModel / s.floor).toFixed(2)}x the floor | for reference | |`);
   console.log(
     `| (b) wall time, model delay ${DELAY_MS} ms | ${seconds(s.wall)} | critical path ceil(${s.calls}/${CONCURRENCY}) x ${DELAY_MS} ms = ${seconds(s.critical)} | ${wallRatio.toFixed(2)} (model phase alone ${modelPhase.toFixed(2)}) | ≤ 1.15 | ${verdict(wallRatio <= 1.15)} |`,
   );
@@ -381,6 +396,10 @@ How it is measured (all in this run, on this machine):
 - (a) non-model time: loom's wall time with the fake model answering at once (delay 0): start-up, git, parsing,
   packing, token counting, prompts, HTTP and the report; everything but waiting on a model. Median of ${REPEAT}
   run(s), each alternated with \`git diff --no-color --find-renames <merge-base> feature\` (output read through a pipe).
+- (a) floor: bench/floor.mjs on the same range, alternated with the runs above: node starts, reads the same
+  \`git diff\` through a pipe, counts its tokens in a worker thread with this build's tokenizer and posts it in parts
+  of 100 KB once per pipeline, eight at a time, as the parts come. Nothing else (no parsing, masking, packing,
+  rendering or report): the least a review that reads, counts and sends the whole diff from node costs here.
 - (b) the same review with every answer delayed ${DELAY_MS} ms, then ${SLOW_DELAY_MS} ms; calls = requests the fake server
   received. "model phase alone" subtracts the non-model time from (a): how close the limiter keeps to
   ceil(calls/${CONCURRENCY}) x delay. The ratio cannot be below 1 + (time to the first call) / critical path: with one

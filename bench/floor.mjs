@@ -1,0 +1,99 @@
+// The floor under (a): what reading the diff, counting its tokens and sending it cost with nothing else done.
+// `node bench/floor.mjs <loom dist dir> <model base url> <from> <to>`, run in the repository.
+//
+// git's output is read through a pipe, cut at line ends into pieces of about 64 KB that a worker thread counts
+// with loom's own tokenizer (the build's chunk that exports importEncoding), and gathered into parts of about
+// 100 KB that are posted to the model once per pipeline as soon as each is complete, eight requests at a time.
+// No parsing, secret masking, packing to a budget, rendering or report: a review that does those too cannot be
+// faster than this, on the same machine, in the same run.
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+
+const PIECE_CHARS = 64 * 1024;
+const PART_CHARS = 100_000;
+const PIPELINES = ['review', 'security'];
+const CONCURRENCY = 8;
+
+/** The chunk of a loom build that holds its tokenizer. */
+function tokenizerChunk(dist) {
+  for (const name of readdirSync(dist)) {
+    if (name.endsWith('.js') && /export\{importEncoding\}/.test(readFileSync(join(dist, name), 'utf8'))) return join(dist, name);
+  }
+  throw new Error(`no chunk exporting importEncoding in ${dist}`);
+}
+
+if (!isMainThread) {
+  const { importEncoding } = await import(pathToFileURL(workerData.chunk).href);
+  const encoding = await importEncoding('o200k_base');
+  parentPort.on('message', (text) => {
+    let tokens = 0;
+    for (const count of encoding.countMany(text.split(/(?<=\n)/), true)) tokens += count;
+    parentPort.postMessage(tokens);
+  });
+} else {
+  const [dist, baseUrl, from, to] = process.argv.slice(2);
+  const worker = new Worker(new URL(import.meta.url), { workerData: { chunk: tokenizerChunk(dist) } });
+  let tokens = 0;
+  let asked = 0;
+  let answered = 0;
+  let allCounted;
+  const counted = new Promise((resolve) => (allCounted = resolve));
+  let reading = true;
+  worker.on('message', (n) => {
+    tokens += n;
+    if (++answered === asked && !reading) allCounted();
+  });
+  const count = (text) => {
+    asked++;
+    worker.postMessage(text);
+  };
+
+  const url = new URL(`${baseUrl.replace(/\/$/, '')}/chat/completions`);
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const post = (text, pipeline) =>
+    new Promise((resolve, reject) => {
+      const body = Buffer.from(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'system', content: pipeline }, { role: 'user', content: text }] }));
+      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const posts = [];
+  let part = '';
+  const send = (text) => {
+    for (const pipeline of PIPELINES) posts.push(post(text, pipeline));
+  };
+
+  const git = spawn('git', ['diff', '--no-color', '--find-renames', from, to], { stdio: ['ignore', 'pipe', 'inherit'] });
+  git.stdout.setEncoding('utf8');
+  let carry = '';
+  git.stdout.on('data', (chunk) => {
+    carry += chunk;
+    if (carry.length < PIECE_CHARS) return;
+    const cut = carry.lastIndexOf('\n') + 1;
+    const piece = carry.slice(0, cut);
+    carry = carry.slice(cut);
+    count(piece);
+    part += piece;
+    if (part.length >= PART_CHARS) {
+      send(part);
+      part = '';
+    }
+  });
+  const code = await new Promise((resolve) => git.on('close', resolve));
+  if (code !== 0) throw new Error(`git diff exited ${code}`);
+  if (carry) count(carry);
+  part += carry;
+  if (part) send(part);
+  reading = false;
+  if (answered === asked) allCounted();
+  await Promise.all([counted, ...posts]);
+  process.stdout.write(`${JSON.stringify({ tokens, requests: posts.length })}\n`);
+  process.exit(0);
+}
