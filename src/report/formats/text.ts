@@ -1,5 +1,5 @@
+import { painter, type Paint, type StyleName } from './ansi.ts';
 import { coverageParts } from './coverage-parts.ts';
-import { Chalk, type ChalkInstance } from 'chalk';
 import type { Finding, Severity } from '../../findings/finding.ts';
 import type { Report } from '../report.ts';
 import type { FormatOptions } from './format-options.ts';
@@ -15,17 +15,17 @@ const BODY_INDENT = '      ';
 
 /** Human-readable report for a terminal or a CI log. */
 export function formatText(report: Report, opts: FormatOptions = {}): string {
-  const c = new Chalk({ level: opts.color ? 1 : 0 });
+  const c = painter(opts.color === true);
   const lines: string[] = [header(report, c), ''];
 
   if (report.findings.length === 0) lines.push('No findings.', '');
   for (const [path, findings] of groupByPath(report.findings)) {
-    lines.push(c.bold.underline(terminalSafeLine(path)));
+    lines.push(c(terminalSafeLine(path), 'bold', 'underline'));
     for (const f of findings) lines.push(...findingLines(f, c), '');
   }
 
   if (report.failures.length > 0) {
-    lines.push(c.bold.red('Not reviewed (failed model calls):'));
+    lines.push(c('Not reviewed (failed model calls):', 'bold', 'red'));
     for (const failure of report.failures) {
       const { shown, more } = firstItems(failure.files.map(terminalSafeLine), 5);
       const files = shown.join(', ') + (more > 0 ? ` and ${more} more` : '');
@@ -34,11 +34,11 @@ export function formatText(report: Report, opts: FormatOptions = {}): string {
     lines.push('');
   }
   if (report.notices.length > 0) {
-    lines.push(c.bold('Notices:'));
+    lines.push(c('Notices:', 'bold'));
     for (const notice of report.notices) lines.push(`  - ${terminalSafeLine(notice)}`);
     lines.push('');
   }
-  if (report.skipped) lines.push(c.yellow(`Review skipped: ${terminalSafeLine(report.skipped.reason)}`), '');
+  if (report.skipped) lines.push(c(`Review skipped: ${terminalSafeLine(report.skipped.reason)}`, 'yellow'), '');
 
   lines.push(coverageLine(report));
   lines.push(...usageLines(report));
@@ -46,32 +46,32 @@ export function formatText(report: Report, opts: FormatOptions = {}): string {
   return lines.join('\n') + '\n';
 }
 
-function header(report: Report, c: ChalkInstance): string {
+function header(report: Report, c: Paint): string {
   const { baseRef, headRef, baseSha, headSha } = report.range;
   const refs = terminalSafeLine(`${baseRef}...${headRef}`);
-  const shas = baseSha && headSha ? c.dim(` (${shortSha(baseSha)}...${shortSha(headSha)})`) : '';
-  return `${c.bold(`loom ${report.tool.version}`)} review of ${refs}${shas}`;
+  const shas = baseSha && headSha ? c(` (${shortSha(baseSha)}...${shortSha(headSha)})`, 'dim') : '';
+  return `${c(`loom ${report.tool.version}`, 'bold')} review of ${refs}${shas}`;
 }
 
-const SEVERITY_STYLE: Record<Severity, (c: ChalkInstance) => ChalkInstance> = {
-  blocker: (c) => c.red.bold,
-  warning: (c) => c.yellow.bold,
-  info: (c) => c.blue,
+const SEVERITY_STYLE: Record<Severity, StyleName[]> = {
+  blocker: ['red', 'bold'],
+  warning: ['yellow', 'bold'],
+  info: ['blue'],
 };
 
-function findingLines(f: Finding, c: ChalkInstance): string[] {
+function findingLines(f: Finding, c: Paint): string[] {
   const many = f.endLine !== undefined && f.endLine > f.line;
   const where = `${terminalSafeLine(f.path)}:${lineRange(f)}` + (f.side === 'old' ? ` (removed line${many ? 's' : ''})` : '');
-  const severity = SEVERITY_STYLE[f.severity](c)(f.severity.toUpperCase().padEnd(7));
-  const outside = f.inDiff ? '' : c.dim(' (outside the diff)');
-  const lines = [`  ${c.cyan(where)}  ${severity}  ${c.bold(terminalSafeLine(f.title))}${outside}`];
+  const severity = c(f.severity.toUpperCase().padEnd(7), ...SEVERITY_STYLE[f.severity]);
+  const outside = f.inDiff ? '' : c(' (outside the diff)', 'dim');
+  const lines = [`  ${c(where, 'cyan')}  ${severity}  ${c(terminalSafeLine(f.title), 'bold')}${outside}`];
   for (const line of wrapProse(terminalSafe(f.body), WIDTH - BODY_INDENT.length)) {
     lines.push(line === '' ? '' : BODY_INDENT + line);
   }
   if (f.suggestion !== undefined) {
-    lines.push(c.dim(`${BODY_INDENT}suggested replacement for line${many ? 's' : ''} ${lineRange(f)}:`));
+    lines.push(c(`${BODY_INDENT}suggested replacement for line${many ? 's' : ''} ${lineRange(f)}:`, 'dim'));
     const code = terminalSafe(f.suggestion).replace(/\n$/, '');
-    for (const line of code.split('\n')) lines.push(`${BODY_INDENT}${c.dim('│')} ${c.green(line)}`.trimEnd());
+    for (const line of code.split('\n')) lines.push(`${BODY_INDENT}${c('│', 'dim')} ${c(line, 'green')}`.trimEnd());
   }
   return lines;
 }
@@ -103,10 +103,10 @@ function usageLines(report: Report): string[] {
   ];
 }
 
-function countLine(report: Report, c: ChalkInstance): string {
+function countLine(report: Report, c: Paint): string {
   const counts = countBySeverity(report.findings);
   const failed = report.failures.length;
   const line = formatCounts(counts) + (failed > 0 ? `; ${plural(failed, 'failed unit')}` : '');
-  if (counts.blocker > 0 || failed > 0) return c.red.bold(line);
-  return counts.warning > 0 ? c.yellow.bold(line) : c.green.bold(line);
+  if (counts.blocker > 0 || failed > 0) return c(line, 'red', 'bold');
+  return counts.warning > 0 ? c(line, 'yellow', 'bold') : c(line, 'green', 'bold');
 }
