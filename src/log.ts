@@ -29,3 +29,12 @@ export function createLogger(opts: { level: LogLevel; write?: (line: string) => 
     redact: (t) => redact(t, secrets),
   };
 }
+
+/**
+ * `[N ms]` since the process started, for --verbose lines: where a slow run spends its time. From process.uptime,
+ * not performance.now: a message is built even when it is not shown, and the first use of \`performance\` loads
+ * node's perf_hooks modules into every run.
+ */
+export function sinceStart(): string {
+  return `[${Math.round(process.uptime() * 1000)} ms]`;
+}

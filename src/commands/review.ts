@@ -14,7 +14,7 @@ import { EXIT, LoomError } from '../errors.ts';
 import { dedupeFindings } from '../findings/build.ts';
 import { atOrAbove, compareFindings } from '../findings/finding.ts';
 import { isLocalBaseUrl } from '../llm/api-key.ts';
-import type { Logger } from '../log.ts';
+import { sinceStart, type Logger } from '../log.ts';
 import { runPipelines } from '../pipelines/run.ts';
 import type { CiContext, Platform, PullRequestInfo } from '../platforms/types.ts';
 import type { Progress } from '../progress.ts';
@@ -98,7 +98,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   const { loadConfig } = await import('../config/load.ts');
   const loaded = await loadConfig({ cwd: configRoot, env, ...(opts.config ? { path: opts.config } : {}) });
   const config = loaded.config;
-  log.debug(`${elapsed()} config loaded`);
+  log.debug(`${sinceStart()} config loaded`);
   parsing.elide = elisionOf(config);
   // The tokenizer loads (in a worker thread) while git computes the diff.
   const connect = modelConnection(config, loaded.path, env);
@@ -108,7 +108,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   const platform = await connectPlatform(deps);
   const pr = platform ? await platform.getPullRequest().catch((error: unknown) => warnAndSkip(log, 'could not read the pull request', error)) : undefined;
   const { range, diff } = await (started ?? startReading(cwd, Promise.resolve(early ?? (await computeRange(pr))), parsing));
-  log.debug(`${elapsed()} range resolved`);
+  log.debug(`${sinceStart()} range resolved`);
   // The diff is read, checked and masked file by file while the first units are already being planned and reviewed.
   const feed = new DiffFeed(diff, { ignorePaths: config.triggers.ignore_paths, checks: config.checks });
   const target = range.baseBranch ? { targetBranch: range.baseBranch } : {};
@@ -136,7 +136,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   if (total > 0 || preparation.units) progress.step(`reviewing with ${prepared.length} pipeline(s)${preparation.units ? '' : `, ${total} model call(s)`}`);
   const stream = preparation.units ? { units: preparation.units, limits: config.limits, templateTokens: preparation.templateTokens } : undefined;
   const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index: feed.index, base, log, cache, models: config.models, maxCalls: config.limits.max_calls, onProgress: (d, t) => progress.calls(d, t), ...(stream ? { stream } : {}) });
-  log.debug(`${elapsed()} model calls done`);
+  log.debug(`${sinceStart()} model calls done`);
   await feed.finish();
   const files = feed.files;
   log.debug(`diff ${range.mergeBase.slice(0, 12)}..${range.includesUncommitted ? 'worktree' : range.headSha.slice(0, 12)}: ${files.length} files`);
@@ -176,7 +176,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
     ...(triggers.skip ? { skipped: triggers.skip } : {}),
   };
   await emit(report, opts, deps);
-  log.debug(`${elapsed()} report written`);
+  log.debug(`${sinceStart()} report written`);
   const posted = platform ? await post(report, platform, { index: feed.index, headSha: range.headSha, deps }) : 'ok';
   if (deps.target && !platform) await writeStepSummary(report, deps);
 
@@ -208,11 +208,6 @@ function elisionOf(config: LoomConfig): ElideRule {
   const skipped = pathMatcher(config.skip_paths);
   const ignored = pathMatcher(config.triggers.ignore_paths);
   return { file: (path) => skipped(path) !== undefined || ignored(path) !== undefined, line: mayBeFlagged };
-}
-
-/** Milliseconds since the process started, for --verbose: where a slow run spends its time. */
-function elapsed(): string {
-  return `[${Math.round(performance.now())} ms]`;
 }
 
 function selectPipelines(config: LoomConfig, names: string[] | undefined) {

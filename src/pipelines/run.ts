@@ -9,7 +9,7 @@ import { askForFindings, LlmCallError, ReplyParseError } from '../llm/ask-findin
 import { isContextOverflow } from '../llm/context-overflow.ts';
 import { parseFindingsReply } from '../llm/reply.ts';
 import type { LlmClient } from '../llm/client.ts';
-import type { Logger } from '../log.ts';
+import { sinceStart, type Logger } from '../log.ts';
 import { renderDiff } from '../prompts/render-diff.ts';
 import { defuse, renderPrompt, type PromptData, type Template } from '../prompts/render.ts';
 import type { PipelineStats, UnitFailure } from '../report/report.ts';
@@ -79,7 +79,7 @@ export async function runPipelines(
     if (!pipeline.unavailable) diffs.expect(unit);
     tasks.push(
       limit(async () => {
-        if (result.calls.attempted++ === 0) ctx.log.debug(`[${Math.round(performance.now())} ms] first model call`);
+        if (result.calls.attempted++ === 0) ctx.log.debug(`${sinceStart()} first model call`);
         await review(pipeline, unit, stats[p]!);
       }),
     );
