@@ -32,7 +32,7 @@ export function createLogger(opts: { level: LogLevel; write?: (line: string) => 
 
 /**
  * `[N ms]` since the process started, for --verbose lines: where a slow run spends its time. From process.uptime,
- * not performance.now: a message is built even when it is not shown, and the first use of \`performance\` loads
+ * not performance.now: a message is built even when it is not shown, and the first use of `performance` loads
  * node's perf_hooks modules into every run.
  */
 export function sinceStart(): string {
