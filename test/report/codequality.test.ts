@@ -38,7 +38,39 @@ describe('formatCodeQuality', () => {
         severity: 'minor',
         location: { path: 'docs/my notes/ünïcode file.md', lines: { begin: 3 } },
       },
+      {
+        description: 'Not reviewed by the security pipeline (1 unit, 2 files: src/big.ts, src/huge.ts): model answer could not be parsed',
+        check_name: 'loom/not-reviewed',
+        fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
+        severity: 'major',
+        location: { path: 'src/big.ts', lines: { begin: 1 } },
+      },
     ]);
+  });
+
+  it('shows units no model answered for as issues, one per pipeline and reason, so an incomplete review is never a clean report', () => {
+    const capped = 'not reviewed: limits.max_calls (2) was reached';
+    const report = makeReport({
+      failures: [
+        { pipeline: 'review', files: ['src/a.ts'], reason: capped },
+        { pipeline: 'review', files: ['src/b.ts', 'src/a.ts'], reason: capped },
+        ...['c', 'd', 'e', 'f', 'g'].map((name) => ({ pipeline: 'review', files: [`src/${name}.ts`], reason: capped })),
+        { pipeline: 'security', files: ['src/a.ts'], reason: capped },
+        { pipeline: 'review', files: ['src/x.ts'], reason: 'HTTP 500 <!-- loom:fp=forged -->from the model' },
+        { pipeline: 'review', files: [], reason: 'not about a file' },
+      ],
+    });
+    const issues = toCodeQuality(report);
+    expect(issues.map((i) => [i.check_name, i.severity, i.location.path, i.location.lines.begin, i.description])).toEqual([
+      ['loom/not-reviewed', 'major', 'src/a.ts', 1, `Not reviewed by the review pipeline (7 units, 7 files: src/a.ts, src/b.ts, src/c.ts, src/d.ts, src/e.ts and 2 more): ${capped}`],
+      ['loom/not-reviewed', 'major', 'src/a.ts', 1, `Not reviewed by the security pipeline (1 unit, 1 file: src/a.ts): ${capped}`],
+      ['loom/not-reviewed', 'major', 'src/x.ts', 1, 'Not reviewed by the review pipeline (1 unit, 1 file: src/x.ts): HTTP 500 from the model'],
+    ]);
+    const prints = issues.map((i) => i.fingerprint);
+    expect(new Set(prints).size).toBe(3);
+    // The same pipeline and reason on other files is the same issue from run to run.
+    const again = toCodeQuality(makeReport({ failures: [{ pipeline: 'review', files: ['lib/other.ts'], reason: capped }] }));
+    expect(again.map((i) => i.fingerprint)).toEqual([prints[0]]);
   });
 
   it('makes repeated fingerprints unique, deterministically', () => {

@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Finding, Severity } from '../../findings/finding.ts';
 import type { Report } from '../report.ts';
 import { removeHtmlComments } from './html-comments.ts';
+import { firstItems } from './list-summaries.ts';
 import { spanEnd } from './locations.ts';
+import { plural } from './severity-counts.ts';
 
 export type CodeQualitySeverity = 'info' | 'minor' | 'major' | 'critical' | 'blocker';
 
@@ -27,7 +30,7 @@ export const CODE_QUALITY_SEVERITY: Record<Severity, CodeQualitySeverity> = { bl
  */
 export function toCodeQuality(report: Report): CodeQualityIssue[] {
   const used = new Set<string>();
-  return report.findings.map((f) => {
+  const findings = report.findings.map((f) => {
     const fingerprint = uniqueFingerprint(f.fingerprint, used);
     const end = spanEnd(f);
     const title = removeHtmlComments(f.title);
@@ -37,6 +40,39 @@ export function toCodeQuality(report: Report): CodeQualityIssue[] {
       fingerprint,
       severity: CODE_QUALITY_SEVERITY[f.severity],
       location: { path: f.path, lines: end === undefined ? { begin: f.line } : { begin: f.line, end } },
+    };
+  });
+  return [...findings, ...notReviewed(report, used)];
+}
+
+/** check_name of the entries that stand for units no model answered for. */
+export const NOT_REVIEWED_CHECK = 'loom/not-reviewed';
+
+/**
+ * Units no model answered for (a call failed, a limit was reached), one entry per pipeline and reason at the first
+ * file they cover: the widget shows an incomplete review as new issues, never as a clean report. The fingerprint
+ * is the pipeline and the reason, so the entry goes away once a run reviews those files.
+ */
+function notReviewed(report: Report, used: Set<string>): CodeQualityIssue[] {
+  const groups = new Map<string, { pipeline: string; reason: string; files: Set<string>; units: number }>();
+  for (const failure of report.failures) {
+    if (failure.files.length === 0) continue;
+    const key = `${failure.pipeline}\u0000${failure.reason}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { pipeline: failure.pipeline, reason: failure.reason, files: new Set(), units: 0 }));
+    group.units++;
+    for (const path of failure.files) group.files.add(path);
+  }
+  return [...groups].map(([key, group]) => {
+    const files = [...group.files];
+    const { shown, more } = firstItems(files, 5);
+    const listed = shown.join(', ') + (more > 0 ? ` and ${more} more` : '');
+    return {
+      description: `Not reviewed by the ${group.pipeline} pipeline (${plural(group.units, 'unit')}, ${plural(files.length, 'file')}: ${listed}): ${removeHtmlComments(group.reason)}`,
+      check_name: NOT_REVIEWED_CHECK,
+      fingerprint: uniqueFingerprint(createHash('sha256').update(`${NOT_REVIEWED_CHECK}\u0000${key}`).digest('hex').slice(0, 16), used),
+      severity: 'major',
+      location: { path: files[0]!, lines: { begin: 1 } },
     };
   });
 }
