@@ -54,9 +54,10 @@ if (!isMainThread) {
 
   const url = new URL(`${baseUrl.replace(/\/$/, '')}/chat/completions`);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const post = (text, pipeline) =>
+  // The part is escaped once and shared by its requests, as loom does.
+  const post = (quoted, pipeline) =>
     new Promise((resolve, reject) => {
-      const body = Buffer.from(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'system', content: pipeline }, { role: 'user', content: text }] }));
+      const body = Buffer.from(`{"model":"gpt-4o","messages":[{"role":"system","content":${JSON.stringify(pipeline)}},{"role":"user","content":${quoted}}]}`);
       const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
         res.resume();
         res.on('end', resolve);
@@ -67,7 +68,8 @@ if (!isMainThread) {
   const posts = [];
   let part = '';
   const send = (text) => {
-    for (const pipeline of PIPELINES) posts.push(post(text, pipeline));
+    const quoted = JSON.stringify(text);
+    for (const pipeline of PIPELINES) posts.push(post(quoted, pipeline));
   };
 
   const git = spawn('git', ['diff', '--no-color', '--find-renames', from, to], { stdio: ['ignore', 'pipe', 'inherit'] });
