@@ -26,7 +26,8 @@ export const CODE_QUALITY_SEVERITY: Record<Severity, CodeQualitySeverity> = { bl
  * in report order, which keeps it stable across runs as long as the findings keep their relative order.
  *
  * The format has no notion of a removed line: as in SARIF, an old-side finding keeps its old line numbers and its
- * description says the line was removed.
+ * description says the line was removed. Nor of coverage: the units no model answered for follow the findings as
+ * issues of their own (notReviewed).
  */
 export function toCodeQuality(report: Report): CodeQualityIssue[] {
   const used = new Set<string>();
@@ -46,7 +47,7 @@ export function toCodeQuality(report: Report): CodeQualityIssue[] {
 }
 
 /** check_name of the entries that stand for units no model answered for. */
-export const NOT_REVIEWED_CHECK = 'loom/not-reviewed';
+const NOT_REVIEWED_CHECK = 'loom/not-reviewed';
 
 /**
  * Units no model answered for (a call failed, a limit was reached), one entry per pipeline and reason at the first
