@@ -81,7 +81,7 @@ export function decodeBpeTable(data: Uint8Array): BpeTable {
   };
 
   // The probe of rankOfBytes again, comparing UTF-16 units with bytes (ASCII text, whose units are its bytes): a
-  // piece the regular expression split off is looked up with no copy of it.
+  // piece cut by the regular expression (cl100k) is looked up with no copy of it.
   const probeAscii = (hash: number, text: string, start: number, length: number): number => {
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const entry = table[slot]!;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { GptEncoding } from 'gpt-tokenizer/GptEncoding';
 import { decodeBpeTable, mergedCount } from './bpe-table.ts';
 import { countAscii, isAscii, type AsciiPieceCounter } from './o200k-ascii.ts';
+import { countUnicode, type UnicodePieceCounter } from './o200k-unicode.ts';
 import type { EncodingName } from './tokenizer-choice.ts';
 
 /** Counts tokens of plain text with one encoding. */
@@ -68,13 +69,15 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
     const count: CountFn = (text) => countJoined(pieces, [text])[0]!;
     return { count, countMany: (texts, segments) => (segments && texts.length > 1 ? countJoined(pieces, texts) : Int32Array.from(texts, count)) };
   }
-  // o200k: ASCII text is split by hand (o200k-ascii.ts), the rest by the regular expression.
+  // o200k: split by hand, ASCII text as bytes (o200k-ascii.ts), other text by code point (o200k-unicode.ts).
   const asciiPiece: AsciiPieceCounter = (bytes, start, end, text) => (table.rankOfBytes(bytes, start, end) >= 0 ? 1 : mergedOnce(text.slice(start, end)));
-  const count: CountFn = (text) => (isAscii(text) ? countAscii(text, asciiPiece) : countJoined(pieces, [text])[0]!);
+  const unicodePiece: UnicodePieceCounter = (bytes, byteStart, byteEnd, text, start, end) =>
+    table.rankOfBytes(bytes, byteStart, byteEnd) >= 0 ? 1 : mergedOnce(text.slice(start, end));
+  const count: CountFn = (text) => (isAscii(text) ? countAscii(text, asciiPiece) : countUnicode(text, unicodePiece));
   /**
-   * A text of whole segments that is not all ASCII: its runs of ASCII lines counted by hand, each line with other
-   * characters by the regular expression. It may be cut at any line start, since every line starts a segment (a
-   * blank line joins the one before): see units/exact.ts.
+   * A text of whole segments that is not all ASCII: its runs of ASCII lines counted as ASCII, each line with other
+   * characters by code point. It may be cut at any line start, since every line starts a segment (a blank line
+   * joins the one before): see units/exact.ts.
    */
   const countMixed = (text: string): number => {
     const other = /[^\x00-\x7f]/g;
@@ -85,35 +88,16 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
       let end = text.indexOf('\n', hit.index) + 1 || text.length;
       while (text.charCodeAt(end) === NEWLINE) end++;
       if (start > from) tokens += countAscii(text.slice(from, start), asciiPiece);
-      tokens += countJoined(pieces, [text.slice(start, end)])[0]!;
+      tokens += countUnicode(text.slice(start, end), unicodePiece);
       from = end;
     }
     return from < text.length ? tokens + countAscii(text.slice(from), asciiPiece) : tokens;
   };
   const countMany = (texts: readonly string[], segments: boolean): Int32Array => {
     if (!segments || texts.length < 2) return Int32Array.from(texts, count);
-    // Each segment is split as it would be alone (see units/exact.ts); runs of non-ASCII ones go through the
-    // regular expression together, in one pass over their concatenation.
-    const counts = new Int32Array(texts.length);
-    let other = -1;
-    const flush = (to: number) => {
-      if (other >= 0) counts.set(countJoined(pieces, texts.slice(other, to)), other);
-      other = -1;
-    };
-    texts.forEach((text, i) => {
-      if (!isAscii(text)) {
-        // A whole file's rendering with a few non-ASCII lines: only those lines go through the regular expression.
-        if (text.indexOf('\n') < text.length - 1) {
-          flush(i);
-          counts[i] = countMixed(text);
-        } else if (other < 0) other = i;
-        return;
-      }
-      flush(i);
-      counts[i] = countAscii(text, asciiPiece);
-    });
-    flush(texts.length);
-    return counts;
+    // Each segment is split as it would be alone (see units/exact.ts), so each is counted on its own; a whole
+    // file's rendering with a few non-ASCII lines goes through the slower walk for those lines only.
+    return Int32Array.from(texts, (text) => (isAscii(text) ? countAscii(text, asciiPiece) : text.indexOf('\n') < text.length - 1 ? countMixed(text) : countUnicode(text, unicodePiece)));
   };
   return { count, countMany };
 }

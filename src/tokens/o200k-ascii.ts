@@ -2,8 +2,8 @@
  * o200k's pre-split (gpt-tokenizer's O200K_TOKEN_SPLIT_REGEX) worked out by hand for ASCII text, which is most of
  * what a diff of code holds. The regular expression, with its Unicode classes and a match object per piece, was
  * most of the counting thread's time; this walks the text once and hands each piece to `countPiece` as a range.
- * Text with any other character goes to the regular expression (see encoding.ts), which stays the reference:
- * test/tokens/o200k-ascii.test.ts compares the two on text built to hit every branch.
+ * Text with any other character is walked by code point (o200k-unicode.ts). The regular expression stays the
+ * reference: test/tokens/o200k-ascii.test.ts compares the two on text built to hit every branch.
  *
  * The alternatives, tried in this order at each position (the first that matches wins, as in the regex):
  *   1. an optional prefix (not a letter, digit or line break), uppercase letters, then lowercase ones;
