@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeBpeTable } from '../../src/tokens/bpe-table.ts';
 import { encodingFromTable } from '../../src/tokens/encoding.ts';
 import { isAscii } from '../../src/tokens/o200k-ascii.ts';
+import { generatedText } from '../helpers/generated-text.ts';
 
 // The hand-written o200k pre-split for ASCII (o200k-ascii.ts) against gpt-tokenizer, which uses the regular
 // expression: text is built from fragments that sit on each branch's edges, in a fixed pseudo-random order.
@@ -19,16 +20,7 @@ const FRAGMENTS = [
   '\x00', '\x01', '\x08', '\x0e', '\x1b', '\x1f', '\x7f',
 ];
 
-function textOf(seed: number, fragments: number): string {
-  let state = seed;
-  const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  let out = '';
-  for (let i = 0; i < fragments; i++) {
-    // Now and then any ASCII character at all, so nothing is left out by the palette.
-    out += next() < 0.1 ? String.fromCharCode(Math.floor(next() * 128)) : FRAGMENTS[Math.floor(next() * FRAGMENTS.length)]!;
-  }
-  return out;
-}
+const textOf = (seed: number, fragments: number) => generatedText(FRAGMENTS, seed, fragments, 128, 0.1);
 
 describe('o200k pre-split of ASCII text, by hand', async () => {
   const encoding = await encodingFromTable('o200k_base', encodeBpeTable(o200kRanks));

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeBpeTable } from '../../src/tokens/bpe-table.ts';
 import { encodingFromTable } from '../../src/tokens/encoding.ts';
 import { countUnicode } from '../../src/tokens/o200k-unicode.ts';
+import { generatedText } from '../helpers/generated-text.ts';
 
 // The hand-written o200k pre-split for any text (o200k-unicode.ts) against the regular expression it replaces:
 // the same pieces, cut at the same places, on text built from every class the expression tells apart.
@@ -33,16 +34,8 @@ const FRAGMENTS = [
   'Straße', 'ÉCOLE', 'Österreich', '日本語のテキスト', 'Привет', 'مرحبا', 'καλημέρα', 'ﬁle',
 ];
 
-function textOf(seed: number, fragments: number): string {
-  let state = seed;
-  const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  let out = '';
-  for (let i = 0; i < fragments; i++) {
-    // Now and then any code point of the first plane, so nothing is left out by the palette.
-    out += next() < 0.08 ? String.fromCodePoint(Math.floor(next() * 0xffff)) : FRAGMENTS[Math.floor(next() * FRAGMENTS.length)]!;
-  }
-  return out;
-}
+// Now and then any code point of the first plane (lone surrogates included).
+const textOf = (seed: number, fragments: number) => generatedText(FRAGMENTS, seed, fragments, 0xffff, 0.08);
 
 function regexPieces(text: string): [number, number][] {
   return [...text.matchAll(SPLIT)].map((m) => [m.index, m.index + m[0].length]);
