@@ -48,7 +48,6 @@ export function bpeTableFile(encoding: EncodingName): string {
 
 /** The encoding whose table (bpe-table.ts) `data` holds, split as gpt-tokenizer splits it. */
 export async function encodingFromTable(encoding: EncodingName, data: Uint8Array): Promise<Encoding> {
-  const { O200K_TOKEN_SPLIT_REGEX, CL100K_TOKEN_SPLIT_REGEX } = await import('gpt-tokenizer/encodingParams/constants');
   const table = decodeBpeTable(data);
   // Names, identifiers and numbers repeat: a piece that needed merging is merged once.
   const merged = new Map<string, number>();
@@ -61,11 +60,10 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
     }
     return count;
   };
-  const pieces: PieceCounter = {
-    split: globalRegex(encoding === 'o200k_base' ? O200K_TOKEN_SPLIT_REGEX : CL100K_TOKEN_SPLIT_REGEX),
-    countPiece: (piece) => (table.rankOfText(piece) >= 0 ? 1 : mergedOnce(piece)),
-  };
   if (encoding !== 'o200k_base') {
+    // cl100k: split by its regular expression.
+    const { CL100K_TOKEN_SPLIT_REGEX } = await import('gpt-tokenizer/encodingParams/constants');
+    const pieces: PieceCounter = { split: globalRegex(CL100K_TOKEN_SPLIT_REGEX), countPiece: (piece) => (table.rankOfText(piece) >= 0 ? 1 : mergedOnce(piece)) };
     const count: CountFn = (text) => countJoined(pieces, [text])[0]!;
     return { count, countMany: (texts, segments) => (segments && texts.length > 1 ? countJoined(pieces, texts) : Int32Array.from(texts, count)) };
   }
