@@ -92,10 +92,16 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
     return from < text.length ? tokens + countAscii(text.slice(from), asciiPiece) : tokens;
   };
   const countMany = (texts: readonly string[], segments: boolean): Int32Array => {
-    if (!segments || texts.length < 2) return Int32Array.from(texts, count);
-    // Each segment is split as it would be alone (see units/exact.ts), so each is counted on its own; a whole
-    // file's rendering with a few non-ASCII lines goes through the slower walk for those lines only.
-    return Int32Array.from(texts, (text) => (isAscii(text) ? countAscii(text, asciiPiece) : text.indexOf('\n') < text.length - 1 ? countMixed(text) : countUnicode(text, unicodePiece)));
+    // A plain loop: Int32Array.from with a mapping function went through the iterator protocol, a tenth of the
+    // counting thread's time on a large diff (tens of thousands of lines counted one by one).
+    const counts = new Int32Array(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]!;
+      // Each segment is split as it would be alone (see units/exact.ts), so each is counted on its own; a whole
+      // file's rendering with a few non-ASCII lines goes through the slower walk for those lines only.
+      counts[i] = isAscii(text) ? countAscii(text, asciiPiece) : segments && text.indexOf('\n') < text.length - 1 ? countMixed(text) : countUnicode(text, unicodePiece);
+    }
+    return counts;
   };
   return { count, countMany };
 }
