@@ -72,7 +72,7 @@ export function countAscii(text: string, countPiece: AsciiPieceCounter): number 
       end = kind === UPPER || kind === LOWER ? i : i + 1;
       while (CLASS[b[end]!] === UPPER) end++;
       while (CLASS[b[end]!] === LOWER) end++;
-      if (b[end] === 39) end = afterContraction(b, end);
+      if (b[end] === 39) end += contractionLength(b[end + 1]!, b[end + 2]!);
     } else if (kind === DIGIT) {
       end = i + 1;
       while (end < i + 3 && CLASS[b[end]!] === DIGIT) end++;
@@ -94,12 +94,15 @@ export function countAscii(text: string, countPiece: AsciiPieceCounter): number 
   return tokens;
 }
 
-/** Where a piece of letters ends with its contraction ('s 'd 'm 't 'll 've 're, in either case), given its `'` at `end`. */
-function afterContraction(b: Uint8Array, end: number): number {
-  // `| 0x20` lowercases a letter; no other byte (END included) maps onto the letters compared with.
-  const a = b[end + 1]! | 0x20;
-  if (a === 0x73 || a === 0x64 || a === 0x6d || a === 0x74) return end + 2;
-  const c = b[end + 2]! | 0x20;
-  if ((a === 0x6c && c === 0x6c) || (a === 0x76 && c === 0x65) || (a === 0x72 && c === 0x65)) return end + 3;
-  return end;
+/**
+ * How many characters a contraction after a `'` adds to a piece of letters (`'s 'd 'm 't 'll 've 're`, in either
+ * case), given the two code points after the `'`: 2, 3, or 0 for none. Shared with o200k-unicode.ts.
+ */
+export function contractionLength(first: number, second: number): number {
+  // `| 0x20` lowercases a letter; no other code point (the END sentinel included) maps onto the letters compared with.
+  const a = first | 0x20;
+  if (a === 0x73 || a === 0x64 || a === 0x6d || a === 0x74) return 2;
+  const c = second | 0x20;
+  if ((a === 0x6c && c === 0x6c) || (a === 0x76 && c === 0x65) || (a === 0x72 && c === 0x65)) return 3;
+  return 0;
 }

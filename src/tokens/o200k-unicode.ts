@@ -1,3 +1,5 @@
+import { contractionLength } from './o200k-ascii.ts';
+
 /**
  * o200k's pre-split (gpt-tokenizer's O200K_TOKEN_SPLIT_REGEX) worked out by hand for text with characters beyond
  * ASCII, as o200k-ascii.ts does for ASCII. The regular expression costs ~10 ms to compile on first use, which a
@@ -145,14 +147,10 @@ function firstAlternative(p: number, n: number): number {
   return -1;
 }
 
-/** Where a piece of letters ends with its contraction: 's 'd 'm 't 'll 've 're, in either case. */
+/** Where a piece of letters ends with its contraction, if one follows (see contractionLength). */
 function afterContraction(end: number, n: number): number {
   if (end >= n || valueOf[end] !== 39) return end;
-  const a = end + 1 < n ? valueOf[end + 1]! | 0x20 : 0;
-  if (a === 0x73 || a === 0x64 || a === 0x6d || a === 0x74) return end + 2;
-  const b = end + 2 < n ? valueOf[end + 2]! | 0x20 : 0;
-  if ((a === 0x6c && b === 0x6c) || (a === 0x76 && b === 0x65) || (a === 0x72 && b === 0x65)) return end + 3;
-  return end;
+  return end + contractionLength(end + 1 < n ? valueOf[end + 1]! : 0, end + 2 < n ? valueOf[end + 2]! : 0);
 }
 
 /** Fills the per-code-point arrays for `text` and its UTF-8 bytes; returns how many code points it has. */
