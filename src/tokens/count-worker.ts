@@ -1,6 +1,7 @@
 import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import { importEncoding, type Encoding } from './encoding.ts';
 import type { EncodingName } from './tokenizer-choice.ts';
+import { DONE, FAILED, HEADER_SLOTS, type CountRequest } from './count-protocol.ts';
 
 /**
  * The token-counting thread. Counting a large diff costs a few hundred ms of CPU; in this thread it runs on
@@ -9,27 +10,11 @@ import type { EncodingName } from './tokenizer-choice.ts';
  * This module is only ever imported dynamically, so the bundler gives it a chunk of its own, and that chunk is
  * what the worker runs (`import.meta.url`): the worker loads this file, encoding.ts and the encoding, nothing else.
  *
- * Protocol: each request carries the texts and a SharedArrayBuffer of Int32 slots: [state, unused, count...].
- * The worker writes the counts, then sets state to DONE (or FAILED when the encoding could not be loaded) and
- * notifies, so the main thread may wait synchronously (Atomics.wait) or asynchronously (Atomics.waitAsync).
+ * The protocol (count-protocol.ts): texts in, counts written into a shared buffer the main thread waits on.
  */
 const ROLE = 'loom-token-counter';
-export const PENDING = 0;
-export const DONE = 1;
-export const FAILED = 2;
 /** The counting thread's young generation (see startCountWorker). */
 const YOUNG_GENERATION_MB = 8;
-/** Slots before the counts in a request's shared buffer. */
-export const HEADER_SLOTS = 2;
-
-export interface CountRequest {
-  texts: readonly string[];
-  /** The texts are segments of a rendered diff (see Encoding.countMany). */
-  segments: boolean;
-  /** Counting ahead: answered after every request waiting that is not (someone is waiting on those). */
-  background: boolean;
-  shared: SharedArrayBuffer;
-}
 
 const data = workerData as { role?: string; encoding?: EncodingName } | undefined;
 if (!isMainThread && parentPort && data?.role === ROLE && data.encoding) serve(parentPort, data.encoding);
@@ -58,6 +43,8 @@ function serve(port: MessagePort, encoding: EncodingName): void {
         slots.set(loaded.countMany(request.texts, request.segments), HEADER_SLOTS);
         state = DONE;
       }
+    } catch {
+      // This request fails (the main thread counts it itself); the thread stays up for the next ones.
     } finally {
       Atomics.store(slots, 0, state);
       Atomics.notify(slots, 0);

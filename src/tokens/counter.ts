@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { CountRequest } from './count-worker.ts';
+import { DONE, HEADER_SLOTS, PENDING, type CountRequest } from './count-protocol.ts';
 import type { ModelConfig } from '../config/schema.ts';
 import { importEncoding, type CountFn, type Encoding } from './encoding.ts';
 import { tokenizerFor, type EncodingName } from './tokenizer-choice.ts';
@@ -142,25 +142,54 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
     const countRaw = await load(encoding);
     return { encoding, margin, count: (text) => total(countRaw(text)) };
   }
-  const backend = await backendFor(encoding);
-  const failed = (released: boolean | undefined) => new Error(released ? 'tokens counted after releaseTokenizers()' : 'the token counting thread stopped unexpectedly');
+  return counterOn(encoding, margin, await backendFor(encoding));
+}
+
+/**
+ * createTokenCounter on a counting thread the caller started (speaking count-protocol.ts), instead of loom's own:
+ * tests give it one that fails.
+ */
+export async function createTokenCounterOnThread(model: Pick<ModelConfig, 'model'>, worker: Worker): Promise<TokenCounter> {
+  const { encoding, margin } = tokenizerFor(model.model);
+  return counterOn(encoding, margin, await workerBackend(encoding, worker));
+}
+
+async function counterOn(encoding: EncodingName, margin: number, backend: Backend): Promise<TokenCounter> {
+  const total = margin === 1 ? (raw: number) => raw : (raw: number) => Math.ceil(raw * margin);
+  const thread = backend.kind === 'worker' ? backend : undefined;
+  // Where the counting thread fails a request or stops, this thread counts instead: the same counts, only slower,
+  // and the review goes on. (A thread that stopped also left nothing to keep node running: a wait on it alone
+  // would have ended the process, silently, in the middle of the review.)
+  let local = backend.kind === 'local' ? backend.encoding : undefined;
+  const takeOver = async (): Promise<Encoding> => (local ??= await loadLocal(encoding));
+  if (thread) {
+    if (stopped(thread.worker) && !thread.released) await takeOver();
+    // Loaded as soon as the thread stops, so counts asked for synchronously find it.
+    else void exitOf(thread.worker).then(() => (thread.released ? undefined : takeOver().catch(() => undefined)));
+  }
+  const failed = (released: boolean | undefined) => new Error(released ? 'tokens counted after releaseTokenizers()' : 'the token counting thread failed or stopped before this thread could take over');
   const countMany = (texts: readonly string[], segments: boolean): ArrayLike<number> => {
-    if (backend.kind === 'local') return backend.encoding.countMany(texts, segments);
-    const counts = backend.released ? undefined : requestSync(backend.worker, texts, segments);
-    if (!counts) throw failed(backend.released);
-    return counts;
+    if (local) return local.countMany(texts, segments);
+    // A stopped thread never answers: fail now rather than wait out the deadline.
+    const counts = thread!.released || stopped(thread!.worker) ? undefined : requestSync(thread!.worker, texts, segments);
+    if (counts) return counts;
+    // This count cannot wait for the encoding to load here; the next ones will find it.
+    if (!thread!.released) void takeOver().catch(() => undefined);
+    throw failed(thread!.released);
   };
   const countManyAsync = async (texts: readonly string[], segments: boolean, background = false): Promise<ArrayLike<number>> => {
-    if (backend.kind === 'local') return backend.encoding.countMany(texts, segments);
-    const counts = backend.released ? undefined : await requestAsync(backend.worker, texts, segments, background);
-    if (!counts) throw failed(backend.released);
-    return counts;
+    if (!local) {
+      if (thread!.released) throw failed(true);
+      const counts = await requestAsync(thread!.worker, texts, segments, background);
+      if (counts) return counts;
+      if (thread!.released) throw failed(true);
+    }
+    return (await takeOver()).countMany(texts, segments);
   };
-  const countOne = backend.kind === 'local' ? backend.encoding.count : (text: string) => countMany([text], false)[0]!;
   return {
     encoding,
     margin,
-    count: (text) => total(countOne(text)),
+    count: (text) => total(local ? local.count(text) : countMany([text], false)[0]!),
     segments: {
       countRaw: (texts) => countMany(texts, true),
       countRawAsync: (texts, background) => countManyAsync(texts, true, background),
@@ -184,11 +213,8 @@ export function byteBoundCounter(): TokenCounter {
   return { encoding: 'utf8-bytes', margin: 1, count, segments: { countRaw, countRawAsync, countApart: countRaw, countApartAsync: countRawAsync, total: (raw) => raw } };
 }
 
-// --- talking to the counting thread (see count-worker.ts for the protocol) ---
+// --- talking to the counting thread (count-protocol.ts) ---
 
-const PENDING = 0;
-const DONE = 1;
-const HEADER_SLOTS = 2;
 /** How long an asynchronous wait lasts before checking that the thread is still alive. */
 const CHECK_MS = 200;
 /**
@@ -217,6 +243,21 @@ function requestSync(worker: Worker, texts: readonly string[], segments: boolean
   return outcome === 'timed-out' ? undefined : result(slots);
 }
 
+/** Whether a thread has stopped (node sets threadId to -1 when it exits). */
+const stopped = (worker: Worker): boolean => worker.threadId === -1;
+
+const exits = new WeakMap<Worker, Promise<'exited'>>();
+
+/** Settles once the thread has stopped, at once if it already has. */
+function exitOf(worker: Worker): Promise<'exited'> {
+  let exited = exits.get(worker);
+  if (!exited) {
+    exited = stopped(worker) ? Promise.resolve('exited') : new Promise((resolve) => worker.once('exit', () => resolve('exited')));
+    exits.set(worker, exited);
+  }
+  return exited;
+}
+
 // In node since 16; missing from the TypeScript lib this project targets.
 const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeout: number): { async: boolean; value: 'ok' | 'not-equal' | 'timed-out' | Promise<'ok' | 'timed-out'> } }).waitAsync;
 
@@ -234,9 +275,10 @@ async function requestAsync(worker: Worker, texts: readonly string[], segments =
   if (waiting === 1) worker.ref();
   try {
     while (Atomics.load(slots, 0) === PENDING) {
+      // Nothing else may keep node running once the thread has stopped: its exit ends the wait.
       const wait = waitAsync(slots, 0, PENDING, CHECK_MS);
-      const outcome = wait.async ? await wait.value : wait.value;
-      if (outcome === 'timed-out' && worker.threadId === -1) return undefined;
+      const outcome = wait.async ? await Promise.race([wait.value, exitOf(worker)]) : wait.value;
+      if (outcome === 'exited' || (outcome === 'timed-out' && stopped(worker))) break;
     }
     return result(slots);
   } finally {

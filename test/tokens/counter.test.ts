@@ -1,5 +1,7 @@
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { byteBoundCounter, createTokenCounter, loadEncoding, releaseTokenizers, preloadLikelyTokenizer, type EncodingLoader } from '../../src/tokens/counter.ts';
+import { byteBoundCounter, createTokenCounter, createTokenCounterOnThread, loadEncoding, releaseTokenizers, preloadLikelyTokenizer, type EncodingLoader } from '../../src/tokens/counter.ts';
+import { misbehavingThreadCode } from '../helpers/misbehaving-thread.ts';
 import { OTHER_FAMILY_MARGIN, tokenizerFor } from '../../src/tokens/tokenizer-choice.ts';
 
 describe('tokenizerFor', () => {
@@ -74,6 +76,38 @@ describe('preloadLikelyTokenizer', () => {
     expect(Array.from(await counter.segments!.countRawAsync(['   1 + a\n', '   2 + b\n']))).toEqual([6, 6]);
     releaseTokenizers();
     expect((await createTokenCounter({ model: 'gpt-4' })).count('hello world')).toBe(2);
+  });
+});
+
+const misbehavingThread = (ready: 'answer' | 'stop', then: 'stop' | 'fail') => new Worker(misbehavingThreadCode(ready, then), { eval: true });
+
+describe('a counting thread that fails', () => {
+  const segments = ['   1 + const a = 1;\n', '   2 - let b = "x";\n', '  10   日本語 🎉\n', '### src/a.ts (modified)\n'];
+
+  it.each([
+    ['stops at its first count', 'stop'],
+    ['answers FAILED', 'fail'],
+  ] as const)('is replaced by this thread when it %s: the same counts, and the review goes on', async (_, then) => {
+    const local = await createTokenCounter({ model: 'gpt-4o' });
+    const expected = Array.from(local.segments!.countRaw(segments));
+    const worker = misbehavingThread('answer', then);
+    try {
+      const counter = await createTokenCounterOnThread({ model: 'gpt-4o' }, worker);
+      expect(Array.from(await counter.segments!.countRawAsync(segments))).toEqual(expected);
+      // Once taken over, synchronous counts are this thread's too (no wait on a thread that will not answer).
+      expect(Array.from(counter.segments!.countRaw(segments))).toEqual(expected);
+      expect(counter.count('hello world')).toBe(2);
+      if (then === 'stop') expect(worker.threadId).toBe(-1);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('is not used when it stops before it is ready', async () => {
+    const worker = misbehavingThread('stop', 'fail');
+    const counter = await createTokenCounterOnThread({ model: 'gpt-4o' }, worker);
+    expect(worker.threadId).toBe(-1);
+    expect(Array.from(counter.segments!.countRaw(segments))).toEqual(Array.from((await createTokenCounter({ model: 'gpt-4o' })).segments!.countRaw(segments)));
   });
 });
 
