@@ -26,12 +26,15 @@ function outputSpec(value: string, previous: { format: string; path: string }[])
 }
 
 async function run(action: () => Promise<number>): Promise<void> {
-  const { handleError } = await import('./cli-errors.ts');
+  const { failIfAbandoned, handleError } = await import('./cli-errors.ts');
+  const finished = failIfAbandoned(process, (code) => process.exit(code));
   let code: number;
   try {
     code = await action();
   } catch (error) {
     code = handleError(error);
+  } finally {
+    finished();
   }
   // Exit as soon as the output is flushed: idle keep-alive sockets of the HTTP clients would hold the process
   // open for a while otherwise, and that is time a CI job pays for nothing.
