@@ -1,7 +1,7 @@
 import type { Octokit } from '@octokit/rest';
 import { LoomError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { MAX_RATE_LIMIT_WAIT_MS, PlatformHttpError } from './http.ts';
+import { isTimeout, MAX_RATE_LIMIT_WAIT_MS, noAnswerIn, PlatformHttpError, PLATFORM_TIMEOUT_MS } from './http.ts';
 
 /** What @octokit/request throws (RequestError); read by shape because the class lives in a transitive package. */
 interface OctokitErrorShape {
@@ -9,6 +9,7 @@ interface OctokitErrorShape {
   message: string;
   request?: { method?: string; url?: string };
   response?: { headers?: Record<string, string | undefined>; data?: unknown };
+  cause?: unknown;
 }
 
 const MAX_RETRIES = 3;
@@ -19,20 +20,28 @@ const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 /**
  * @octokit/rest ships without the retry and throttling plugins, so this hook does both jobs: it retries rate-limit
  * answers (429, and 403s that say they are rate limits) after the wait GitHub asks for, up to a minute, retries 5xx
- * and network failures for idempotent methods, and turns every failure into a PlatformHttpError or LoomError whose
- * message is redacted.
+ * and network failures for idempotent methods, gives each attempt PLATFORM_TIMEOUT_MS (`timeoutMs`) and does not retry
+ * one that ran out, and turns every failure into a PlatformHttpError or LoomError whose message is redacted.
  */
-export function installGitHubRequestHook(octokit: Pick<Octokit, 'hook'>, opts: { log: Logger; sleep: (ms: number) => Promise<void>; now?: () => number }): void {
+export function installGitHubRequestHook(octokit: Pick<Octokit, 'hook'>, opts: { log: Logger; sleep: (ms: number) => Promise<void>; now?: () => number; timeoutMs?: number }): void {
   const now = opts.now ?? Date.now;
+  const timeoutMs = opts.timeoutMs ?? PLATFORM_TIMEOUT_MS;
   octokit.hook.wrap('request', async (request, options) => {
     options.headers = { ...options.headers, 'x-github-api-version': '2022-11-28' };
     const method = String(options.method ?? 'GET').toUpperCase();
+    const given = options.request?.signal;
     for (let attempt = 0; ; attempt++) {
+      // Set on `options` itself: the hooks octokit wraps inside this one were bound to this object, and a copy
+      // passed down would be ignored.
+      options.request = { ...options.request, signal: given ?? AbortSignal.timeout(timeoutMs) };
       try {
         return await request(options);
       } catch (raw) {
         const error = raw as OctokitErrorShape;
         if (typeof error?.status !== 'number') throw raw;
+        if (!error.response && (isTimeout(raw) || isTimeout(error.cause))) {
+          throw new LoomError('platform-http', `${method} ${endpointOf(error)}: ${noAnswerIn(timeoutMs)} (is the GitHub API reachable?)`, { cause: raw });
+        }
         const wait = retryDelay(error, method, attempt, now());
         if (wait !== undefined && attempt < MAX_RETRIES) {
           opts.log.debug(`${method} ${endpointOf(error)}: ${error.response ? error.status : 'network error'}, retrying in ${Math.ceil(wait / 1000)} s`);

@@ -1,7 +1,7 @@
 import type { MergeRequests } from '@gitbeaker/rest';
 import { LoomError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { MAX_RATE_LIMIT_WAIT_MS, PlatformHttpError, retryWait } from './http.ts';
+import { isTimeout, MAX_RATE_LIMIT_WAIT_MS, noAnswerIn, PlatformHttpError, PLATFORM_TIMEOUT_MS, retryWait } from './http.ts';
 
 type GitbeakerOptions = ConstructorParameters<typeof MergeRequests>[0];
 /** What gitbeaker resources take as `requesterFn`: builds the object their RequestHelper calls get/post/... on. */
@@ -35,7 +35,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
  */
 export function createGitLabRequester(opts: GitLabRequesterOptions): GitbeakerRequesterFn {
   const maxRetries = opts.maxRetries ?? 3;
-  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const timeoutMs = opts.timeoutMs ?? PLATFORM_TIMEOUT_MS;
   return (service) => {
     const base = service.url.endsWith('/') ? service.url : `${service.url}/`;
     const send =
@@ -67,11 +67,11 @@ export function createGitLabRequester(opts: GitLabRequesterOptions): GitbeakerRe
         response = await opts.fetch(url, { method, ...init, signal: init.signal ?? AbortSignal.timeout(timeoutMs) });
       } catch (error) {
         // A POST that failed in flight may still have created the note, so only idempotent calls are retried.
-        if (attempt < maxRetries && IDEMPOTENT.has(method) && !isAbort(error)) {
+        if (attempt < maxRetries && IDEMPOTENT.has(method) && !isTimeout(error)) {
           await opts.sleep(backoff(attempt));
           continue;
         }
-        const why = isAbort(error) ? 'no answer in time' : opts.log.redact(error instanceof Error ? error.message : String(error));
+        const why = isTimeout(error) ? noAnswerIn(timeoutMs) : opts.log.redact(error instanceof Error ? error.message : String(error));
         throw new LoomError('platform-http', `${method} ${endpoint}: ${why} (is GitLab at ${url.origin} reachable?)`, { cause: error });
       }
       if (response.ok) return { body: await parseBody(response), headers: Object.fromEntries(response.headers.entries()), status: response.status };
@@ -124,10 +124,6 @@ function errorText(text: string): string {
     // not JSON
   }
   return text.replace(/\s+/g, ' ').trim().slice(0, 300) || '(no body)';
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }
 
 function backoff(attempt: number): number {

@@ -31,6 +31,22 @@ export interface HttpClient {
 
 /** The longest loom waits for a rate limit to reset before giving up on a call. */
 export const MAX_RATE_LIMIT_WAIT_MS = 60_000;
+/**
+ * How long one attempt at a platform call may take. Without it a server that accepts the connection and never
+ * answers held the job for node's own limit, five minutes per attempt, with retries on top. Not retried: a server
+ * that did not answer once is unlikely to now, and a POST that timed out may still have created the comment.
+ */
+export const PLATFORM_TIMEOUT_MS = 60_000;
+
+/** Whether a fetch failed because its signal fired (its time ran out), not because the network did. */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}
+
+/** What a timed-out call says, after `METHOD endpoint: `. */
+export function noAnswerIn(ms: number): string {
+  return `no answer in ${ms / 1000} s`;
+}
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH']);
 
 /**
@@ -47,10 +63,13 @@ export function createHttp(opts: {
   maxRetries?: number;
   /** Appended to 401/403 errors: what the user must change (map the token, grant a permission, ...). */
   authHint?: string;
+  /** Per attempt (PLATFORM_TIMEOUT_MS by default). */
+  timeoutMs?: number;
 }): HttpClient {
   const doFetch = opts.fetch ?? fetch;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const maxRetries = opts.maxRetries ?? 3;
+  const timeoutMs = opts.timeoutMs ?? PLATFORM_TIMEOUT_MS;
   const base = opts.baseUrl.replace(/\/+$/, '');
   return {
     async request<T>(method: string, path: string, req: Parameters<HttpClient['request']>[2] = {}) {
@@ -64,13 +83,15 @@ export function createHttp(opts: {
             method,
             headers: { accept: 'application/json', ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers, ...req.headers },
             ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
+            signal: AbortSignal.timeout(timeoutMs),
           });
         } catch (error) {
-          if (attempt < maxRetries && IDEMPOTENT.has(method)) {
+          if (attempt < maxRetries && IDEMPOTENT.has(method) && !isTimeout(error)) {
             await sleep(backoff(attempt));
             continue;
           }
-          throw new LoomError('platform-http', `${method} ${endpoint}: ${opts.log.redact(error instanceof Error ? error.message : String(error))} (is the API at ${base} reachable?)`, { cause: error });
+          const why = isTimeout(error) ? noAnswerIn(timeoutMs) : opts.log.redact(error instanceof Error ? error.message : String(error));
+          throw new LoomError('platform-http', `${method} ${endpoint}: ${why} (is the API at ${base} reachable?)`, { cause: error });
         }
         if (response.ok) {
           const text = await response.text();
