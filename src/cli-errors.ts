@@ -12,13 +12,16 @@ export function handleError(error: unknown, write: (s: string) => void = (s) => 
 }
 
 /**
- * Turns a command that never finishes into an error. Node exits with code 0 once nothing is left to wait for, even
- * while the command's promise is pending: a wait that can no longer end (a thread that stopped, a stream nobody
- * closes) would end a review with no report, no message and a green CI step. `events` is the process; the returned
- * function stops watching, once the command has finished.
+ * Watches a running command for the ways it can end without reaching handleError, and makes each an error with
+ * exit 3 ("the review could not be done"), never a success and never exit 1 (findings) by accident:
+ * - an exception thrown, or a promise rejected, outside the command's own chain (node would print it and exit 1);
+ * - the command left waiting when node has nothing left to wait for. Node then exits with code 0 even though the
+ *   command's promise is pending: a wait that can no longer end (a thread that stopped, a stream nobody closes)
+ *   would end a review with no report, no message and a green CI step.
+ * `events` is the process; the returned function stops watching, once the command has finished.
  */
-export function failIfAbandoned(
-  events: Pick<NodeJS.EventEmitter, 'once' | 'off'>,
+export function guardCommand(
+  events: Pick<NodeJS.EventEmitter, 'on' | 'once' | 'off'>,
   exit: (code: number) => void,
   write: (s: string) => void = (s) => process.stderr.write(s),
 ): () => void {
@@ -26,6 +29,13 @@ export function failIfAbandoned(
     write('error: loom stopped before it finished: it was left waiting for something that can no longer happen, so nothing was reported. This is a bug in loom; please report it with the output of the same command run with --verbose.\n');
     exit(EXIT.failed);
   };
+  const crashed = (error: unknown) => exit(handleError(error, write));
   events.once('beforeExit', abandoned);
-  return () => void events.off('beforeExit', abandoned);
+  events.on('uncaughtException', crashed);
+  events.on('unhandledRejection', crashed);
+  return () => {
+    events.off('beforeExit', abandoned);
+    events.off('uncaughtException', crashed);
+    events.off('unhandledRejection', crashed);
+  };
 }

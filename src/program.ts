@@ -26,8 +26,8 @@ function outputSpec(value: string, previous: { format: string; path: string }[])
 }
 
 async function run(action: () => Promise<number>): Promise<void> {
-  const { failIfAbandoned, handleError } = await import('./cli-errors.ts');
-  const finished = failIfAbandoned(process, (code) => process.exit(code));
+  const { guardCommand, handleError } = await import('./cli-errors.ts');
+  const finished = guardCommand(process, (code) => process.exit(code));
   let code: number;
   try {
     code = await action();
