@@ -1,11 +1,13 @@
 // A minimal OpenAI-compatible chat endpoint on 127.0.0.1 that answers `{"findings":[]}` after a fixed delay.
 // It only records request bodies, as the bytes that came: decoding and counting their tokens happen after a run,
-// so the server's own work never slows the run it measures (it shares the machine with loom).
+// so the server's own work never slows the run it measures (it shares the machine with loom). Only where timing
+// is not measured, `admit` (given each body as text) may answer an error instead: bench/context-limit.mjs refuses
+// requests over a context window with it.
 import { createServer } from 'node:http';
 
 const ANSWER = '{"findings":[]}';
 
-export async function startFakeModel() {
+export async function startFakeModel({ admit } = {}) {
   let delayMs = 0;
   let seq = 0;
   /** Raw JSON bodies (bytes) of chat completion requests, in arrival order. */
@@ -23,6 +25,12 @@ export async function startFakeModel() {
       }
       const body = Buffer.concat(chunks);
       requests.push(body);
+      const refusal = admit?.(body.toString('utf8'));
+      if (refusal) {
+        res.writeHead(refusal.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(refusal.json));
+        return;
+      }
       const reply = () => {
         const json = JSON.stringify({
           id: `chatcmpl-bench-${++seq}`,

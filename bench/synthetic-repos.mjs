@@ -166,11 +166,11 @@ export function lockFilePr(lines = 500_000) {
 /**
  * A pull request of real code: JavaScript and TypeScript files of the packages installed in `modules` (loom's own
  * node_modules, so the lockfile fixes what they are), minified files left out. Six files in ten are modified
- * (every fourth line gets a trailing comment, so most of each file is one long hunk), three are added, one is
+ * (every fourth line gets a trailing comment, `note`, so most of each file is one long hunk), three are added, one is
  * deleted, until about `lines` lines are changed. Real code tokenizes unlike the generated lines above (longer
  * lines, more punctuation, some non-ASCII) and its diff is larger for the same number of lines.
  */
-export function realCodePr(modules, lines = 115_000) {
+export function realCodePr(modules, lines = 115_000, { note = ' // reviewed', name = 'real code from node_modules' } = {}) {
   const files = [];
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -197,10 +197,10 @@ export function realCodePr(modules, lines = 115_000) {
     if (kind !== 'added') base[path] = file.lines.join('\n');
     if (kind === 'deleted') head[path] = null;
     else if (kind === 'added') head[path] = file.lines.join('\n');
-    else head[path] = file.lines.map((line, k) => (k % 4 === 1 ? `${line} // reviewed ${k}` : line)).join('\n');
+    else head[path] = file.lines.map((line, k) => (k % 4 === 1 ? `${line}${note} ${k}` : line)).join('\n');
     changed += kind === 'modified' ? 2 * Math.ceil(file.lines.length / 4) : file.lines.length;
   }
   const dir = makeRepo('real', base, head);
   const stat = git(dir, 'diff', '--shortstat', 'main', 'feature').trim();
-  return { name: `real code from node_modules: ${stat.replace(/^\s*/, '')}`, dir };
+  return { name: `${name}: ${stat.replace(/^\s*/, '')}`, dir };
 }
