@@ -25,6 +25,7 @@ import { DiffFeed } from '../review/feed.ts';
 import { applyLimits } from '../review/limits.ts';
 import { connectPlatform, post, warnAndSkip, writeStepSummary } from '../review/post.ts';
 import { preloadTokenizers, preparePipelines } from '../review/prepare.ts';
+import { contextWindowFor } from '../tokens/context-window.ts';
 import { preloadLikelyTokenizer } from '../tokens/counter.ts';
 
 export interface ReviewOptions {
@@ -146,11 +147,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   if (files.length === 0) notices.push(`Nothing to review: there are no changes between ${range.baseRef} and ${range.includesUncommitted ? 'the working tree' : range.headRef}.`);
   if (feed.maskedCount > 0) notices.push(`${feed.maskedCount} secret-looking value(s) were masked before anything was sent to a model.`);
   if (connect.notice) notices.push(connect.notice);
-  if (result.split > 0) {
-    notices.push(
-      `${result.split} time(s) the model refused a unit as too long for its context window (its tokenizer counts more than loom's); the unit was reviewed in smaller parts. Setting the model's context_window lower in the config avoids the extra calls.`,
-    );
-  }
+  if (result.split > 0) notices.push(splitNotice(result.split, result.reportedWindows, config));
   const capped = [...limited.capped, ...result.capped];
   if (capped.length > 0) notices.push(`${capped.length} unit(s) were not reviewed because a limit in the config was reached (limits.max_calls / limits.max_prompt_tokens).`);
   result.failures.push(...capped);
@@ -237,6 +234,24 @@ function modelConnection(config: LoomConfig, configPath: string | undefined, env
 }
 
 
+
+/**
+ * Why units were split, and what avoids it: where a server named a window smaller than the one loom planned for,
+ * that number (a context_window set too high); otherwise a tokenizer that counts more than loom's.
+ */
+function splitNotice(splits: number, reported: Record<string, number>, config: LoomConfig): string {
+  const smaller = Object.entries(reported).flatMap(([name, window]) => {
+    const model = config.models[name];
+    const planned = model ? contextWindowFor(model) : undefined;
+    return planned !== undefined && window < planned ? [{ name, window, planned }] : [];
+  });
+  const refused = `${splits} time(s) the model refused a unit as too long for its context window`;
+  if (smaller.length === 0) {
+    return `${refused} (its tokenizer counts more than loom's); the unit was reviewed in smaller parts. Setting the model's context_window lower in the config avoids the extra calls.`;
+  }
+  const fixes = smaller.map(({ name, window, planned }) => `models.${name}: its server says its window is ${window} tokens, loom planned for ${planned}: set models.${name}.context_window: ${window}`);
+  return `${refused}; the unit was reviewed in smaller parts. ${fixes.join('; ')} to avoid the extra calls.`;
+}
 
 async function emit(report: Report, opts: ReviewOptions, deps: ReviewDeps): Promise<void> {
   const format = opts.format ?? (deps.stdoutIsTTY ? 'text' : 'markdown');

@@ -38,3 +38,27 @@ export function isContextOverflow(error: unknown): boolean {
   const text = refusal.message.toLowerCase();
   return !COMPLETION_LIMIT.test(text) && OVERFLOW.some((pattern) => pattern.test(text));
 }
+
+/**
+ * The window a refusal names, where the server says it: OpenAI and vLLM ("maximum context length is N tokens"),
+ * Mistral ("with N maximum context length"), TGI ("must be <= N"), Anthropic ("M tokens > N maximum"), Gemini
+ * ("the maximum number of tokens allowed (N)"). Undefined for any other error, or a refusal that names none.
+ */
+export function reportedWindow(error: unknown): number | undefined {
+  if (!isContextOverflow(error)) return undefined;
+  const refusal = error instanceof LlmCallError ? error.cause : error;
+  const text = refusal instanceof Error ? refusal.message : '';
+  for (const pattern of WINDOW_IN) {
+    const window = Number(pattern.exec(text)?.[1]);
+    if (Number.isSafeInteger(window) && window > 0) return window;
+  }
+  return undefined;
+}
+
+const WINDOW_IN = [
+  /maximum context length is (\d+) tokens/i,
+  /with (\d+) maximum context length/i,
+  /`max_new_tokens` must be <= (\d+)/i,
+  /tokens > (\d+) maximum/i,
+  /maximum number of tokens allowed \((\d+)\)/i,
+];

@@ -6,7 +6,7 @@ import type { Finding } from '../findings/finding.ts';
 import type { AnswerCache } from '../cache/answer-cache.ts';
 import type { ModelConfig } from '../config/schema.ts';
 import { askForFindings, LlmCallError, ReplyParseError } from '../llm/ask-findings.ts';
-import { isContextOverflow } from '../llm/context-overflow.ts';
+import { isContextOverflow, reportedWindow } from '../llm/context-overflow.ts';
 import { parseFindingsReply } from '../llm/reply.ts';
 import type { LlmClient } from '../llm/client.ts';
 import { sinceStart, type Logger } from '../log.ts';
@@ -38,6 +38,8 @@ export interface PipelinesResult {
   capped: UnitFailure[];
   /** Units a model refused as too long for its context window, reviewed in two parts instead (each part split again if refused too). */
   split: number;
+  /** The smallest context window each model's server named when it refused a unit (by the model's name in the config). */
+  reportedWindows: Record<string, number>;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function runPipelines(
   },
 ): Promise<PipelinesResult> {
   const limit = pLimit(ctx.concurrency);
-  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0 };
+  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, reportedWindows: {} };
   const diffs = new DiffCache();
   let total = 0;
   let done = 0;
@@ -87,6 +89,9 @@ export async function runPipelines(
   const ownUnits = new Set<PreparedPipeline>();
   const review = async (pipeline: PreparedPipeline, unit: ReviewUnit, pipelineStats: PipelineStats): Promise<void> => {
     const outcome = await reviewUnit(pipeline, unit, ctx, pipelineStats, diffs);
+    if ('tooLong' in outcome && outcome.window !== undefined) {
+      result.reportedWindows[outcome.model] = Math.min(result.reportedWindows[outcome.model] ?? Infinity, outcome.window);
+    }
     const maxCalls = ctx.stream?.limits.max_calls ?? ctx.maxCalls ?? Infinity;
     const parts = 'tooLong' in outcome ? halveUnit(unit) : undefined;
     // Each split adds one call to the plan: the unit's call is replaced by two.
@@ -193,7 +198,7 @@ async function reviewUnit(
   ctx: Parameters<typeof runPipelines>[1],
   stats: PipelineStats,
   diffs: DiffCache,
-): Promise<{ findings: Finding[]; dropped: string[] } | { reason: string } | { tooLong: string }> {
+): Promise<{ findings: Finding[]; dropped: string[] } | { reason: string } | { tooLong: string; model: string; window?: number }> {
   if (pipeline.unavailable) return { reason: pipeline.unavailable };
   const data: PromptData = {
     ...ctx.base,
@@ -249,7 +254,10 @@ async function reviewUnit(
       }
       const reason = `${client.name}: ${ctx.log.redact(error instanceof Error ? error.message : String(error))}`;
       // A fallback model would be sent the same prompt: the unit is split first (see runPipelines).
-      if (isContextOverflow(error)) return { tooLong: [...reasons, reason].join('; then ') };
+      if (isContextOverflow(error)) {
+        const window = reportedWindow(error);
+        return { tooLong: [...reasons, reason].join('; then '), model: client.name, ...(window !== undefined && { window }) };
+      }
       reasons.push(reason);
     }
   }

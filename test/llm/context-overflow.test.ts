@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChatHttpError } from '../../src/llm/chat-endpoint.ts';
-import { isContextOverflow } from '../../src/llm/context-overflow.ts';
+import { isContextOverflow, reportedWindow } from '../../src/llm/context-overflow.ts';
 import { LlmCallError } from '../../src/llm/errors.ts';
 
 const refusal = (status: number, message: string, code?: string) => new LlmCallError(`model x: ${message}`, { status, attempts: 1, cause: new ChatHttpError(status, `${status} ${message}`, { code }) });
@@ -45,5 +45,23 @@ describe('isContextOverflow', () => {
   it('not a call that never got an answer', () => {
     expect(isContextOverflow(new LlmCallError('model x: timed out after 60 s', { attempts: 2 }))).toBe(false);
     expect(isContextOverflow(new Error('maximum context length'))).toBe(false);
+  });
+});
+
+describe('reportedWindow', () => {
+  it.each<[server: string, status: number, message: string, window: number | undefined]>([
+    ['OpenAI', 400, "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages.", 128_000],
+    ['vLLM', 400, "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens (7000 in the messages, 2000 in the completion).", 8_192],
+    ['vLLM, newer', 400, "'max_tokens' or 'max_completion_tokens' is too large: 2000. This model's maximum context length is 8192 tokens and your request has 7000 input tokens (2000 > 8192 - 7000).", 8_192],
+    ['Mistral', 400, 'Prompt contains 40000 tokens and 0 draft tokens, too large for model with 32768 maximum context length', 32_768],
+    ['Hugging Face TGI', 422, 'Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 2000 `max_new_tokens`', 4_096],
+    ['Anthropic', 400, 'prompt is too long: 210000 tokens > 200000 maximum', 200_000],
+    ['Gemini', 400, 'The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).', 1_048_576],
+    ['llama.cpp, which names none', 400, 'the request exceeds the available context size, try increasing it', undefined],
+    ['OpenAI by its code alone', 400, 'Invalid request.', undefined],
+    ['a proxy page', 413, '<html><head><title>413 Request Entity Too Large</title></head></html>', undefined],
+    ['a server error that names a window', 500, "This model's maximum context length is 8192 tokens.", undefined],
+  ])('%s', (_, status, message, window) => {
+    expect(reportedWindow(refusal(status, message, status === 400 && message === 'Invalid request.' ? 'context_length_exceeded' : undefined))).toBe(window);
   });
 });
