@@ -4,11 +4,12 @@
 // refused for its size (or, with a model family whose tokenizer loom does not have, every refused unit is split and
 // reviewed), and every changed line is reviewed, summarised or skipped by rule, none lost.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeModel } from './fake-model.mjs';
+import { LOOM_ENV, writeBenchConfig } from './loom-config.mjs';
 import { realCodePr, removeRepo, singleFile } from './synthetic-repos.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -34,14 +35,6 @@ const MODELS = [
   { model: 'gpt-4o', tokenizer: 'o200k_base', exact: false, enforced: 0.8 },
 ];
 
-const LOOM_ENV = {
-  PATH: process.env.PATH ?? '/usr/bin:/bin',
-  HOME: process.env.HOME ?? tmpdir(),
-  NO_COLOR: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_SYSTEM: '/dev/null',
-  LOOM_BENCH_KEY: 'bench-key-not-secret',
-};
 const thousands = (n) => Math.round(n).toLocaleString('en-US');
 
 /** Tokens a request is billed for, as OpenAI bills chat input: each message's content plus 3, plus 3, plus the response format. */
@@ -75,27 +68,7 @@ function limitKeeper(counters) {
 }
 
 function writeConfig(dir, baseUrl, model, window) {
-  const path = join(dir, `config-${window}.yaml`);
-  writeFileSync(
-    path,
-    `models:
-  default:
-    base_url: ${baseUrl}
-    api_key_env: LOOM_BENCH_KEY
-    model: ${model}
-    max_tokens: ${MAX_TOKENS}
-    context_window: ${window}
-    max_retries: 0
-    timeout_s: 600
-pipelines:
-${PIPELINES.map((name) => `  - name: ${name}\n    template: ${name}\n`).join('')}concurrency: 8
-cache:
-  enabled: false
-limits:
-  max_calls: 100000
-`,
-  );
-  return path;
+  return writeBenchConfig(dir, `config-${window}.yaml`, { baseUrl, model, maxTokens: MAX_TOKENS, contextWindow: window, pipelines: PIPELINES });
 }
 
 function runLoom(cwd, config) {

@@ -5,11 +5,12 @@
 // both builds are measured in the same run, interleaved, and printed side by side: a before/after comparison
 // on a shared, noisy machine. It is a report: it always exits 0.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeModel } from './fake-model.mjs';
+import { LOOM_ENV, writeBenchConfig } from './loom-config.mjs';
 import { git, largePr, lockFilePr, manySmall, realCodePr, removeRepo, singleFile } from './synthetic-repos.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -53,37 +54,8 @@ const millis = (ms) => `${ms.toFixed(0)} ms`;
 const thousands = (n) => Math.round(n).toLocaleString('en-US');
 const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
 
-const LOOM_ENV = {
-  PATH: process.env.PATH ?? '/usr/bin:/bin',
-  HOME: process.env.HOME ?? tmpdir(),
-  NO_COLOR: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_SYSTEM: '/dev/null',
-  LOOM_BENCH_KEY: 'bench-key-not-secret',
-};
-
 function writeConfig(dir, baseUrl) {
-  const path = join(dir, 'bench-config.yaml');
-  writeFileSync(
-    path,
-    `models:
-  default:
-    base_url: ${baseUrl}
-    api_key_env: LOOM_BENCH_KEY
-    model: gpt-4o
-    max_tokens: ${MAX_TOKENS}
-    context_window: ${CONTEXT_WINDOW}
-    max_retries: 0
-    timeout_s: 600
-pipelines:
-${PIPELINES.map((name) => `  - name: ${name}\n    template: ${name}\n`).join('')}concurrency: ${CONCURRENCY}
-cache:
-  enabled: false
-limits:
-  max_calls: 100000
-`,
-  );
-  return path;
+  return writeBenchConfig(dir, 'bench-config.yaml', { baseUrl, maxTokens: MAX_TOKENS, contextWindow: CONTEXT_WINDOW, pipelines: PIPELINES, concurrency: CONCURRENCY });
 }
 
 /** Runs a built CLI; with `memory`, under /usr/bin/time -v (or a maxRSS wrapper) to get its peak RSS. */
