@@ -40,6 +40,11 @@ export interface PipelinesResult {
   split: number;
   /** The smallest context window each model's server named when it refused a unit (by the model's name in the config). */
   reportedWindows: Record<string, number>;
+  /**
+   * Models whose server read only part of a prompt and answered anyway (see promptCut), by name in the config: the
+   * most prompt tokens it reported reading in such a call, about what it can take.
+   */
+  cutAt: Record<string, number>;
 }
 
 /**
@@ -68,7 +73,7 @@ export async function runPipelines(
   },
 ): Promise<PipelinesResult> {
   const limit = pLimit(ctx.concurrency);
-  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, reportedWindows: {} };
+  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, reportedWindows: {}, cutAt: {} };
   const diffs = new DiffCache();
   let total = 0;
   let done = 0;
@@ -116,7 +121,18 @@ export async function runPipelines(
       }
       return;
     }
-    if ('findings' in outcome) {
+    if ('findings' in outcome && outcome.cut) {
+      // What the model said about the part it read is kept; the unit is not counted as reviewed.
+      const { model, reported, sent } = outcome.cut;
+      result.findings.push(...outcome.findings);
+      result.dropped.push(...outcome.dropped);
+      result.cutAt[model] = Math.max(result.cutAt[model] ?? 0, reported);
+      const reason = `${model}: the server read about ${reported} prompt tokens of a prompt whose diff alone is ${sent} by loom's count, and answered without an error: it cut the prompt (Ollama does at its context length, num_ctx), so the answer covers only part of this unit`;
+      result.calls.failed++;
+      pipelineStats.failedCalls++;
+      result.failures.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason });
+      ctx.log.warn(`${pipeline.config.name}: unit ${unit.id} was not fully reviewed: ${reason}`);
+    } else if ('findings' in outcome) {
       result.findings.push(...outcome.findings);
       result.dropped.push(...outcome.dropped);
     } else {
@@ -198,7 +214,7 @@ async function reviewUnit(
   ctx: Parameters<typeof runPipelines>[1],
   stats: PipelineStats,
   diffs: DiffCache,
-): Promise<{ findings: Finding[]; dropped: string[] } | { reason: string } | { tooLong: string; model: string; window?: number }> {
+): Promise<{ findings: Finding[]; dropped: string[]; cut?: PromptCut } | { reason: string } | { tooLong: string; model: string; window?: number }> {
   if (pipeline.unavailable) return { reason: pipeline.unavailable };
   const data: PromptData = {
     ...ctx.base,
@@ -242,7 +258,8 @@ async function reviewUnit(
           ctx.index,
         ),
       );
-      return { findings, dropped: answer.dropped.map((d) => `${pipeline.config.name}/${unit.id}: ${d}`) };
+      const cut = hit?.ok ? undefined : promptCut(unit, answer, client.name);
+      return { findings, dropped: answer.dropped.map((d) => `${pipeline.config.name}/${unit.id}: ${d}`), ...(cut && { cut }) };
     } catch (error) {
       // Failed calls still cost requests and, for unparseable answers, tokens: the usage report counts them.
       if (error instanceof ReplyParseError) {
@@ -262,6 +279,38 @@ async function reviewUnit(
     }
   }
   return { reason: reasons.join('; then ') || 'no model configured' };
+}
+
+interface PromptCut {
+  model: string;
+  /** Prompt tokens the server said it read, per call. */
+  reported: number;
+  /** Tokens of the unit's diff alone, by loom's count. */
+  sent: number;
+}
+
+/** Units whose diff is smaller than this are not checked for a cut prompt: a template and rounding weigh too much there. */
+const MIN_CHECKED_TOKENS = 1_000;
+/**
+ * A server that reads under this share of the diff's tokens (the whole prompt is more) did not read it all. Other
+ * tokenizers count code at 0.9 or more of loom's o200k, and loom's count for other families includes its margin
+ * (1.25); a prompt cut at a context length usually reads far less (2,048 of 27,000). A cut to more than this share
+ * of the diff goes unnoticed.
+ */
+const CUT_SHARE = 0.6;
+/** No model's context is shorter (Ollama's smallest default is 2,048): a smaller report is a placeholder, not a count. */
+const MIN_CONTEXT_TOKENS = 256;
+
+/**
+ * Whether the server read only part of the prompt: the prompt tokens it reports per call under CUT_SHARE of the
+ * unit's diff by loom's count. Some servers cut an overlong prompt instead of refusing it (Ollama at its context length,
+ * num_ctx, whatever the model supports; LM Studio's truncating overflow policies) and answer from what is left. A
+ * server that reports no usage (0), or a placeholder below any real context length, cannot be checked.
+ */
+function promptCut(unit: ReviewUnit, answer: { usage: { promptTokens: number }; calls: number }, model: string): PromptCut | undefined {
+  if (unit.tokens === undefined || unit.tokens < MIN_CHECKED_TOKENS || answer.calls < 1) return undefined;
+  const reported = Math.round(answer.usage.promptTokens / answer.calls);
+  return reported >= MIN_CONTEXT_TOKENS && reported < unit.tokens * CUT_SHARE ? { model, reported, sent: unit.tokens } : undefined;
 }
 
 /**

@@ -213,3 +213,49 @@ describe('a config whose context_window is larger than the model\'s (built CLI)'
     );
   });
 });
+
+describe('a server that cuts an overlong prompt instead of refusing it (built CLI)', () => {
+  // Ollama's OpenAI endpoint keeps the last num_ctx tokens of a longer prompt, answers from them and reports how
+  // many it read: nothing fails, and a review that trusted the answer would claim lines the model never saw.
+  it('counts each cut unit as not reviewed, keeps what the model found, and says which context_window to set', async () => {
+    const NUM_CTX = 2_048;
+    let cut = 0;
+    server.setHandler((req: ReceivedRequest) => {
+      const tokens = billedTokens(req.body);
+      if (tokens > NUM_CTX) cut++;
+      // A finding on the first added line the prompt shows: the model answers about what it read.
+      const user = req.body.messages.map((m: { content: string }) => m.content).join('\n');
+      const file = /^### (\S+) \(/m.exec(user)?.[1];
+      const line = /^\s*(\d+) \+ /m.exec(user)?.[1];
+      const findings = file && line ? [{ file, line: Number(line), title: 'seen before the cut', body: 'x' }] : [];
+      return { content: JSON.stringify(findings), usage: { prompt_tokens: Math.min(tokens, NUM_CTX), completion_tokens: 2 } };
+    });
+    repo.write({ '.loom-cut.yaml': configFor('gpt-4o', server.url) });
+    const result = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json', '--config', '.loom-cut.yaml'], { cwd: repo.dir, env: { LOOM_TEST_KEY: 'k' } });
+
+    const report = JSON.parse(result.stdout);
+    expect(cut).toBeGreaterThan(0);
+    expect(report.failures.length).toBe(cut);
+    for (const failure of report.failures) {
+      expect(failure.reason).toMatch(/^default: the server read about 2048 prompt tokens of a prompt whose diff alone is \d+ by loom's count, and answered without an error: it cut the prompt/);
+    }
+    expect(report.notices.join('\n')).toMatch(/The server of models\.default read only part of some prompts \(about 2048 tokens\) .* Set models\.default\.context_window to at most 2048/);
+    const cov = report.coverage;
+    expect(cov.linesNotReviewed).toBeGreaterThan(0);
+    expect(cov.linesReviewed + cov.linesSummarised + cov.linesSkipped + cov.linesNotReviewed).toBe(cov.linesChanged);
+    const failedFiles = new Set(report.failures.flatMap((f: { files: string[] }) => f.files));
+    const seen = report.findings.filter((f: { title: string }) => f.title === 'seen before the cut');
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((f: { path: string }) => !failedFiles.has(f.path))).toEqual([]);
+    expect(result.stderr).toMatch(/unit u\d+ was not fully reviewed: default: the server read about 2048 prompt tokens/);
+  });
+
+  it('takes a server that reports no usage, or a placeholder, at its word', async () => {
+    for (const prompt_tokens of [0, 1]) {
+      server.setHandler(() => ({ content: '[]', usage: { prompt_tokens, completion_tokens: 0 } }));
+      const result = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json', '--config', '.loom-cut.yaml'], { cwd: repo.dir, env: { LOOM_TEST_KEY: 'k' } });
+      expect(result.code, String(prompt_tokens)).toBe(0);
+      expect(JSON.parse(result.stdout).failures, String(prompt_tokens)).toEqual([]);
+    }
+  });
+});
