@@ -235,8 +235,10 @@ async function reviewUnit(
       const cached = key ? await ctx.cache!.get(key) : undefined;
       const hit = cached === undefined ? undefined : parseFindingsReply(cached);
       const answer = hit?.ok ? { findings: hit.findings, dropped: hit.dropped, usage: { promptTokens: 0, completionTokens: 0 }, calls: 0 } : await askForFindings(client, prompt);
+      // An answer to a prompt the server cut is not kept: a re-run would take it for a full review.
+      const cut = hit?.ok ? undefined : promptCut(unit, answer, client.name);
       if (hit?.ok) stats.cachedCalls = (stats.cachedCalls ?? 0) + 1;
-      else if (key) await ctx.cache!.set(key, JSON.stringify({ findings: answer.findings }));
+      else if (key && !cut) await ctx.cache!.set(key, JSON.stringify({ findings: answer.findings }));
       stats.calls += answer.calls;
       stats.promptTokens += answer.usage.promptTokens;
       stats.completionTokens += answer.usage.completionTokens;
@@ -258,7 +260,6 @@ async function reviewUnit(
           ctx.index,
         ),
       );
-      const cut = hit?.ok ? undefined : promptCut(unit, answer, client.name);
       return { findings, dropped: answer.dropped.map((d) => `${pipeline.config.name}/${unit.id}: ${d}`), ...(cut && { cut }) };
     } catch (error) {
       // Failed calls still cost requests and, for unparseable answers, tokens: the usage report counts them.

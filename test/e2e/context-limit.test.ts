@@ -250,6 +250,25 @@ describe('a server that cuts an overlong prompt instead of refusing it (built CL
     expect(result.stderr).toMatch(/unit u\d+ was not fully reviewed: default: the server read about 2048 prompt tokens/);
   });
 
+  it('keeps no answer to a cut prompt in the answer cache: a re-run asks again and still reports the unit', async () => {
+    const NUM_CTX = 2_048;
+    let calls = 0;
+    server.setHandler((req: ReceivedRequest) => {
+      calls++;
+      return { content: '[]', usage: { prompt_tokens: Math.min(billedTokens(req.body), NUM_CTX), completion_tokens: 2 } };
+    });
+    repo.write({ '.loom-cached.yaml': configFor('gpt-4o', server.url).replace('cache:\n  enabled: false', 'cache:\n  enabled: true\n  dir: .loom-cache-cut') });
+    const run = () => runCli(['review', '--base', 'main', '--dry-run', '--format', 'json', '--config', '.loom-cached.yaml'], { cwd: repo.dir, env: { LOOM_TEST_KEY: 'k' } });
+    const first = JSON.parse((await run()).stdout);
+    const callsFirst = calls;
+    const second = JSON.parse((await run()).stdout);
+
+    expect(first.failures.length).toBeGreaterThan(0);
+    expect(second.failures.map((f: { unit: string }) => f.unit)).toEqual(first.failures.map((f: { unit: string }) => f.unit));
+    // Only the cut units are asked again; any unit read whole comes from the cache.
+    expect(calls - callsFirst).toBe(first.failures.length);
+  });
+
   it('takes a server that reports no usage, or a placeholder, at its word', async () => {
     for (const prompt_tokens of [0, 1]) {
       server.setHandler(() => ({ content: '[]', usage: { prompt_tokens, completion_tokens: 0 } }));
