@@ -184,7 +184,9 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
 
   if (posted === 'failed') return EXIT.failed;
   if (result.calls.attempted > 0 && result.calls.failed === result.calls.attempted) {
-    log.error(`every model call failed (${result.calls.failed}); the report above has the built-in checks only. First reason: ${result.failures[0]?.reason ?? 'unknown'}`);
+    // A cut prompt's call failed with an answer: what the model found in the part it read is in the report too.
+    const has = result.findings.length > 0 ? 'the built-in checks and what the model found in the parts of prompts it read' : 'the built-in checks only';
+    log.error(`every model call failed (${result.calls.failed}); the report above has ${has}. First reason: ${result.failures[0]?.reason ?? 'unknown'}`);
     return EXIT.failed;
   }
   const failOn = opts.failOn ?? config.fail_on;

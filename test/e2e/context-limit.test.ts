@@ -247,6 +247,9 @@ describe('a server that cuts an overlong prompt instead of refusing it (built CL
     const seen = report.findings.filter((f: { title: string }) => f.title === 'seen before the cut');
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.filter((f: { path: string }) => !failedFiles.has(f.path))).toEqual([]);
+    // Every unit was cut: the review could not be done, and the report still has what the model found.
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/every model call failed \(\d+\); the report above has the built-in checks and what the model found in the parts of prompts it read\./);
     expect(result.stderr).toMatch(/unit u\d+ was not fully reviewed: default: the server read about 2048 prompt tokens/);
   });
 
