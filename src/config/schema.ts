@@ -24,7 +24,7 @@ export const ModelConfig = z.strictObject({
   model: described(z.string().check(z.minLength(1)), 'Model name as the endpoint knows it'),
   temperature: z._default(z.number().check(z.gte(0), z.lte(2)), 0),
   max_tokens: described(z._default(positiveInt(), 4000), 'Response tokens'),
-  context_window: described(z.optional(positiveInt()), 'Input budget in tokens; a default is derived from the model name'),
+  context_window: described(z.optional(positiveInt()), 'The model\'s context window in tokens, prompt and answer together (each call\'s input budget is this minus max_tokens and the prompt); derived from the model name when absent. With Ollama: its context length (num_ctx)'),
   timeout_s: described(z._default(z.number().check(z.positive()), 120), 'Per-request timeout in seconds'),
   max_retries: described(z._default(z.number().check(z.int(), z.gte(0), z.lte(10)), 3), 'Retries on 429, 5xx and network errors'),
   fallback: described(z._default(z.array(z.string()), []), 'Other model names to try, in order, when this one fails'),
