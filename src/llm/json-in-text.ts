@@ -10,13 +10,19 @@ const MAX_REGIONS = 200;
 export function* jsonValuesIn(text: string): Generator<unknown> {
   const whole = tryParse(text.trim());
   if (whole.ok) yield whole.value;
+  // An answer cut off at max_tokens: the elements it finished, before any part of one.
+  else {
+    const finished = tryParse(finishedPart(text) ?? '');
+    if (finished.ok) yield finished.value;
+  }
 
   for (const match of text.matchAll(/```[^\n`]*\n([\s\S]*?)```/g)) {
     const fenced = tryParse((match[1] ?? '').trim());
     if (fenced.ok) yield fenced.value;
   }
 
-  const starts = /\[\s*[{\]"]|\{\s*"/g;
+  // Lookaheads, so a match never swallows the `{` of an element inside the array it starts (`[{`).
+  const starts = /\[(?=\s*[{\]"])|\{(?=\s*")/g;
   let tried = 0;
   let skipUntil = -1;
   for (const match of text.matchAll(starts)) {
@@ -32,6 +38,39 @@ export function* jsonValuesIn(text: string): Generator<unknown> {
       yield region.value;
     }
   }
+}
+
+/**
+ * An answer that starts as JSON (`[` or `{` after any prose) and stops before it is closed, as one cut off at
+ * max_tokens does, cut back to the end of the last object it finished inside an array, and closed: `[{...}, {...}, {"fi` becomes
+ * `[{...}, {...}]`, and `{"findings": [{...}, {"fi` becomes `{"findings": [{...}]}`. Undefined when the JSON is
+ * closed (nothing was cut) or no element was finished.
+ */
+function finishedPart(text: string): string | undefined {
+  const start = text.search(/[[{]/);
+  if (start < 0) return undefined;
+  const stack: string[] = [];
+  let inString = false;
+  /** Where the last finished element ends, and the brackets then open. */
+  let safe: { end: number; open: string[] } | undefined;
+  for (let i = start; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === '[' || ch === '{') stack.push(ch === '[' ? ']' : '}');
+    else if (ch === ']' || ch === '}') {
+      if (stack.pop() !== ch) return undefined;
+      if (stack.length === 0) return undefined;
+      // Only an object that is an element of an array (a finding) ends a finished part: an array or object
+      // inside the element being cut would close a half-written element.
+      if (ch === '}' && stack.at(-1) === ']') safe = { end: i + 1, open: [...stack] };
+    }
+  }
+  return safe ? text.slice(start, safe.end) + safe.open.reverse().join('') : undefined;
 }
 
 /** Index of the bracket closing the one at `start`, ignoring brackets inside JSON strings; -1 when unbalanced. */

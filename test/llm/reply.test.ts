@@ -90,6 +90,32 @@ describe('parseFindingsReply: where the JSON is', () => {
   });
 });
 
+describe('parseFindingsReply: an answer cut off at max_tokens', () => {
+  const a = { file: 'a.ts', line: 1, title: 'A', body: 'first [x] {y}' };
+  const b = { file: 'a.ts', line: 5, title: 'B', body: 'second' };
+  const parsed = (items: object[]) => ({ ok: true, findings: items.map((i) => ({ side: 'new', ...i })), dropped: [] });
+  const whole = JSON.stringify([a, b, { file: 'a.ts', line: 9, title: 'C', body: 'third' }]);
+
+  it.each([
+    ['inside the third finding', whole.slice(0, whole.indexOf('"third"'))],
+    ['just after the second', whole.slice(0, whole.lastIndexOf('},') + 2)],
+    ['inside a key of the third', whole.slice(0, whole.lastIndexOf('{"') + 4)],
+    ['after prose', `Here are the findings:\n${whole.slice(0, whole.indexOf('"third"'))}`],
+    ['in the {"findings": [...]} form', JSON.stringify({ findings: [a, b, { file: 'a.ts', line: 9, title: 'C', body: 'third' }] }).slice(0, -20)],
+  ])('keeps every finding it finished, %s', (_, text) => {
+    expect(parseFindingsReply(text)).toEqual(parsed([a, b]));
+  });
+
+  it('never keeps the half-written finding, even when an array or object inside it was closed', () => {
+    const cut = `[${JSON.stringify(a)},{"file":"a.ts","line":2,"title":"half","tags":["x"],"meta":{"k":1},"body":"cut her`;
+    expect(parseFindingsReply(cut)).toEqual(parsed([a]));
+  });
+
+  it('finds nothing in an answer cut inside its first finding', () => {
+    expect(parseFindingsReply(whole.slice(0, 20))).toEqual({ ok: false, error: 'the answer contains no JSON' });
+  });
+});
+
 describe('parseFindingsReply: nothing found', () => {
   it.each(['[]', ' [ ] ', '```json\n[]\n```', '{"findings": []}', 'No issues found.\n\n[]', '{"results": []}'])('%j is ok with no findings', (text) => {
     expect(parseFindingsReply(text)).toEqual({ ok: true, findings: [], dropped: [] });
