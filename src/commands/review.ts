@@ -148,6 +148,12 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   if (feed.maskedCount > 0) notices.push(`${feed.maskedCount} secret-looking value(s) were masked before anything was sent to a model.`);
   if (connect.notice) notices.push(connect.notice);
   if (result.split > 0) notices.push(splitNotice(result.split, result.reportedWindows, config));
+  for (const [name, answers] of Object.entries(result.answersCutOff)) {
+    const limit = config.models[name]?.max_tokens;
+    notices.push(
+      `${answers} answer(s) of models.${name} stopped at max_tokens${limit ? ` (${limit})` : ''}: findings after the cut are lost. Raise models.${name}.max_tokens.`,
+    );
+  }
   for (const [name, reported] of Object.entries(result.cutAt)) {
     notices.push(
       `The server of models.${name} read only part of some prompts (about ${reported} tokens) and answered without an error, so those units count as not reviewed. Set models.${name}.context_window to at most ${reported}, or raise the server's context length (Ollama: num_ctx, or OLLAMA_CONTEXT_LENGTH), and run again.`,

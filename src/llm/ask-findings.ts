@@ -29,12 +29,13 @@ export async function askForFindings(
   llm: LlmClient,
   prompt: { system: string; user: string; shared?: SharedText },
   opts: { signal?: AbortSignal } = {},
-): Promise<{ findings: RawFinding[]; dropped: string[]; usage: { promptTokens: number; completionTokens: number }; calls: number }> {
+): Promise<{ findings: RawFinding[]; dropped: string[]; usage: { promptTokens: number; completionTokens: number }; calls: number; cutOff?: boolean }> {
   const base = { system: prompt.system, user: prompt.user, jsonSchema: SCHEMA, ...(prompt.shared !== undefined ? { shared: prompt.shared } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
   const first = await llm.complete(base);
   const usage = { ...first.usage };
   const parsed = parseFindingsReply(first.text);
-  if (parsed.ok) return { findings: parsed.findings, dropped: parsed.dropped, usage, calls: 1 };
+  // An answer cut at max_tokens can still parse (the findings before the cut): it says so, for the report.
+  if (parsed.ok) return { findings: parsed.findings, dropped: parsed.dropped, usage, calls: 1, ...(first.cutOff && { cutOff: true }) };
 
   const second = await llm.complete({
     ...base,
@@ -46,7 +47,7 @@ export async function askForFindings(
   usage.promptTokens += second.usage.promptTokens;
   usage.completionTokens += second.usage.completionTokens;
   const reparsed = parseFindingsReply(second.text);
-  if (reparsed.ok) return { findings: reparsed.findings, dropped: reparsed.dropped, usage, calls: 2 };
+  if (reparsed.ok) return { findings: reparsed.findings, dropped: reparsed.dropped, usage, calls: 2, ...(second.cutOff && { cutOff: true }) };
 
   // The client already redacted registered secrets from the text it returned.
   const quoted = JSON.stringify(second.text.slice(0, 200));

@@ -28,6 +28,8 @@ export interface ChatRequest {
 export interface ChatResult {
   text: string;
   usage: { promptTokens: number; completionTokens: number };
+  /** The model stopped at max_tokens (finish_reason `length`): the answer may be cut off. */
+  cutOff?: boolean;
 }
 
 export interface LlmClient {
@@ -134,7 +136,7 @@ export function createLlmClient(name: string, model: ModelConfig, deps: LlmClien
         log.warn(`${where} stopped at max_tokens (${model.max_tokens}), so the answer may be cut off; raise models.${name}.max_tokens`);
       }
       // Model output ends up in PR comments: a registered secret it echoes must not be posted.
-      return { text: log.redact(completion.text), usage: completion.usage };
+      return { text: log.redact(completion.text), usage: completion.usage, ...(completion.finishReason === 'length' && { cutOff: true }) };
     }
   };
 

@@ -45,6 +45,8 @@ export interface PipelinesResult {
    * most prompt tokens it reported reading in such a call, about what it can take.
    */
   cutAt: Record<string, number>;
+  /** Answers each model cut off at max_tokens (by name in the config): findings after the cut are lost. */
+  answersCutOff: Record<string, number>;
 }
 
 /**
@@ -73,7 +75,7 @@ export async function runPipelines(
   },
 ): Promise<PipelinesResult> {
   const limit = pLimit(ctx.concurrency);
-  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, reportedWindows: {}, cutAt: {} };
+  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, reportedWindows: {}, cutAt: {}, answersCutOff: {} };
   const diffs = new DiffCache();
   let total = 0;
   let done = 0;
@@ -121,6 +123,7 @@ export async function runPipelines(
       }
       return;
     }
+    if ('findings' in outcome && outcome.cutOff) result.answersCutOff[outcome.cutOff] = (result.answersCutOff[outcome.cutOff] ?? 0) + 1;
     if ('findings' in outcome && outcome.cut) {
       // What the model said about the part it read is kept; the unit is not counted as reviewed.
       const { model, reported, sent } = outcome.cut;
@@ -214,7 +217,7 @@ async function reviewUnit(
   ctx: Parameters<typeof runPipelines>[1],
   stats: PipelineStats,
   diffs: DiffCache,
-): Promise<{ findings: Finding[]; dropped: string[]; cut?: PromptCut } | { reason: string } | { tooLong: string; model: string; window?: number }> {
+): Promise<{ findings: Finding[]; dropped: string[]; cut?: PromptCut; cutOff?: string } | { reason: string } | { tooLong: string; model: string; window?: number }> {
   if (pipeline.unavailable) return { reason: pipeline.unavailable };
   const data: PromptData = {
     ...ctx.base,
@@ -235,10 +238,11 @@ async function reviewUnit(
       const cached = key ? await ctx.cache!.get(key) : undefined;
       const hit = cached === undefined ? undefined : parseFindingsReply(cached);
       const answer = hit?.ok ? { findings: hit.findings, dropped: hit.dropped, usage: { promptTokens: 0, completionTokens: 0 }, calls: 0 } : await askForFindings(client, prompt);
-      // An answer to a prompt the server cut is not kept: a re-run would take it for a full review.
+      // An answer to a prompt the server cut, or cut itself at max_tokens, is not kept: a re-run would take it for a
+      // whole one, and say nothing.
       const cut = hit?.ok ? undefined : promptCut(unit, answer, client.name);
       if (hit?.ok) stats.cachedCalls = (stats.cachedCalls ?? 0) + 1;
-      else if (key && !cut) await ctx.cache!.set(key, JSON.stringify({ findings: answer.findings }));
+      else if (key && !cut && !answer.cutOff) await ctx.cache!.set(key, JSON.stringify({ findings: answer.findings }));
       stats.calls += answer.calls;
       stats.promptTokens += answer.usage.promptTokens;
       stats.completionTokens += answer.usage.completionTokens;
@@ -260,7 +264,7 @@ async function reviewUnit(
           ctx.index,
         ),
       );
-      return { findings, dropped: answer.dropped.map((d) => `${pipeline.config.name}/${unit.id}: ${d}`), ...(cut && { cut }) };
+      return { findings, dropped: answer.dropped.map((d) => `${pipeline.config.name}/${unit.id}: ${d}`), ...(cut && { cut }), ...(answer.cutOff && { cutOff: client.name }) };
     } catch (error) {
       // Failed calls still cost requests and, for unparseable answers, tokens: the usage report counts them.
       if (error instanceof ReplyParseError) {

@@ -182,6 +182,36 @@ describe('model faults that a retry fixes', () => {
   );
 });
 
+describe('an answer cut off at max_tokens', () => {
+  // The findings before the cut parse; the ones after it are lost. The unit was read whole, so it stays reviewed,
+  // but the report must say what was lost, and the answer must not be cached as if it were whole.
+  it.concurrent('keeps the findings before the cut and says, in the report, that the rest are lost', () =>
+    scenario(async ({ model, review }) => {
+      const cutOff = (unit: 'a' | 'b' | undefined): Reply => {
+        const whole = goodAnswer(unit);
+        const second = JSON.stringify({ file: unit === 'a' ? 'src/a.js' : 'src/b.js', line: 1, title: 'lost after the cut', body: 'never seen' });
+        return { content: `${whole.slice(0, -1)},${second.slice(0, 20)}`, finishReason: 'length' };
+      };
+      model.setHandler((req) => (unitOf(req) === 'a' ? cutOff('a') : { content: goodAnswer(unitOf(req)) }));
+      const cached = twoPipelineConfig({ default: { model: 'm', baseUrl: model.url } }).replace('cache:\n  enabled: false', 'cache:\n  enabled: true');
+      const r = await review(model.url, ['--format', 'json'], cached);
+      expect(r.code).toBe(0);
+      expect(titles(r.json)).toEqual(['Finding in a', 'Finding in b']);
+      expect(r.json.failures).toEqual([]);
+      expect(r.json.notices.join('\n')).toMatch(/^1 answer\(s\) of models\.default stopped at max_tokens \(\d+\): findings after the cut are lost\. Raise models\.default\.max_tokens\.$/m);
+      expect(r.stderr).toMatch(/stopped at max_tokens/);
+
+      // The answer cache keeps unit b's whole answer, not unit a's cut one: a re-run asks for a again.
+      const before = countByUnit(model.requests);
+      const again = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json'], { cwd: r.dir, env: { OPENAI_API_KEY: KEY } });
+      const after = countByUnit(model.requests);
+      expect(after.a - before.a).toBe(1);
+      expect(after.b - before.b).toBe(0);
+      expect(JSON.parse(again.stdout).notices.join('\n')).toMatch(/^1 answer\(s\) of models\.default stopped at max_tokens/m);
+    }),
+  );
+});
+
 describe('model faults that end in a failed unit or exit 3', () => {
   it.concurrent('500 forever on one unit: exit 0, that unit in failures, the other kept, markdown says incomplete', () =>
     scenario(async ({ model, review }) => {

@@ -12,7 +12,7 @@ export interface ReceivedRequest {
 
 export type Reply =
   /** Wrapped as a chat.completion, or as SSE chunks when `stream` is set or the request asked for `stream: true`. */
-  | { content: string; status?: number; delayMs?: number; stream?: boolean; usage?: { prompt_tokens: number; completion_tokens: number } }
+  | { content: string; status?: number; delayMs?: number; stream?: boolean; usage?: { prompt_tokens: number; completion_tokens: number }; finishReason?: string }
   /** Sent as is: an error or anything else a test needs. */
   | { status: number; json?: unknown; text?: string; headers?: Record<string, string>; delayMs?: number }
   /** Drops the connection without answering. */
@@ -86,7 +86,7 @@ export async function startOpenAiServer(handler: Handler): Promise<FakeOpenAi> {
           object: 'chat.completion',
           created: Math.floor(Date.now() / 1000),
           model,
-          choices: [{ index: 0, message: { role: 'assistant', content: reply.content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+          choices: [{ index: 0, message: { role: 'assistant', content: reply.content, refusal: null }, logprobs: null, finish_reason: reply.finishReason ?? 'stop' }],
           usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
         });
       }
