@@ -42,43 +42,42 @@ export function* jsonValuesIn(text: string): Generator<unknown> {
 
 /**
  * An answer that starts as JSON (`[` or `{` after any prose) and stops before it is closed, as one cut off at
- * max_tokens does, cut back to the end of the last object it finished inside an array, and closed: `[{...}, {...}, {"fi` becomes
- * `[{...}, {...}]`, and `{"findings": [{...}, {"fi` becomes `{"findings": [{...}]}`. Undefined when the JSON is
- * closed (nothing was cut) or no element was finished.
+ * max_tokens does, cut back to the end of the last object it finished inside an array, and closed:
+ * `[{...}, {...}, {"fi` becomes `[{...}, {...}]`, and `{"findings": [{...}, {"fi` becomes `{"findings": [{...}]}`.
+ * Undefined when the JSON is closed (nothing was cut) or no element was finished.
  */
 function finishedPart(text: string): string | undefined {
   const start = text.search(/[[{]/);
   if (start < 0) return undefined;
-  const stack: string[] = [];
-  let inString = false;
   /** Where the last finished element ends, and the brackets then open. */
   let safe: { end: number; open: string[] } | undefined;
-  for (let i = start; i < text.length; i++) {
-    const ch = text[i];
-    if (inString) {
-      if (ch === '\\') i++;
-      else if (ch === '"') inString = false;
-      continue;
-    }
-    if (ch === '"') inString = true;
-    else if (ch === '[' || ch === '{') stack.push(ch === '[' ? ']' : '}');
-    else if (ch === ']' || ch === '}') {
-      if (stack.pop() !== ch) return undefined;
-      if (stack.length === 0) return undefined;
-      // Only an object that is an element of an array (a finding) ends a finished part: an array or object
-      // inside the element being cut would close a half-written element.
-      if (ch === '}' && stack.at(-1) === ']') safe = { end: i + 1, open: [...stack] };
-    }
-  }
+  const stop = walkBrackets(text, start, (i, closed, open) => {
+    // Only an object that is an element of an array (a finding) ends a finished part: an array or object inside
+    // the element being cut would close a half-written element.
+    if (closed === '}' && open.at(-1) === ']') safe = { end: i + 1, open: [...open] };
+    return open.length === 0;
+  });
+  // Closed, or not JSON: nothing was cut.
+  if (stop !== text.length) return undefined;
   return safe ? text.slice(start, safe.end) + safe.open.reverse().join('') : undefined;
 }
 
 /** Index of the bracket closing the one at `start`, ignoring brackets inside JSON strings; -1 when unbalanced. */
 function balancedEnd(text: string, start: number): number {
+  const stop = walkBrackets(text, start, (_, __, open) => open.length === 0);
+  return stop === text.length ? -1 : stop;
+}
+
+/**
+ * Walks the brackets of text from `start`, skipping those inside JSON strings, and tells `closed` of each closing
+ * bracket that matches, with the brackets still open after it; `closed` returns true to stop there. Returns that
+ * index, -1 at a closing bracket that does not match, or text.length when the text ends first.
+ */
+function walkBrackets(text: string, start: number, closed: (i: number, bracket: string, open: readonly string[]) => boolean): number {
   const stack: string[] = [];
   let inString = false;
   for (let i = start; i < text.length; i++) {
-    const ch = text[i];
+    const ch = text[i]!;
     if (inString) {
       if (ch === '\\') i++;
       else if (ch === '"') inString = false;
@@ -88,10 +87,10 @@ function balancedEnd(text: string, start: number): number {
     else if (ch === '[' || ch === '{') stack.push(ch === '[' ? ']' : '}');
     else if (ch === ']' || ch === '}') {
       if (stack.pop() !== ch) return -1;
-      if (stack.length === 0) return i;
+      if (closed(i, ch, stack)) return i;
     }
   }
-  return -1;
+  return text.length;
 }
 
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
