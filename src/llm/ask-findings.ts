@@ -29,13 +29,16 @@ export async function askForFindings(
   llm: LlmClient,
   prompt: { system: string; user: string; shared?: SharedText },
   opts: { signal?: AbortSignal } = {},
-): Promise<{ findings: RawFinding[]; dropped: string[]; usage: { promptTokens: number; completionTokens: number }; calls: number; cutOff?: boolean }> {
+): Promise<{ findings: RawFinding[]; dropped: string[]; usage: { promptTokens: number; completionTokens: number }; calls: number; cutOff?: boolean; firstPromptTokens: number }> {
   const base = { system: prompt.system, user: prompt.user, jsonSchema: SCHEMA, ...(prompt.shared !== undefined ? { shared: prompt.shared } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
   const first = await llm.complete(base);
   const usage = { ...first.usage };
+  // The prompt tokens the server reported for the first call alone: the one that sent the prompt as loom built it
+  // (a second call repeats it, and a server with a prompt cache may count only what it had not seen).
+  const firstPromptTokens = first.usage.promptTokens;
   const parsed = parseFindingsReply(first.text);
   // An answer cut at max_tokens can still parse (the findings before the cut): it says so, for the report.
-  if (parsed.ok) return { findings: parsed.findings, dropped: parsed.dropped, usage, calls: 1, ...(first.cutOff && { cutOff: true }) };
+  if (parsed.ok) return { findings: parsed.findings, dropped: parsed.dropped, usage, calls: 1, firstPromptTokens, ...(first.cutOff && { cutOff: true }) };
 
   const second = await llm.complete({
     ...base,
@@ -47,7 +50,7 @@ export async function askForFindings(
   usage.promptTokens += second.usage.promptTokens;
   usage.completionTokens += second.usage.completionTokens;
   const reparsed = parseFindingsReply(second.text);
-  if (reparsed.ok) return { findings: reparsed.findings, dropped: reparsed.dropped, usage, calls: 2, ...(second.cutOff && { cutOff: true }) };
+  if (reparsed.ok) return { findings: reparsed.findings, dropped: reparsed.dropped, usage, calls: 2, firstPromptTokens, ...(second.cutOff && { cutOff: true }) };
 
   // The client already redacted registered secrets from the text it returned.
   const quoted = JSON.stringify(second.text.slice(0, 200));

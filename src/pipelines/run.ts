@@ -237,7 +237,7 @@ async function reviewUnit(
       const key = ctx.cache?.enabled && settings ? ctx.cache.keyFor({ model: settings.model, baseUrl: settings.base_url, temperature: settings.temperature, system: prompt.system, user: prompt.user, extra: JSON.stringify({ max_tokens: settings.max_tokens }) }) : undefined;
       const cached = key ? await ctx.cache!.get(key) : undefined;
       const hit = cached === undefined ? undefined : parseFindingsReply(cached);
-      const answer = hit?.ok ? { findings: hit.findings, dropped: hit.dropped, usage: { promptTokens: 0, completionTokens: 0 }, calls: 0 } : await askForFindings(client, prompt);
+      const answer = hit?.ok ? { findings: hit.findings, dropped: hit.dropped, usage: { promptTokens: 0, completionTokens: 0 }, calls: 0, firstPromptTokens: 0 } : await askForFindings(client, prompt);
       // An answer to a prompt the server cut, or cut itself at max_tokens, is not kept: a re-run would take it for a
       // whole one, and say nothing.
       const cut = hit?.ok ? undefined : promptCut(unit, answer, client.name);
@@ -288,7 +288,7 @@ async function reviewUnit(
 
 interface PromptCut {
   model: string;
-  /** Prompt tokens the server said it read, per call. */
+  /** Prompt tokens the server said it read, in the unit's first call. */
   reported: number;
   /** Tokens of the unit's diff alone, by loom's count. */
   sent: number;
@@ -307,14 +307,15 @@ const CUT_SHARE = 0.6;
 const MIN_CONTEXT_TOKENS = 256;
 
 /**
- * Whether the server read only part of the prompt: the prompt tokens it reports per call under CUT_SHARE of the
- * unit's diff by loom's count. Some servers cut an overlong prompt instead of refusing it (Ollama at its context length,
+ * Whether the server read only part of the prompt: the prompt tokens it reports for the unit's first call under
+ * CUT_SHARE of the unit's diff by loom's count. The server's count must be a real one: an estimate from characters
+ * (some gateways make one) reads dense text, such as hashes or CJK, as cut. Some servers cut an overlong prompt instead of refusing it (Ollama at its context length,
  * num_ctx, whatever the model supports; LM Studio's truncating overflow policies) and answer from what is left. A
  * server that reports no usage (0), or a placeholder below any real context length, cannot be checked.
  */
-function promptCut(unit: ReviewUnit, answer: { usage: { promptTokens: number }; calls: number }, model: string): PromptCut | undefined {
-  if (unit.tokens === undefined || unit.tokens < MIN_CHECKED_TOKENS || answer.calls < 1) return undefined;
-  const reported = Math.round(answer.usage.promptTokens / answer.calls);
+function promptCut(unit: ReviewUnit, answer: { firstPromptTokens: number }, model: string): PromptCut | undefined {
+  if (unit.tokens === undefined || unit.tokens < MIN_CHECKED_TOKENS) return undefined;
+  const reported = answer.firstPromptTokens;
   return reported >= MIN_CONTEXT_TOKENS && reported < unit.tokens * CUT_SHARE ? { model, reported, sent: unit.tokens } : undefined;
 }
 

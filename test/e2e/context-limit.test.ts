@@ -272,6 +272,21 @@ describe('a server that cuts an overlong prompt instead of refusing it (built CL
     expect(calls - callsFirst).toBe(first.failures.length);
   });
 
+  it('does not take a prompt cache for a cut: a repeated call that counts only what the server had not seen is fine', async () => {
+    // Ollama counts only the prompt tokens it had to evaluate: asked again with the parse error, it had seen all but
+    // the last two messages. Only the first call of a unit says what the server read of the prompt loom built.
+    server.setHandler((req: ReceivedRequest) =>
+      req.body.messages.length <= 2
+        ? { content: 'Looks fine to me.', usage: { prompt_tokens: billedTokens(req.body), completion_tokens: 4 } }
+        : { content: '[]', usage: { prompt_tokens: 300, completion_tokens: 2 } },
+    );
+    const result = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json', '--config', '.loom-cut.yaml'], { cwd: repo.dir, env: { LOOM_TEST_KEY: 'k' } });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.failures).toEqual([]);
+    expect(report.coverage.linesNotReviewed).toBe(0);
+  });
+
   it('takes a server that reports no usage, or a placeholder, at its word', async () => {
     for (const prompt_tokens of [0, 1]) {
       server.setHandler(() => ({ content: '[]', usage: { prompt_tokens, completion_tokens: 0 } }));

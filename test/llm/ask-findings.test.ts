@@ -29,6 +29,7 @@ describe('askForFindings', () => {
       dropped: ['finding 2 (src/run.ts): no valid "line" (got nothing)'],
       usage: { promptTokens: 100, completionTokens: 20 },
       calls: 1,
+      firstPromptTokens: 100,
     });
     expect(server.requests[0]!.body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'loom_findings', schema: FINDINGS_JSON_SCHEMA, strict: false } });
   });
@@ -36,7 +37,7 @@ describe('askForFindings', () => {
   it('accepts {"findings": []} as nothing found', async () => {
     const server = await serve(() => ({ content: '{"findings": []}' }));
     const { llm } = testClient(server.url);
-    expect(await askForFindings(llm, prompt)).toEqual({ findings: [], dropped: [], usage: expect.any(Object), calls: 1 });
+    expect(await askForFindings(llm, prompt)).toEqual({ findings: [], dropped: [], usage: expect.any(Object), calls: 1, firstPromptTokens: expect.any(Number) });
   });
 
   it('asks once more with the parse error after an unparseable answer, and sums usage', async () => {
@@ -51,6 +52,8 @@ describe('askForFindings', () => {
 
     expect(result.calls).toBe(2);
     expect(result.usage).toEqual({ promptTokens: 230, completionTokens: 40 });
+    // What the server read of the prompt as loom built it: the first call's count, not the sum or the mean.
+    expect(result.firstPromptTokens).toBe(100);
     expect(result.findings.map((f) => f.title)).toEqual(['eval of user input']);
     expect(server.requests).toHaveLength(2);
     const messages = server.requests[1]!.body.messages as { role: string; content: string }[];
