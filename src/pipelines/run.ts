@@ -307,11 +307,12 @@ const CUT_SHARE = 0.6;
 const MIN_CONTEXT_TOKENS = 256;
 
 /**
- * Whether the server read only part of the prompt: the prompt tokens it reports for the unit's first call under
- * CUT_SHARE of the unit's diff by loom's count. The server's count must be a real one: an estimate from characters
- * (some gateways make one) reads dense text, such as hashes or CJK, as cut. Some servers cut an overlong prompt instead of refusing it (Ollama at its context length,
- * num_ctx, whatever the model supports; LM Studio's truncating overflow policies) and answer from what is left. A
- * server that reports no usage (0), or a placeholder below any real context length, cannot be checked.
+ * Whether the server read only part of the prompt. Some servers cut an overlong prompt instead of refusing it
+ * (Ollama at its context length, num_ctx, whatever the model supports; LM Studio's truncating overflow policies)
+ * and answer from what is left; they do report the prompt tokens they read. Cut: that count, for the unit's first
+ * call, under CUT_SHARE of the unit's diff by loom's count. The count must be a real one: an estimate from
+ * characters (some gateways make one) would take dense text, such as hashes or CJK, for a cut. A server that
+ * reports no usage (0), or a placeholder below any real context length, cannot be checked.
  */
 function promptCut(unit: ReviewUnit, answer: { firstPromptTokens: number }, model: string): PromptCut | undefined {
   if (unit.tokens === undefined || unit.tokens < MIN_CHECKED_TOKENS) return undefined;
