@@ -45,13 +45,11 @@ describe('a platform API that never answers', () => {
     close = server.close;
     const http = createHttp({ baseUrl: server.url, headers: {}, log, sleep: noWait, timeoutMs: TIMEOUT_MS });
 
-    const started = performance.now();
     const error = await http.request(method, '/threads', method === 'POST' ? { body: { text: 'x' } } : {}).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(LoomError);
     expect((error as LoomError).message).toBe(`${method} /threads: no answer in 0.3 s (is the API at ${server.url} reachable?)`);
     expect(server.requests).toEqual([`${method} /threads`]);
-    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('fails a GitHub call once its time is up, without retrying', async () => {
