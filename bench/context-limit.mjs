@@ -1,4 +1,4 @@
-// `node bench/context-limit.mjs [--quick] [--keep]` (or `npm run bench:limits`, which builds first): loom against a
+// `node bench/context-limit.mjs [--quick] [--large] [--keep]` (or `npm run bench:limits`, which builds first): loom against a
 // model server on 127.0.0.1 that refuses every request over its context window, at several windows, on generated
 // and real-code pull requests. It checks what a review of any size with any window must keep true: no request is
 // refused for its size (or, with a model family whose tokenizer loom does not have, every refused unit is split and
@@ -16,6 +16,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
+/** Adds the 120,000-line real-code pull request with non-ASCII comments (several minutes). */
+const LARGE = args.has('--large');
 const KEEP = args.has('--keep');
 
 const WINDOWS = QUICK ? [4_000, 16_000] : [4_000, 8_000, 16_000, 32_000];
@@ -35,6 +37,7 @@ const MODELS = [
   { model: 'gpt-4o', tokenizer: 'o200k_base', exact: false, enforced: 0.8 },
 ];
 
+const NON_ASCII_NOTE = ' // geprüft, 審査済み ✓ «ok»';
 const thousands = (n) => Math.round(n).toLocaleString('en-US');
 
 /** Tokens a request is billed for, as OpenAI bills chat input: each message's content plus 3, plus 3, plus the response format. */
@@ -87,6 +90,7 @@ async function sweep(build, model, keeper) {
   const repo = build();
   const work = mkdtempSync(join(tmpdir(), 'loom-limits-cfg-'));
   let failed = 0;
+  const notes = [];
   try {
     console.log(`\n### ${repo.name}\n`);
     console.log('| model (server counts with) | window in the config | calls answered | refused (loom split) | largest call / limit | changed lines: reviewed + summarised + skipped + not reviewed | failed units | result |');
@@ -107,13 +111,19 @@ async function sweep(build, model, keeper) {
         const accounted = c && c.linesReviewed + c.linesSummarised + c.linesSkipped + c.linesNotReviewed === c.linesChanged;
         const failures = report?.failures?.length ?? Number.NaN;
         const split = Number(/(\d+) time\(s\) the model refused a unit/.exec((report?.notices ?? []).join('\n'))?.[1] ?? 0);
-        const ok = run.code === 0 && accounted && c.linesNotReviewed === 0 && failures === 0 && seen.largest <= 1 && (!exact || seen.refused === 0);
+        // Where the server's window is smaller than loom's plan, a single line may fit loom's budget and not the
+        // server's: it cannot be split, and is reported as failed with that reason. Nothing else may fail.
+        const unsplittable = (report?.failures ?? []).filter((f) => /cannot be split further/.test(f.reason));
+        const explained = exact ? failures === 0 && c?.linesNotReviewed === 0 : unsplittable.length === failures;
+        const ok = run.code === 0 && accounted && explained && seen.largest <= 1 && (!exact || seen.refused === 0);
+        if (failures > 0) notes.push(`${name}, window ${thousands(window)}: ${failures} failed unit(s)${unsplittable.length === failures ? ', each a single line longer than the window the server allows' : ''}; the first: ${report.failures[0].reason.slice(0, 300)}`);
         if (!ok) failed++;
         const lines = c ? `${thousands(c.linesReviewed)} + ${thousands(c.linesSummarised)} + ${thousands(c.linesSkipped)} + ${thousands(c.linesNotReviewed)} ${accounted ? '=' : '≠'} ${thousands(c.linesChanged)}` : `no report (exit ${run.code}): ${run.stderr.trim().split('\n').at(-1)?.slice(0, 200)}`;
         const server = `${tokenizer}${enforced < 1 ? `, window ${thousands(keeper.run.window)}` : ''}`;
         console.log(`| ${name} (${server}) | ${thousands(window)} | ${thousands(seen.served)} | ${seen.refused} (${split}) | ${seen.largest.toFixed(3)} | ${lines} | ${Number.isNaN(failures) ? '?' : failures} | ${ok ? 'PASS' : 'FAIL'} |`);
       }
     }
+    for (const note of notes) console.log(`\n- ${note}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
     if (KEEP) console.error(`kept ${repo.dir}`);
@@ -140,7 +150,11 @@ async function main() {
   const scenarios = [
     () => singleFile(lines),
     ...(existsSync(modules)
-      ? [() => realCodePr(modules, lines), () => realCodePr(modules, lines, { note: ' // geprüft, 審査済み ✓ «ok»', name: 'real code with non-ASCII comments' })]
+      ? [
+          () => realCodePr(modules, lines),
+          () => realCodePr(modules, lines, { note: NON_ASCII_NOTE, name: 'real code with non-ASCII comments' }),
+          ...(LARGE ? [() => realCodePr(modules, 115_000, { note: NON_ASCII_NOTE, name: 'real code with non-ASCII comments' })] : []),
+        ]
       : []),
   ];
   let failed = 0;
@@ -156,8 +170,9 @@ async function main() {
   config's, refusals are certain: each refused unit must be reviewed in halves (each half a call of its own).
 - largest call / limit: the largest request the server answered, billed as OpenAI bills it, over the window the
   server enforces minus max_tokens.
-- changed lines: from loom's JSON report; the four must add up to the lines the pull request changes, with none
-  left not reviewed and no failed unit.`);
+- changed lines: from loom's JSON report; the four must add up to the lines the pull request changes. Where the
+  server counts as loom does, no unit may fail and no line be left not reviewed. Elsewhere a unit may fail only
+  as a single line longer than the window the server allows (it cannot be split), and it is listed.`);
   if (failed > 0) {
     console.log(`\n${failed} run(s) FAILED`);
     process.exitCode = 1;
