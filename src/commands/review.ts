@@ -136,7 +136,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   const total = prepared.reduce((n, p) => n + p.units.length, 0);
   if (total > 0 || preparation.units) progress.step(`reviewing with ${prepared.length} pipeline(s)${preparation.units ? '' : `, ${total} model call(s)`}`);
   const stream = preparation.units ? { units: preparation.units, limits: config.limits, templateTokens: preparation.templateTokens } : undefined;
-  const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index: feed.index, base, log, cache, models: config.models, maxCalls: config.limits.max_calls, onProgress: (d, t) => progress.calls(d, t), ...(stream ? { stream } : {}) });
+  const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index: feed.index, base, log, cache, models: config.models, maxCalls: config.limits.max_calls, templateTokens: preparation.templateTokens, onProgress: (d, t) => progress.calls(d, t), ...(stream ? { stream } : {}) });
   log.debug(`${sinceStart()} model calls done`);
   await feed.finish();
   const files = feed.files;
@@ -147,7 +147,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   if (files.length === 0) notices.push(`Nothing to review: there are no changes between ${range.baseRef} and ${range.includesUncommitted ? 'the working tree' : range.headRef}.`);
   if (feed.maskedCount > 0) notices.push(`${feed.maskedCount} secret-looking value(s) were masked before anything was sent to a model.`);
   if (connect.notice) notices.push(connect.notice);
-  if (result.split > 0) notices.push(splitNotice(result.split, result.reportedWindows, config));
+  if (result.split > 0) notices.push(splitNotice(result.split, result.preSplit, result.reportedWindows, config));
   for (const [name, answers] of Object.entries(result.answersCutOff)) {
     const limit = config.models[name]?.max_tokens;
     notices.push(
@@ -252,7 +252,7 @@ function modelConnection(config: LoomConfig, configPath: string | undefined, env
  * Why units were split, and what avoids it: where a server named a window smaller than the one loom planned for,
  * that number (a context_window set too high); otherwise a tokenizer that counts more than loom's.
  */
-function splitNotice(splits: number, reported: Record<string, number>, config: LoomConfig): string {
+function splitNotice(splits: number, preSplits: number, reported: Record<string, number>, config: LoomConfig): string {
   const smaller = Object.entries(reported).flatMap(([name, window]) => {
     const model = config.models[name];
     const planned = model ? contextWindowFor(model) : undefined;
@@ -263,7 +263,8 @@ function splitNotice(splits: number, reported: Record<string, number>, config: L
     return `${refused} (its tokenizer counts more than loom's); the unit was reviewed in smaller parts. Setting the model's context_window lower in the config avoids the extra calls.`;
   }
   const fixes = smaller.map(({ name, window, planned }) => `models.${name}: its server says its window is ${window} tokens, loom planned for ${planned}: set models.${name}.context_window: ${window}`);
-  return `${refused}; the unit was reviewed in smaller parts. ${fixes.join('; ')} to avoid the extra calls.`;
+  const early = preSplits > 0 ? ` Once the server had named its window, ${preSplits} more split(s) were made before sending.` : '';
+  return `${refused}; the unit was reviewed in smaller parts.${early} ${fixes.join('; ')} to avoid the extra calls.`;
 }
 
 async function emit(report: Report, opts: ReviewOptions, deps: ReviewDeps): Promise<void> {

@@ -13,7 +13,8 @@ import { sinceStart, type Logger } from '../log.ts';
 import { renderDiff } from '../prompts/render-diff.ts';
 import { defuse, renderPrompt, type PromptData, type Template } from '../prompts/render.ts';
 import type { PipelineStats, UnitFailure } from '../report/report.ts';
-import { halveUnit } from '../units/halve.ts';
+import { contextWindowFor, inputBudget } from '../tokens/context-window.ts';
+import { halveUnit, unitSize } from '../units/halve.ts';
 import type { ReviewUnit } from '../units/types.ts';
 
 export interface PreparedPipeline {
@@ -38,6 +39,8 @@ export interface PipelinesResult {
   capped: UnitFailure[];
   /** Units a model refused as too long for its context window, reviewed in two parts instead (each part split again if refused too). */
   split: number;
+  /** Units split before they were sent: over the window a server had named in an earlier refusal (see knownBudget). */
+  preSplit: number;
   /** The smallest context window each model's server named when it refused a unit (by the model's name in the config). */
   reportedWindows: Record<string, number>;
   /**
@@ -71,11 +74,13 @@ export async function runPipelines(
      */
     maxCalls?: number;
     onProgress?: (done: number, total: number) => void;
+    /** Rendered template tokens per pipeline: with a window a server names, what is left for a unit's diff. */
+    templateTokens?: ReadonlyMap<string, number>;
     stream?: { units: AsyncIterable<ReviewUnit>; limits: LoomConfig['limits']; templateTokens: ReadonlyMap<string, number> };
   },
 ): Promise<PipelinesResult> {
   const limit = pLimit(ctx.concurrency);
-  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, reportedWindows: {}, cutAt: {}, answersCutOff: {} };
+  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, preSplit: 0, reportedWindows: {}, cutAt: {}, answersCutOff: {} };
   const diffs = new DiffCache();
   let total = 0;
   let done = 0;
@@ -94,35 +99,59 @@ export async function runPipelines(
     );
   };
   const ownUnits = new Set<PreparedPipeline>();
-  const review = async (pipeline: PreparedPipeline, unit: ReviewUnit, pipelineStats: PipelineStats): Promise<void> => {
-    const outcome = await reviewUnit(pipeline, unit, ctx, pipelineStats, diffs);
-    if ('tooLong' in outcome && outcome.window !== undefined) {
+  /**
+   * Tokens of diff a call of this pipeline may carry once its model's server named, in a refusal, a window smaller
+   * than the one loom planned for (a context_window set too high): every later unit over it would be refused too.
+   */
+  const knownBudget = (pipeline: PreparedPipeline): number | undefined => {
+    const name = pipeline.clients[0]?.name;
+    const window = name === undefined ? undefined : result.reportedWindows[name];
+    const settings = name === undefined ? undefined : ctx.models?.[name];
+    if (window === undefined || !settings || window >= contextWindowFor(settings)) return undefined;
+    return inputBudget({ ...settings, context_window: window }, ctx.templateTokens?.get(pipeline.config.name) ?? 0);
+  };
+  /** `size`: the unit's tokens of diff, counted (unit.tokens) or, for a part of a split unit, estimated. */
+  const review = async (pipeline: PreparedPipeline, unit: ReviewUnit, pipelineStats: PipelineStats, size = unit.tokens): Promise<void> => {
+    const maxCalls = ctx.stream?.limits.max_calls ?? ctx.maxCalls ?? Infinity;
+    // Split before it is sent, not after a refusal the server has already said it would give.
+    const budget = knownBudget(pipeline);
+    const early = size !== undefined && budget !== undefined && size > budget && total + 1 <= maxCalls ? halveUnit(unit) : undefined;
+    const outcome = early ? undefined : await reviewUnit(pipeline, unit, ctx, pipelineStats, diffs);
+    if (outcome && 'tooLong' in outcome && outcome.window !== undefined) {
       result.reportedWindows[outcome.model] = Math.min(result.reportedWindows[outcome.model] ?? Infinity, outcome.window);
     }
-    const maxCalls = ctx.stream?.limits.max_calls ?? ctx.maxCalls ?? Infinity;
-    const parts = 'tooLong' in outcome ? halveUnit(unit) : undefined;
+    const parts = early ?? (outcome && 'tooLong' in outcome ? halveUnit(unit) : undefined);
     // Each split adds one call to the plan: the unit's call is replaced by two.
     const halves = parts && total + 1 <= maxCalls ? parts : undefined;
     if (halves) {
-      // The model counts more tokens than loom did. The halves take the unit's place (coverage counts what was
-      // answered) and are reviewed one after the other, in the unit's slot under the concurrency limit.
+      // The halves take the unit's place (coverage counts what was answered) and are reviewed one after the other,
+      // in the unit's slot under the concurrency limit.
       const tokens = unit.tokens === undefined ? '' : ` (${unit.tokens} tokens of diff by loom's count)`;
-      ctx.log.warn(`${pipeline.config.name}: the model refused unit ${unit.id}${tokens} as too long for its context window; reviewing it in two parts`);
+      if (early) {
+        result.preSplit++;
+        ctx.log.debug(`${pipeline.config.name}: unit ${unit.id}${tokens} is over the ${budget} tokens of diff the model's server allows; reviewing it in two parts`);
+      } else {
+        // The model counts more tokens than loom did, or its window is smaller than the config says.
+        result.split++;
+        ctx.log.warn(`${pipeline.config.name}: the model refused unit ${unit.id}${tokens} as too long for its context window; reviewing it in two parts`);
+      }
       // Pipelines may share one list of units (one plan); only this pipeline's list changes.
       if (!ownUnits.has(pipeline)) {
         pipeline.units = [...pipeline.units];
         ownUnits.add(pipeline);
       }
       pipeline.units.splice(pipeline.units.indexOf(unit), 1, ...halves);
-      result.split++;
       total += halves.length - 1;
       result.calls.attempted += halves.length - 1;
+      // Each half's tokens, estimated from its share of the unit's text: enough to split it further before sending.
+      const whole = unitSize(unit);
       for (const half of halves) {
         diffs.expect(half);
-        await review(pipeline, half, pipelineStats);
+        await review(pipeline, half, pipelineStats, size === undefined || whole === 0 ? undefined : Math.ceil((size * unitSize(half)) / whole));
       }
       return;
     }
+    if (!outcome) return;
     if ('findings' in outcome && outcome.cutOff) result.answersCutOff[outcome.cutOff] = (result.answersCutOff[outcome.cutOff] ?? 0) + 1;
     if ('findings' in outcome && outcome.cut) {
       // What the model said about the part it read is kept; the unit is not counted as reviewed.

@@ -48,6 +48,11 @@ function balancedCut(sizes: readonly number[]): number {
   return cut;
 }
 
+/** About the characters of a unit's rendering (see fileSize): what an estimate of a part's tokens goes by. */
+export function unitSize(unit: Pick<ReviewUnit, 'files'>): number {
+  return unit.files.reduce((n, file) => n + fileSize(file), 0);
+}
+
 /** About the characters of a file's rendering, what the model's tokenizer sees: a summary line for what is collapsed. */
 function fileSize(file: UnitFile): number {
   return file.collapsed ? 1 : file.hunks.reduce((n, hunk) => n + hunkSize(hunk), 1);

@@ -189,27 +189,33 @@ describe('a model whose tokenizer counts more than loom expects (built CLI)', ()
 });
 
 describe('a config whose context_window is larger than the model\'s (built CLI)', () => {
-  it('reviews every refused unit in parts and says which context_window to set, from the window the server names', async () => {
+  it('reviews every refused unit in parts, splits later units before sending them, and says which context_window to set', async () => {
     const SERVER_WINDOW = 6_000;
     let refusals = 0;
+    let answered = 0;
     server.setHandler((req: ReceivedRequest) => {
       const tokens = billedTokens(req.body);
       if (tokens > SERVER_WINDOW - MAX_TOKENS) {
         refusals++;
         return { status: 400, json: { error: { message: `This model's maximum context length is ${SERVER_WINDOW} tokens. However, your messages resulted in ${tokens + MAX_TOKENS} tokens. Please reduce the length of the messages.`, type: 'invalid_request_error', code: 'context_length_exceeded' } } };
       }
+      answered++;
       return { content: '[]' };
     });
     repo.write({ '.loom-wide.yaml': configFor('gpt-4o', server.url) });
     const result = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json', '--config', '.loom-wide.yaml'], { cwd: repo.dir, env: { LOOM_TEST_KEY: 'k' } });
     expect(result.code).toBe(0);
     expect(refusals).toBeGreaterThan(0);
+    // Only the calls in flight before the first refusal came back (concurrency 4), and the parts of those, can be
+    // refused: every later unit over the named window is split before it is sent.
+    expect(refusals).toBeLessThanOrEqual(8);
+    expect(answered).toBeGreaterThan(4 * refusals);
 
     const report = JSON.parse(result.stdout);
     expect(report.failures).toEqual([]);
     expect(report.coverage.linesNotReviewed).toBe(0);
     expect(report.notices.join('\n')).toMatch(
-      new RegExp(`^\\d+ time\\(s\\) the model refused a unit as too long for its context window; the unit was reviewed in smaller parts\\. models\\.default: its server says its window is ${SERVER_WINDOW} tokens, loom planned for ${WINDOW}: set models\\.default\\.context_window: ${SERVER_WINDOW} to avoid the extra calls\\.$`, 'm'),
+      new RegExp(`^${refusals} time\\(s\\) the model refused a unit as too long for its context window; the unit was reviewed in smaller parts\\. Once the server had named its window, \\d+ more split\\(s\\) were made before sending\\. models\\.default: its server says its window is ${SERVER_WINDOW} tokens, loom planned for ${WINDOW}: set models\\.default\\.context_window: ${SERVER_WINDOW} to avoid the extra calls\\.$`, 'm'),
     );
   });
 });
