@@ -73,6 +73,27 @@ describe('formatCodeQuality', () => {
     expect(again.map((i) => i.fingerprint)).toEqual([prints[0]]);
   });
 
+  it('says so when no model reviewed anything (none connected), and not when one ran or a trigger rule skipped the review', () => {
+    const builtinOnly = [{ name: 'builtin', model: 'builtin', calls: 0, failedCalls: 0, promptTokens: 0, completionTokens: 0 }];
+    const unreviewed = { linesChanged: 10, linesReviewed: 0, linesNotReviewed: 10, filesReviewed: 0 };
+    const issues = toCodeQuality(makeReport({ pipelines: builtinOnly, coverage: unreviewed }));
+    expect(issues).toEqual([
+      {
+        description: 'No model reviewed this change: 10 of 10 changed lines were not reviewed. The summary says how to connect one.',
+        check_name: 'loom/not-reviewed',
+        fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
+        severity: 'major',
+        location: { path: '.loom/config.yaml', lines: { begin: 1 } },
+      },
+    ]);
+    // The same issue from run to run, so it goes away once a model reviews the change.
+    expect(toCodeQuality(makeReport({ pipelines: builtinOnly, coverage: { ...unreviewed, linesChanged: 99, linesNotReviewed: 99 } }))[0]!.fingerprint).toBe(issues[0]!.fingerprint);
+
+    expect(toCodeQuality(makeReport({ coverage: unreviewed }))).toEqual([]);
+    expect(toCodeQuality(makeReport({ pipelines: builtinOnly, coverage: unreviewed, skipped: { reason: 'the target branch is not in triggers.branches' } }))).toEqual([]);
+    expect(toCodeQuality(makeReport({ pipelines: builtinOnly }))).toEqual([]);
+  });
+
   it('makes repeated fingerprints unique, deterministically', () => {
     const report = makeReport({
       findings: [

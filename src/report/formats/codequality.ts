@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BUILTIN_PIPELINE } from '../../checks/index.ts';
 import type { Finding, Severity } from '../../findings/finding.ts';
 import type { Report } from '../report.ts';
 import { removeHtmlComments } from './html-comments.ts';
@@ -43,7 +44,7 @@ export function toCodeQuality(report: Report): CodeQualityIssue[] {
       location: { path: f.path, lines: end === undefined ? { begin: f.line } : { begin: f.line, end } },
     };
   });
-  return [...findings, ...notReviewed(report, used)];
+  return [...findings, ...notReviewed(report, used), ...noModel(report, used)];
 }
 
 /** check_name of the entries that stand for units no model answered for. */
@@ -76,6 +77,25 @@ function notReviewed(report: Report, used: Set<string>): CodeQualityIssue[] {
       location: { path: files[0]!, lines: { begin: 1 } },
     };
   });
+}
+
+/**
+ * A run in which no model pipeline ran (none connected, or none enabled) and no trigger rule skipped the review has
+ * no units to name, yet no changed line was reviewed by a model: one issue says so, at the config file a model is
+ * connected in, so the widget does not show the run as a clean review.
+ */
+function noModel(report: Report, used: Set<string>): CodeQualityIssue[] {
+  const { linesChanged, linesNotReviewed } = report.coverage;
+  if (report.skipped || linesNotReviewed === 0 || report.pipelines.some((p) => p.name !== BUILTIN_PIPELINE)) return [];
+  return [
+    {
+      description: `No model reviewed this change: ${linesNotReviewed} of ${linesChanged} changed lines were not reviewed. The summary says how to connect one.`,
+      check_name: NOT_REVIEWED_CHECK,
+      fingerprint: uniqueFingerprint(createHash('sha256').update(`${NOT_REVIEWED_CHECK}\u0000no model`).digest('hex').slice(0, 16), used),
+      severity: 'major',
+      location: { path: '.loom/config.yaml', lines: { begin: 1 } },
+    },
+  ];
 }
 
 function uniqueFingerprint(fingerprint: string, used: Set<string>): string {
