@@ -15,7 +15,7 @@ import { dedupeFindings } from '../findings/build.ts';
 import { atOrAbove, compareFindings } from '../findings/finding.ts';
 import { isLocalBaseUrl } from '../llm/api-key.ts';
 import { sinceStart, type Logger } from '../log.ts';
-import { runPipelines } from '../pipelines/run.ts';
+import { runPipelines, type PipelinesResult } from '../pipelines/run.ts';
 import type { CiContext, Platform, PullRequestInfo } from '../platforms/types.ts';
 import type { Progress } from '../progress.ts';
 import { formats, type FormatId } from '../report/formats/index.ts';
@@ -25,7 +25,6 @@ import { DiffFeed } from '../review/feed.ts';
 import { applyLimits } from '../review/limits.ts';
 import { connectPlatform, post, warnAndSkip, writeStepSummary } from '../review/post.ts';
 import { preloadTokenizers, preparePipelines } from '../review/prepare.ts';
-import { contextWindowFor } from '../tokens/context-window.ts';
 import { preloadLikelyTokenizer } from '../tokens/counter.ts';
 
 export interface ReviewOptions {
@@ -147,7 +146,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   if (files.length === 0) notices.push(`Nothing to review: there are no changes between ${range.baseRef} and ${range.includesUncommitted ? 'the working tree' : range.headRef}.`);
   if (feed.maskedCount > 0) notices.push(`${feed.maskedCount} secret-looking value(s) were masked before anything was sent to a model.`);
   if (connect.notice) notices.push(connect.notice);
-  if (result.split > 0) notices.push(splitNotice(result.split, result.preSplit, result.reportedWindows, config));
+  if (result.split > 0) notices.push(splitNotice(result.split, result.preSplit, result.smallerWindows));
   for (const [name, answers] of Object.entries(result.answersCutOff)) {
     const limit = config.models[name]?.max_tokens;
     notices.push(
@@ -252,17 +251,13 @@ function modelConnection(config: LoomConfig, configPath: string | undefined, env
  * Why units were split, and what avoids it: where a server named a window smaller than the one loom planned for,
  * that number (a context_window set too high); otherwise a tokenizer that counts more than loom's.
  */
-function splitNotice(splits: number, preSplits: number, reported: Record<string, number>, config: LoomConfig): string {
-  const smaller = Object.entries(reported).flatMap(([name, window]) => {
-    const model = config.models[name];
-    const planned = model ? contextWindowFor(model) : undefined;
-    return planned !== undefined && window < planned ? [{ name, window, planned }] : [];
-  });
+function splitNotice(splits: number, preSplits: number, smallerWindows: PipelinesResult['smallerWindows']): string {
+  const smaller = Object.entries(smallerWindows);
   const refused = `${splits} time(s) the model refused a unit as too long for its context window`;
   if (smaller.length === 0) {
     return `${refused} (its tokenizer counts more than loom's); the unit was reviewed in smaller parts. Setting the model's context_window lower in the config avoids the extra calls.`;
   }
-  const fixes = smaller.map(({ name, window, planned }) => `models.${name}: its server says its window is ${window} tokens, loom planned for ${planned}: set models.${name}.context_window: ${window}`);
+  const fixes = smaller.map(([name, { window, planned }]) => `models.${name}: its server says its window is ${window} tokens, loom planned for ${planned}: set models.${name}.context_window: ${window}`);
   const early = preSplits > 0 ? ` Once the server had named its window, ${preSplits} more split(s) were made before sending.` : '';
   return `${refused}; the unit was reviewed in smaller parts.${early} ${fixes.join('; ')} to avoid the extra calls.`;
 }

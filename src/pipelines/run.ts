@@ -41,8 +41,11 @@ export interface PipelinesResult {
   split: number;
   /** Units split before they were sent: over the window a server had named in an earlier refusal (see knownBudget). */
   preSplit: number;
-  /** The smallest context window each model's server named when it refused a unit (by the model's name in the config). */
-  reportedWindows: Record<string, number>;
+  /**
+   * By model name in the config, where its server named, in a refusal, a window smaller than the one loom planned
+   * for (a context_window set too high): the smallest it named, and the one planned for.
+   */
+  smallerWindows: Record<string, { window: number; planned: number }>;
   /**
    * Models whose server read only part of a prompt and answered anyway (see promptCut), by name in the config: the
    * most prompt tokens it reported reading in such a call, about what it can take.
@@ -80,7 +83,7 @@ export async function runPipelines(
   },
 ): Promise<PipelinesResult> {
   const limit = pLimit(ctx.concurrency);
-  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, preSplit: 0, reportedWindows: {}, cutAt: {}, answersCutOff: {} };
+  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, preSplit: 0, smallerWindows: {}, cutAt: {}, answersCutOff: {} };
   const diffs = new DiffCache();
   let total = 0;
   let done = 0;
@@ -105,10 +108,24 @@ export async function runPipelines(
    */
   const knownBudget = (pipeline: PreparedPipeline): number | undefined => {
     const name = pipeline.clients[0]?.name;
-    const window = name === undefined ? undefined : result.reportedWindows[name];
+    const smaller = name === undefined ? undefined : result.smallerWindows[name];
     const settings = name === undefined ? undefined : ctx.models?.[name];
-    if (window === undefined || !settings || window >= contextWindowFor(settings)) return undefined;
-    return inputBudget({ ...settings, context_window: window }, ctx.templateTokens?.get(pipeline.config.name) ?? 0);
+    if (!smaller || !settings) return undefined;
+    return inputBudget({ ...settings, context_window: smaller.window }, ctx.templateTokens?.get(pipeline.config.name) ?? 0);
+  };
+  /** Keeps a window a server named in a refusal, where it is smaller than the one loom planned for (see knownBudget). */
+  const noteWindow = (model: string, window: number) => {
+    const settings = ctx.models?.[model];
+    const planned = settings ? contextWindowFor(settings) : undefined;
+    if (planned === undefined || window >= planned) return;
+    result.smallerWindows[model] = { window: Math.min(window, result.smallerWindows[model]?.window ?? Infinity), planned };
+  };
+  /** A unit no model answered for (or not for all of it), for the report and the log. */
+  const fail = (pipeline: PreparedPipeline, unit: ReviewUnit, pipelineStats: PipelineStats, reason: string, what: string) => {
+    result.calls.failed++;
+    pipelineStats.failedCalls++;
+    result.failures.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason });
+    ctx.log.warn(`${pipeline.config.name}: unit ${unit.id} ${what}: ${reason}`);
   };
   /** `size`: the unit's tokens of diff, counted (unit.tokens) or, for a part of a split unit, estimated. */
   const review = async (pipeline: PreparedPipeline, unit: ReviewUnit, pipelineStats: PipelineStats, size = unit.tokens): Promise<void> => {
@@ -117,9 +134,7 @@ export async function runPipelines(
     const budget = knownBudget(pipeline);
     const early = size !== undefined && budget !== undefined && size > budget && total + 1 <= maxCalls ? halveUnit(unit) : undefined;
     const outcome = early ? undefined : await reviewUnit(pipeline, unit, ctx, pipelineStats, diffs);
-    if (outcome && 'tooLong' in outcome && outcome.window !== undefined) {
-      result.reportedWindows[outcome.model] = Math.min(result.reportedWindows[outcome.model] ?? Infinity, outcome.window);
-    }
+    if (outcome && 'tooLong' in outcome && outcome.window !== undefined) noteWindow(outcome.model, outcome.window);
     const parts = early ?? (outcome && 'tooLong' in outcome ? halveUnit(unit) : undefined);
     // Each split adds one call to the plan: the unit's call is replaced by two.
     const halves = parts && total + 1 <= maxCalls ? parts : undefined;
@@ -152,21 +167,18 @@ export async function runPipelines(
       return;
     }
     if (!outcome) return;
-    if ('findings' in outcome && outcome.cutOff) result.answersCutOff[outcome.cutOff] = (result.answersCutOff[outcome.cutOff] ?? 0) + 1;
-    if ('findings' in outcome && outcome.cut) {
-      // What the model said about the part it read is kept; the unit is not counted as reviewed.
-      const { model, reported, sent } = outcome.cut;
+    if ('findings' in outcome) {
+      // What the model said is kept, also about the part of a cut prompt it read.
       result.findings.push(...outcome.findings);
       result.dropped.push(...outcome.dropped);
-      result.cutAt[model] = Math.max(result.cutAt[model] ?? 0, reported);
-      const reason = `${model}: the server read about ${reported} prompt tokens of a prompt whose diff alone is ${sent} by loom's count, and answered without an error: it cut the prompt (Ollama does at its context length, num_ctx), so the answer covers only part of this unit`;
-      result.calls.failed++;
-      pipelineStats.failedCalls++;
-      result.failures.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason });
-      ctx.log.warn(`${pipeline.config.name}: unit ${unit.id} was not fully reviewed: ${reason}`);
-    } else if ('findings' in outcome) {
-      result.findings.push(...outcome.findings);
-      result.dropped.push(...outcome.dropped);
+      if (outcome.cutOff) result.answersCutOff[outcome.cutOff] = (result.answersCutOff[outcome.cutOff] ?? 0) + 1;
+      if (outcome.cut) {
+        // The unit is not counted as reviewed.
+        const { model, reported, sent } = outcome.cut;
+        result.cutAt[model] = Math.max(result.cutAt[model] ?? 0, reported);
+        const reason = `${model}: the server read about ${reported} prompt tokens of a prompt whose diff alone is ${sent} by loom's count, and answered without an error: it cut the prompt (Ollama does at its context length, num_ctx), so the answer covers only part of this unit`;
+        fail(pipeline, unit, pipelineStats, reason, 'was not fully reviewed');
+      }
     } else {
       const reason =
         'reason' in outcome
@@ -174,10 +186,7 @@ export async function runPipelines(
           : parts
             ? `${outcome.tooLong} (reviewing it in two parts would pass limits.max_calls, ${maxCalls})`
             : `${outcome.tooLong} (a single line, or a summary line, that cannot be split further)`;
-      result.calls.failed++;
-      pipelineStats.failedCalls++;
-      result.failures.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason });
-      ctx.log.warn(`${pipeline.config.name}: unit ${unit.id} failed: ${reason}`);
+      fail(pipeline, unit, pipelineStats, reason, 'failed');
     }
     ctx.onProgress?.(++done, total);
   };
