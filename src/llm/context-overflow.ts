@@ -31,12 +31,17 @@ const COMPLETION_LIMIT = /supports at most \d+ completion tokens/;
  * tokenizer cuts finer still refuses some prompts, and the unit is then reviewed in smaller parts.
  */
 export function isContextOverflow(error: unknown): boolean {
+  return overflowRefusal(error) !== undefined;
+}
+
+/** The server's answer, when a failed call was refused because its prompt is too long (see isContextOverflow). */
+function overflowRefusal(error: unknown): ChatHttpError | undefined {
   const refusal = error instanceof LlmCallError ? error.cause : error;
-  if (!(refusal instanceof ChatHttpError) || ![400, 413, 422].includes(refusal.status)) return false;
+  if (!(refusal instanceof ChatHttpError) || ![400, 413, 422].includes(refusal.status)) return undefined;
   // 413 is "too large" whatever the body says (a proxy's own page, often): a smaller request is the remedy either way.
-  if (refusal.status === 413 || refusal.code === 'context_length_exceeded') return true;
+  if (refusal.status === 413 || refusal.code === 'context_length_exceeded') return refusal;
   const text = refusal.message.toLowerCase();
-  return !COMPLETION_LIMIT.test(text) && OVERFLOW.some((pattern) => pattern.test(text));
+  return !COMPLETION_LIMIT.test(text) && OVERFLOW.some((pattern) => pattern.test(text)) ? refusal : undefined;
 }
 
 /**
@@ -45,9 +50,8 @@ export function isContextOverflow(error: unknown): boolean {
  * ("the maximum number of tokens allowed (N)"). Undefined for any other error, or a refusal that names none.
  */
 export function reportedWindow(error: unknown): number | undefined {
-  if (!isContextOverflow(error)) return undefined;
-  const refusal = error instanceof LlmCallError ? error.cause : error;
-  const text = refusal instanceof Error ? refusal.message : '';
+  const text = overflowRefusal(error)?.message;
+  if (text === undefined) return undefined;
   for (const pattern of WINDOW_IN) {
     const window = Number(pattern.exec(text)?.[1]);
     if (Number.isSafeInteger(window) && window > 0) return window;
