@@ -69,14 +69,20 @@ function notReviewed(report: Report, used: Set<string>): CodeQualityIssue[] {
     const files = [...group.files];
     const { shown, more } = firstItems(files, 5);
     const listed = shown.join(', ') + (more > 0 ? ` and ${more} more` : '');
-    return {
-      description: `Not reviewed by the ${group.pipeline} pipeline (${plural(group.units, 'unit')}, ${plural(files.length, 'file')}: ${listed}): ${removeHtmlComments(group.reason)}`,
-      check_name: NOT_REVIEWED_CHECK,
-      fingerprint: uniqueFingerprint(createHash('sha256').update(`${NOT_REVIEWED_CHECK}\u0000${key}`).digest('hex').slice(0, 16), used),
-      severity: 'major',
-      location: { path: files[0]!, lines: { begin: 1 } },
-    };
+    const description = `Not reviewed by the ${group.pipeline} pipeline (${plural(group.units, 'unit')}, ${plural(files.length, 'file')}: ${listed}): ${removeHtmlComments(group.reason)}`;
+    return notReviewedIssue(description, key, files[0]!, used);
   });
+}
+
+/** A loom/not-reviewed issue at the top of `path`; its fingerprint is `key`'s, the same from run to run. */
+function notReviewedIssue(description: string, key: string, path: string, used: Set<string>): CodeQualityIssue {
+  return {
+    description,
+    check_name: NOT_REVIEWED_CHECK,
+    fingerprint: uniqueFingerprint(createHash('sha256').update(`${NOT_REVIEWED_CHECK}\u0000${key}`).digest('hex').slice(0, 16), used),
+    severity: 'major',
+    location: { path, lines: { begin: 1 } },
+  };
 }
 
 /**
@@ -87,15 +93,8 @@ function notReviewed(report: Report, used: Set<string>): CodeQualityIssue[] {
 function noModel(report: Report, used: Set<string>): CodeQualityIssue[] {
   const { linesChanged, linesNotReviewed } = report.coverage;
   if (report.skipped || linesNotReviewed === 0 || report.pipelines.some((p) => p.name !== BUILTIN_PIPELINE)) return [];
-  return [
-    {
-      description: `No model reviewed this change: ${linesNotReviewed} of ${linesChanged} changed lines were not reviewed. The summary says how to connect one.`,
-      check_name: NOT_REVIEWED_CHECK,
-      fingerprint: uniqueFingerprint(createHash('sha256').update(`${NOT_REVIEWED_CHECK}\u0000no model`).digest('hex').slice(0, 16), used),
-      severity: 'major',
-      location: { path: '.loom/config.yaml', lines: { begin: 1 } },
-    },
-  ];
+  const description = `No model reviewed this change: ${linesNotReviewed} of ${linesChanged} changed lines were not reviewed. The summary says how to connect one.`;
+  return [notReviewedIssue(description, 'no model', '.loom/config.yaml', used)];
 }
 
 function uniqueFingerprint(fingerprint: string, used: Set<string>): string {
