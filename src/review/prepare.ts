@@ -8,7 +8,7 @@ import type { Logger } from '../log.ts';
 import type { PreparedPipeline } from '../pipelines/run.ts';
 import { loadPipelineTemplate, loadTemplate, renderTemplate, type PromptData, type Template } from '../prompts/render.ts';
 import { inputBudget } from '../tokens/context-window.ts';
-import { byteBoundCounter, createTokenCounter, preloadTokenizer, releaseTokenizers, type TokenCounter } from '../tokens/counter.ts';
+import { createTokenCounter, preloadTokenizer, releaseTokenizers, type TokenCounter } from '../tokens/counter.ts';
 import { ExactCosts } from '../units/exact.ts';
 import { planUnits, prefetchCosts, streamUnits, type PlanOptions } from '../units/plan.ts';
 import type { ReviewUnit, SkippedLines, UnitPlan } from '../units/types.ts';
@@ -35,8 +35,8 @@ export interface Preparation {
  * Loads each pipeline's template and model clients, then packs the diff into units that fit the model's input
  * budget. Pipelines that share a model and path scope share one plan, sized for the largest of their templates.
  *
- * With `stream` and one plan for every pipeline, a diff too big to plan by bytes is planned as it is read: the
- * units come out (Preparation.units) while git, the checks and the counting thread are still at work.
+ * With `stream` and one plan for every pipeline, a diff bigger than one unit is planned as it is read: the units
+ * come out (Preparation.units) while git, the checks and the counting thread are still at work.
  */
 export async function preparePipelines(
   selected: LoomConfig['pipelines'],
@@ -80,8 +80,8 @@ export async function preparePipelines(
 
   // One plan for every pipeline (one model, one path scope): its units go out as they are made.
   const only = deps.stream && groups.size === 1 ? [...groups.values()][0]! : undefined;
-  const read: { files: FileDiff[]; rest?: AsyncIterable<FileDiff[]> } = only?.model ? await readUpTo(kept.batches(), byteBoundChars(only.model)) : { files: await kept.all() };
-  const counterFor = counterCache(read.rest ? undefined : read.files);
+  const read: { files: FileDiff[]; rest?: AsyncIterable<FileDiff[]> } = only?.model ? await readUpTo(kept.batches(), oneUnitChars(only.model)) : { files: await kept.all() };
+  const counterFor = counterCache();
   await countTemplates(entries, groups, config, counterFor);
   for (const entry of entries) templateTokens.set(entry.pipeline.name, entry.tokens);
 
@@ -233,17 +233,16 @@ function clientCache(config: LoomConfig, deps: { env: Record<string, string | un
 }
 
 /**
- * A diff far smaller than the window is planned by UTF-8 bytes, a proven upper bound on tokens: the
- * tokenizer load is only paid when the budget is actually tight. `files`: the whole diff, or undefined when it
- * is still being read (it was already too big for that).
+ * One counter per model, with its tokenizer, whatever the size of the diff: limits.max_prompt_tokens counts tokens. (Planning a small diff by its UTF-8 bytes, an upper bound, saved
+ * 5-15 ms of waiting for the tokenizer, and made a token cap count bytes: a diff of 3,000 tokens was capped at
+ * 12,000.)
  */
-function counterCache(files: readonly FileDiff[] | undefined) {
-  const chars = files ? diffChars(files) : Infinity;
+function counterCache() {
   const counters = new Map<string, Promise<TokenCounter>>();
   return (name: string, model: ModelConfig): Promise<TokenCounter> => {
     let counter = counters.get(name);
     if (!counter) {
-      counter = chars <= byteBoundChars(model) ? Promise.resolve(byteBoundCounter()) : createTokenCounter(model);
+      counter = createTokenCounter(model);
       counters.set(name, counter);
     }
     return counter;
@@ -261,7 +260,10 @@ function diffChars(files: readonly FileDiff[]): number {
   return chars;
 }
 
-/** The most diff characters (as diffChars counts them) that are planned by bytes rather than by tokens. */
-function byteBoundChars(model: ModelConfig): number {
+/**
+ * Diff characters (as diffChars counts them) of about one unit: a diff this small is read whole and then planned,
+ * since streaming it would start no call sooner.
+ */
+function oneUnitChars(model: ModelConfig): number {
   return inputBudget(model, 4_000) / 1.2;
 }

@@ -7,14 +7,14 @@ import { tokenizerFor, type EncodingName } from './tokenizer-choice.ts';
 export type { CountFn } from './encoding.ts';
 
 export interface TokenCounter {
-  /** `utf8-bytes` for the tokenizer-free upper bound (byteBoundCounter). */
-  readonly encoding: EncodingName | 'utf8-bytes';
+  /** The tokenizer's name, e.g. o200k_base. */
+  readonly encoding: string;
   readonly margin: number;
   /** Tokens `text` costs the model, margin included (rounded up). */
   count(text: string): number;
   /**
    * Present when raw counts add up over the segments of a rendered diff (true of the BPE encodings, whose
-   * pre-tokenizer never joins a newline to a following digit, `#`, `@`, `(` or `…`, and of UTF-8 bytes; see
+   * pre-tokenizer never joins a newline to a following digit, `#`, `@`, `(` or `…`; see
    * units/exact.ts): the planner then counts each line once instead of rendering and counting every unit.
    */
   readonly segments?: SegmentCounter;
@@ -198,19 +198,6 @@ async function counterOn(encoding: EncodingName, margin: number, backend: Backen
       total,
     },
   };
-}
-
-/**
- * A counter that loads no tokenizer: a text's UTF-8 bytes are never fewer than its tokens under any tokenizer
- * (every token covers at least one byte). It overestimates code three- to fourfold, so it suits a diff that is
- * small next to the budget: planned with it, every unit provably fits, and no encoding is loaded. Special tokens
- * are not a concern: loom sends them as text. Bytes add up exactly.
- */
-export function byteBoundCounter(): TokenCounter {
-  const count = (text: string) => Buffer.byteLength(text, 'utf8');
-  const countRaw = (texts: readonly string[]) => texts.map(count);
-  const countRawAsync = async (texts: readonly string[]) => countRaw(texts);
-  return { encoding: 'utf8-bytes', margin: 1, count, segments: { countRaw, countRawAsync, countApart: countRaw, countApartAsync: countRawAsync, total: (raw) => raw } };
 }
 
 // --- talking to the counting thread (count-protocol.ts) ---

@@ -3,7 +3,7 @@ import { PipelineConfig } from '../../src/config/schema.ts';
 import type { PreparedPipeline } from '../../src/pipelines/run.ts';
 import { coverageOf } from '../../src/review/coverage.ts';
 import { applyLimits } from '../../src/review/limits.ts';
-import { byteBoundCounter } from '../../src/tokens/counter.ts';
+import { byteCounter } from '../helpers/byte-counter.ts';
 import { planUnits } from '../../src/units/plan.ts';
 import type { ReviewUnit } from '../../src/units/types.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
@@ -69,7 +69,7 @@ describe('coverageOf', () => {
 
   it('adds up the units of one plan to the same counts as following every line', () => {
     const many = [...files, ...Array.from({ length: 30 }, (_, i) => fileDiff(`src/m${i}.ts`, [{ oldStart: 1, newStart: 1, lines: [' x', `+m${i}`, `-o${i}`, ' y'] }]))];
-    const plan = planUnits(many, { budgetTokens: 300, counter: byteBoundCounter(), skipPaths: ['*.lock'] });
+    const plan = planUnits(many, { budgetTokens: 300, counter: byteCounter(), skipPaths: ['*.lock'] });
     const [first, second] = plan.units;
     const failures = [
       { pipeline: 'one', unit: first!.id, files: [], reason: 'x' },

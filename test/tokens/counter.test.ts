@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { byteBoundCounter, createTokenCounter, createTokenCounterOnThread, loadEncoding, releaseTokenizers, preloadLikelyTokenizer, type EncodingLoader } from '../../src/tokens/counter.ts';
+import { createTokenCounter, createTokenCounterOnThread, loadEncoding, releaseTokenizers, preloadLikelyTokenizer, type EncodingLoader } from '../../src/tokens/counter.ts';
 import { misbehavingThreadCode } from '../helpers/misbehaving-thread.ts';
 import { OTHER_FAMILY_MARGIN, tokenizerFor } from '../../src/tokens/tokenizer-choice.ts';
 
@@ -108,17 +108,6 @@ describe('a counting thread that fails', () => {
     const counter = await createTokenCounterOnThread({ model: 'gpt-4o' }, worker);
     expect(worker.threadId).toBe(-1);
     expect(Array.from(counter.segments!.countRaw(segments))).toEqual(Array.from((await createTokenCounter({ model: 'gpt-4o' })).segments!.countRaw(segments)));
-  });
-});
-
-describe('byteBoundCounter', () => {
-  it('counts UTF-8 bytes: never fewer than real tokens, even with another family margin', async () => {
-    const bytes = byteBoundCounter();
-    const samples = ['', 'hello world', '  const x = a.b(c, 42);\n', '日本語のテキスト 🎉🎉', 'x <|endoftext|> y', ' '.repeat(100), 'aaaaaaaaaaaaaaaaaaaaaaaa'];
-    const real = [await createTokenCounter({ model: 'gpt-4o' }), await createTokenCounter({ model: 'gpt-4' }), await createTokenCounter({ model: 'llama3.1' })];
-
-    expect(samples.map((t) => bytes.count(t))).toEqual([0, 11, 24, 33, 17, 100, 24]);
-    for (const text of samples) for (const counter of real) expect(counter.count(text)).toBeLessThanOrEqual(bytes.count(text));
   });
 });
 

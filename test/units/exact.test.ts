@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DiffLine } from '../../src/diff/types.ts';
 import { renderDiff } from '../../src/prompts/render-diff.ts';
-import { byteBoundCounter, createTokenCounter, type TokenCounter } from '../../src/tokens/counter.ts';
+import { createTokenCounter, type TokenCounter } from '../../src/tokens/counter.ts';
+import { byteCounter } from '../helpers/byte-counter.ts';
 import { ExactCosts } from '../../src/units/exact.ts';
 import type { UnitFile } from '../../src/units/types.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
@@ -14,7 +15,7 @@ const counters: [string, () => Promise<TokenCounter>][] = [
   ['o200k', () => createTokenCounter({ model: 'gpt-4o' })],
   ['cl100k', () => createTokenCounter({ model: 'gpt-4' })],
   ['o200k with a margin', () => createTokenCounter({ model: 'llama3.1' })],
-  ['utf-8 bytes', async () => byteBoundCounter()],
+  ['utf-8 bytes', async () => byteCounter()],
 ];
 
 const AWKWARD = [
