@@ -25,6 +25,8 @@ export interface PreparedPipeline {
   clients: LlmClient[];
   /** Why the pipeline cannot call a model (e.g. a missing API key); every unit then fails with this reason. */
   unavailable?: string;
+  /** The tokenizer its units were counted with (PipelineStats.tokenizer). */
+  tokenizer?: string;
   units: ReviewUnit[];
 }
 
@@ -88,7 +90,18 @@ export async function runPipelines(
   let total = 0;
   let done = 0;
   const tasks: Promise<void>[] = [];
-  const stats = pipelines.map((pipeline): PipelineStats => ({ name: pipeline.config.name, model: pipeline.clients[0]?.model ?? pipeline.config.model, calls: 0, failedCalls: 0, promptTokens: 0, completionTokens: 0 }));
+  const stats = pipelines.map(
+    (pipeline): PipelineStats => ({
+      name: pipeline.config.name,
+      model: pipeline.clients[0]?.model ?? pipeline.config.model,
+      calls: 0,
+      failedCalls: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+      countedPromptTokens: 0,
+      ...(pipeline.tokenizer ? { tokenizer: pipeline.tokenizer } : {}),
+    }),
+  );
   result.stats.push(...stats);
   const start = (p: number, unit: ReviewUnit) => {
     const pipeline = pipelines[p]!;
@@ -133,7 +146,9 @@ export async function runPipelines(
     // Split before it is sent, not after a refusal the server has already said it would give.
     const budget = knownBudget(pipeline);
     const early = size !== undefined && budget !== undefined && size > budget && total + 1 <= maxCalls ? halveUnit(unit) : undefined;
-    const outcome = early ? undefined : await reviewUnit(pipeline, unit, ctx, pipelineStats, diffs);
+    // The prompt by loom's count: the unit's diff (a part's share of it estimated) and the pipeline's fixed part.
+    const promptTokens = size === undefined ? undefined : size + (ctx.templateTokens?.get(pipeline.config.name) ?? 0);
+    const outcome = early ? undefined : await reviewUnit(pipeline, unit, ctx, pipelineStats, diffs, promptTokens);
     if (outcome && 'tooLong' in outcome && outcome.window !== undefined) noteWindow(outcome.model, outcome.window);
     const parts = early ?? (outcome && 'tooLong' in outcome ? halveUnit(unit) : undefined);
     // Each split adds one call to the plan: the unit's call is replaced by two.
@@ -255,6 +270,7 @@ async function reviewUnit(
   ctx: Parameters<typeof runPipelines>[1],
   stats: PipelineStats,
   diffs: DiffCache,
+  promptTokens: number | undefined,
 ): Promise<{ findings: Finding[]; dropped: string[]; cut?: PromptCut; cutOff?: string } | { reason: string } | { tooLong: string; model: string; window?: number }> {
   if (pipeline.unavailable) return { reason: pipeline.unavailable };
   const data: PromptData = {
@@ -282,6 +298,7 @@ async function reviewUnit(
       if (hit?.ok) stats.cachedCalls = (stats.cachedCalls ?? 0) + 1;
       else if (key && !cut && !answer.cutOff) await ctx.cache!.set(key, JSON.stringify({ findings: answer.findings }));
       stats.calls += answer.calls;
+      countSent(stats, answer.calls, promptTokens);
       stats.promptTokens += answer.usage.promptTokens;
       stats.completionTokens += answer.usage.completionTokens;
       if (client !== pipeline.clients[0]) ctx.log.info(`${pipeline.config.name}: unit ${unit.id} reviewed by fallback model ${client.name}`);
@@ -307,6 +324,7 @@ async function reviewUnit(
       // Failed calls still cost requests and, for unparseable answers, tokens: the usage report counts them.
       if (error instanceof ReplyParseError) {
         stats.calls += error.calls;
+        countSent(stats, error.calls, promptTokens);
         stats.promptTokens += error.usage.promptTokens;
         stats.completionTokens += error.usage.completionTokens;
       } else {
@@ -322,6 +340,14 @@ async function reviewUnit(
     }
   }
   return { reason: reasons.join('; then ') || 'no model configured' };
+}
+
+/**
+ * Adds the prompts of `calls` answered calls to the pipeline's count. A call repeated after an unparseable answer
+ * also carries that answer, which is not counted.
+ */
+function countSent(stats: PipelineStats, calls: number, promptTokens: number | undefined): void {
+  if (promptTokens !== undefined) stats.countedPromptTokens = (stats.countedPromptTokens ?? 0) + calls * promptTokens;
 }
 
 interface PromptCut {

@@ -16,8 +16,17 @@ export interface PipelineStats {
   model: string;
   calls: number;
   failedCalls: number;
+  /** As the server reported them (0 from a server that reports no usage). */
   promptTokens: number;
   completionTokens: number;
+  /**
+   * Prompt tokens of the answered calls by loom's own count (`tokenizer`): each unit's diff and the pipeline's
+   * rendered prompt and findings schema, what limits.max_prompt_tokens counts. A server that reports no usage, or
+   * counts otherwise, does not change it. Absent for the built-in checks.
+   */
+  countedPromptTokens?: number;
+  /** The tokenizer of `countedPromptTokens`: `o200k_base`, or `o200k_base x1.25` where it stands in for a model's own. */
+  tokenizer?: string;
   /** Units answered from the answer cache (no call, no tokens). */
   cachedCalls?: number;
 }

@@ -70,6 +70,7 @@ export async function preparePipelines(
     system,
     clients: entry.clients,
     ...(entry.unavailable ? { unavailable: entry.unavailable } : {}),
+    ...(entry.tokenizer ? { tokenizer: entry.tokenizer } : {}),
     units,
   });
   const templateTokens = new Map<string, number>();
@@ -151,6 +152,8 @@ interface Entry {
   /** The system and pipeline templates rendered without a diff, and the response format: the fixed part of every call. */
   rendered: string;
   tokens: number;
+  /** The counter's tokenizer, as the report names it (PipelineStats.tokenizer). */
+  tokenizer?: string;
 }
 
 /** Counts every pipeline's rendered template with its model's counter, together: they queue behind other counts once. */
@@ -158,7 +161,10 @@ async function countTemplates(entries: Entry[], groups: Map<string, Group>, conf
   const counts = await Promise.all(
     entries.map(async (entry) => {
       const model = config.models[entry.pipeline.model];
-      return model ? countAsync(await counterFor(entry.pipeline.model, model), entry.rendered) : 0;
+      if (!model) return 0;
+      const counter = await counterFor(entry.pipeline.model, model);
+      entry.tokenizer = counter.margin === 1 ? counter.encoding : `${counter.encoding} x${counter.margin}`;
+      return countAsync(counter, entry.rendered);
     }),
   );
   entries.forEach((entry, i) => {
@@ -233,7 +239,8 @@ function clientCache(config: LoomConfig, deps: { env: Record<string, string | un
 }
 
 /**
- * One counter per model, with its tokenizer, whatever the size of the diff: limits.max_prompt_tokens counts tokens. (Planning a small diff by its UTF-8 bytes, an upper bound, saved
+ * One counter per model, with its tokenizer, whatever the size of the diff: limits.max_prompt_tokens and the
+ * prompt tokens the report gives are tokens. (Planning a small diff by its UTF-8 bytes, an upper bound, saved
  * 5-15 ms of waiting for the tokenizer, and made a token cap count bytes: a diff of 3,000 tokens was capped at
  * 12,000.)
  */

@@ -38,7 +38,7 @@ export function makeReport(overrides: ReportOverrides = {}): Report {
     tool: { name: 'loom', version: '0.1.0' },
     failures: [],
     notices: [],
-    pipelines: [{ name: 'review', model: 'gpt-4o', calls: 1, failedCalls: 0, promptTokens: 1200, completionTokens: 80 }],
+    pipelines: [{ name: 'review', model: 'gpt-4o', calls: 1, failedCalls: 0, promptTokens: 1200, completionTokens: 80, countedPromptTokens: 1190, tokenizer: 'o200k_base' }],
     ...rest,
     range: {
       baseRef: 'main',

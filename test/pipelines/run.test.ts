@@ -187,6 +187,25 @@ describe('runPipelines', () => {
     expect(server.requests.map((r) => r.body.model)).toEqual(['model-primary', 'model-primary', 'model-backup']);
   });
 
+  it("counts each answered call's prompt by loom's count: a repeat after an unparseable answer again, a failed call not", async () => {
+    server = await startOpenAiServer((req, index) => {
+      const content = req.body.messages.at(-1).content as string;
+      if (content.includes('src/f1.ts')) return { status: 400, json: { error: { message: 'Invalid request: the model is unavailable' } } };
+      // The first answer for f2 is prose; the repeat asking for JSON gets JSON.
+      if (content.includes('src/f2.ts') && req.body.messages.length === 2) return { content: 'Looks good to me!' };
+      return findingsReply([]);
+    });
+    const log = createLogger({ level: 'quiet', write: () => {} });
+    const counted = [0, 1, 2].map((i) => ({ ...units[i]!, tokens: 100 * (i + 1) }));
+    const prepared = await pipeline('review', [client('a', server.url)], { units: counted, tokenizer: 'o200k_base' });
+
+    const result = await runPipelines([prepared], { concurrency: 1, index: indexDiff(files), base, log, templateTokens: new Map([['review', 1_000]]) });
+
+    // u1 once (1,100), u2 failed (nothing answered), u3 twice (2 x 1,300).
+    expect(result.stats).toEqual([expect.objectContaining({ name: 'review', countedPromptTokens: 1_100 + 2 * 1_300, tokenizer: 'o200k_base', promptTokens: expect.any(Number) })]);
+    expect(result.failures.map((f) => f.unit)).toEqual(['u2']);
+  });
+
   it('fails every unit with the reason when the pipeline has no usable model', async () => {
     const log = createLogger({ level: 'quiet', write: () => {} });
     const prepared = await pipeline('review', [], { unavailable: 'set OPENAI_API_KEY', units: units.slice(0, 2) });

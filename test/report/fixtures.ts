@@ -49,7 +49,7 @@ export function richReport(): Report {
     failures: [{ pipeline: 'security', files: ['src/big.ts', 'src/huge.ts'], reason: 'model answer could not be parsed' }],
     notices: ['Shallow clone: fetched the merge base.'],
     pipelines: [
-      { name: 'security', model: 'gpt-4o', calls: 3, failedCalls: 1, promptTokens: 5400, completionTokens: 320 },
+      { name: 'security', model: 'gpt-4o', calls: 3, failedCalls: 1, promptTokens: 5400, completionTokens: 320, countedPromptTokens: 5530, tokenizer: 'o200k_base' },
       { name: 'builtin', model: 'builtin', calls: 0, failedCalls: 0, promptTokens: 0, completionTokens: 0 },
     ],
     coverage: {

@@ -23,7 +23,7 @@ describe('formatJson', () => {
       failures: [],
       notices: [],
       coverage: { filesChanged: 1, filesReviewed: 1, filesSkipped: [], linesChanged: 10, linesReviewed: 10, linesSummarised: 0, linesSkipped: 0, linesNotReviewed: 0 },
-      pipelines: [{ name: 'review', model: 'gpt-4o', calls: 1, failedCalls: 0, promptTokens: 1200, completionTokens: 80, cachedCalls: 0 }],
+      pipelines: [{ name: 'review', model: 'gpt-4o', calls: 1, failedCalls: 0, promptTokens: 1200, completionTokens: 80, cachedCalls: 0, countedPromptTokens: 1190, tokenizer: 'o200k_base' }],
     });
   });
 

@@ -13,12 +13,14 @@ describe('formatMarkdown', () => {
       Reviewed 1 of 1 files, 10 of 10 changed lines.
 
       <details>
-      <summary>Model usage: 1 call, 1280 tokens</summary>
+      <summary>Model usage: 1 call, 1190 prompt tokens sent; reported 1200 prompt + 80 completion</summary>
 
-      | Pipeline | Model | Calls | Failed | Prompt tokens | Completion tokens |
-      | --- | --- | ---: | ---: | ---: | ---: |
-      | review | gpt-4o | 1 | 0 | 1200 | 80 |
-      | **Total** | | 1 | 0 | 1200 | 80 |
+      | Pipeline | Model | Calls | Failed | Prompt tokens sent | Prompt tokens reported | Completion tokens reported |
+      | --- | --- | ---: | ---: | ---: | ---: | ---: |
+      | review | gpt-4o | 1 | 0 | 1190 | 1200 | 80 |
+      | **Total** | | 1 | 0 | 1190 | 1200 | 80 |
+
+      Sent: the prompts of the answered calls by loom's count (o200k\\_base). Reported: the usage the model's server returned.
 
       </details>
       "
@@ -75,13 +77,15 @@ describe('formatMarkdown', () => {
       Reviewed 3 of 5 files, 180 of 300 changed lines; skipped: \`package-lock.json\` (ignore\\_paths).
 
       <details>
-      <summary>Model usage: 3 calls, 5720 tokens</summary>
+      <summary>Model usage: 3 calls, 5530 prompt tokens sent; reported 5400 prompt + 320 completion</summary>
 
-      | Pipeline | Model | Calls | Failed | Prompt tokens | Completion tokens |
-      | --- | --- | ---: | ---: | ---: | ---: |
-      | security | gpt-4o | 3 | 1 | 5400 | 320 |
-      | builtin | builtin | 0 | 0 | 0 | 0 |
-      | **Total** | | 3 | 1 | 5400 | 320 |
+      | Pipeline | Model | Calls | Failed | Prompt tokens sent | Prompt tokens reported | Completion tokens reported |
+      | --- | --- | ---: | ---: | ---: | ---: | ---: |
+      | security | gpt-4o | 3 | 1 | 5530 | 5400 | 320 |
+      | builtin | builtin | 0 | 0 | 0 | 0 | 0 |
+      | **Total** | | 3 | 1 | 5530 | 5400 | 320 |
+
+      Sent: the prompts of the answered calls by loom's count (o200k\\_base). Reported: the usage the model's server returned.
 
       </details>
       "
@@ -126,9 +130,9 @@ describe('formatMarkdown', () => {
 
   it('escapes pipes in table cells so a pipeline name cannot add columns', () => {
     const out = formatMarkdown(
-      makeReport({ pipelines: [{ name: 'a|b', model: 'm`|`x', calls: 2, failedCalls: 0, promptTokens: 1, completionTokens: 1 }] }),
+      makeReport({ pipelines: [{ name: 'a|b', model: 'm`|`x', calls: 2, failedCalls: 0, promptTokens: 1, completionTokens: 1, countedPromptTokens: 3 }] }),
     );
-    expect(out).toContain('\n| a\\|b | m`\\|`x | 2 | 0 | 1 | 1 |\n');
+    expect(out).toContain('\n| a\\|b | m`\\|`x | 2 | 0 | 3 | 1 | 1 |\n');
   });
 
   it('counts many skipped files per reason instead of listing them', () => {

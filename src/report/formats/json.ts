@@ -4,7 +4,7 @@ import { countBySeverity } from './severity-counts.ts';
 
 /**
  * The `--format json` document. A public contract: add fields freely, but removing or changing one bumps
- * `schemaVersion`. Optional fields (`endLine`, `suggestion`, `skipped`) are omitted when absent, never null.
+ * `schemaVersion`. Optional fields (`endLine`, `suggestion`, `skipped`, `tokenizer`) are omitted when absent, never null.
  */
 export interface JsonReport {
   schemaVersion: 1;
@@ -71,6 +71,8 @@ export function toJsonReport(report: Report): JsonReport {
       promptTokens: p.promptTokens,
       completionTokens: p.completionTokens,
       cachedCalls: p.cachedCalls ?? 0,
+      countedPromptTokens: p.countedPromptTokens ?? 0,
+      ...(p.tokenizer !== undefined ? { tokenizer: p.tokenizer } : {}),
     })),
   };
   if (report.skipped) doc.skipped = { reason: report.skipped.reason };

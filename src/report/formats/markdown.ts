@@ -93,17 +93,26 @@ function coverageLine(report: Report): string {
 function usageDetails(report: Report): string {
   const cell = (s: string) => inlineText(s, { inTable: true });
   const total = report.pipelines.reduce(
-    (t, p) => ({ calls: t.calls + p.calls, failed: t.failed + p.failedCalls, prompt: t.prompt + p.promptTokens, completion: t.completion + p.completionTokens }),
-    { calls: 0, failed: 0, prompt: 0, completion: 0 },
+    (t, p) => ({
+      calls: t.calls + p.calls,
+      failed: t.failed + p.failedCalls,
+      sent: t.sent + (p.countedPromptTokens ?? 0),
+      prompt: t.prompt + p.promptTokens,
+      completion: t.completion + p.completionTokens,
+    }),
+    { calls: 0, failed: 0, sent: 0, prompt: 0, completion: 0 },
   );
   const rows = [
-    '| Pipeline | Model | Calls | Failed | Prompt tokens | Completion tokens |',
-    '| --- | --- | ---: | ---: | ---: | ---: |',
+    '| Pipeline | Model | Calls | Failed | Prompt tokens sent | Prompt tokens reported | Completion tokens reported |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
     ...report.pipelines.map(
-      (p) => `| ${cell(p.name)} | ${cell(p.model)} | ${p.calls} | ${p.failedCalls} | ${p.promptTokens} | ${p.completionTokens} |`,
+      (p) => `| ${cell(p.name)} | ${cell(p.model)} | ${p.calls} | ${p.failedCalls} | ${p.countedPromptTokens ?? 0} | ${p.promptTokens} | ${p.completionTokens} |`,
     ),
-    `| **Total** | | ${total.calls} | ${total.failed} | ${total.prompt} | ${total.completion} |`,
+    `| **Total** | | ${total.calls} | ${total.failed} | ${total.sent} | ${total.prompt} | ${total.completion} |`,
   ];
+  const tokenizers = [...new Set(report.pipelines.flatMap((p) => (p.tokenizer ? [p.tokenizer] : [])))];
+  const note = `Sent: the prompts of the answered calls by loom's count${tokenizers.length > 0 ? ` (${tokenizers.map(cell).join(', ')})` : ''}. Reported: the usage the model's server returned.`;
+  const summary = `Model usage: ${plural(total.calls, 'call')}, ${total.sent} prompt tokens sent; reported ${total.prompt} prompt + ${total.completion} completion`;
   // The blank lines inside <details> are what make GitHub and GitLab render the table as markdown.
-  return `<details>\n<summary>Model usage: ${plural(total.calls, 'call')}, ${total.prompt + total.completion} tokens</summary>\n\n${rows.join('\n')}\n\n</details>`;
+  return `<details>\n<summary>${summary}</summary>\n\n${rows.join('\n')}\n\n${note}\n\n</details>`;
 }

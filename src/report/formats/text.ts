@@ -98,7 +98,10 @@ function usageLines(report: Report): string[] {
     ...report.pipelines.map(
       (p, i) =>
         `  ${names[i]!.padEnd(width)}  ${plural(p.calls, 'call')}, ${p.failedCalls} failed, ` +
-        `${p.promptTokens} prompt + ${p.completionTokens} completion tokens`,
+        (p.countedPromptTokens === undefined
+          ? `${p.promptTokens} prompt + ${p.completionTokens} completion tokens`
+          : `${p.countedPromptTokens} prompt tokens sent by loom's count${p.tokenizer ? ` (${terminalSafeLine(p.tokenizer)})` : ''}; ` +
+            `reported: ${p.promptTokens} prompt + ${p.completionTokens} completion`),
     ),
   ];
 }
