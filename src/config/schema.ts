@@ -104,6 +104,10 @@ export const LoomConfig = z.strictObject({
     z._default(z.array(z.string()), () => [...DEFAULT_SKIP_PATHS]),
     'Globs of files loom does not send to a model (generated, vendored, lock files); they are counted as skipped',
   ),
+  skip_generated: described(
+    z._default(z.boolean(), true),
+    'Also skip files whose content shows they are generated (a marker such as "Code generated ... DO NOT EDIT" or @generated in a comment in their first 10 lines) or minified (JavaScript or CSS of 4 KB or more with at most three, or half, of its lines under 111 characters); counted as skipped',
+  ),
   limits: z._default(LimitsConfig, () => LimitsConfig.parse({})),
   cache: z._default(CacheConfig, () => CacheConfig.parse({})),
   guidelines: described(z.optional(z.string()), 'Path of a file with team review guidelines, passed to templates as `guidelines`'),

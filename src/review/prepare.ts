@@ -88,7 +88,7 @@ export async function preparePipelines(
 
   if (only?.model && read.rest) {
     const counter = await counterFor(only.modelName, only.model);
-    const opts = { budgetTokens: budgetOf(only), counter, skipPaths: config.skip_paths };
+    const opts = { budgetTokens: budgetOf(only), counter, skipPaths: config.skip_paths, skipGenerated: config.skip_generated };
     if (counter.segments) {
       const files = inScope([read.files, read.rest], only.inScope);
       const preparation: Preparation = { pipelines: entries.map((entry) => pipelineOf(entry, [])), skipped: [], templateTokens };
@@ -111,7 +111,7 @@ export async function preparePipelines(
   for (const [key, group] of groups) {
     if (!group.model) continue;
     const counter = await counterFor(group.modelName, group.model);
-    const opts = { budgetTokens: budgetOf(group), counter, skipPaths: config.skip_paths };
+    const opts = { budgetTokens: budgetOf(group), counter, skipPaths: config.skip_paths, skipGenerated: config.skip_generated };
     // The counting thread counts each plan's files while this thread goes on.
     const scoped = all.filter(group.inScope);
     const prefetch = prefetchCosts(scoped, opts);

@@ -17,6 +17,8 @@ export interface PlanOptions {
   counter: TokenCounter;
   /** Globs of files no model needs to read (config `skip_paths`). */
   skipPaths: readonly string[];
+  /** Also skip files whose content shows they are generated or minified (config `skip_generated`). */
+  skipGenerated?: boolean;
   /** Counts made ahead by prefetchCosts for these files, budget and counter. */
   costs?: ExactCosts;
 }
@@ -183,7 +185,7 @@ class Planner {
       this.fileCount++;
       this.changedLines += lines;
       // A file whose hunks hold only context (a hand-made diff) would cost a call for nothing.
-      const reason = skipReason(file, this.matchSkipPath) ?? (lines === 0 ? 'no changed lines' : undefined);
+      const reason = skipReason(file, this.matchSkipPath, this.opts.skipGenerated) ?? (lines === 0 ? 'no changed lines' : undefined);
       if (reason !== undefined) this.skipped.push({ path: file.path, reason, lines });
       else reviewable.push(file);
     }
@@ -365,7 +367,7 @@ export function prefetchCosts(files: readonly FileDiff[], opts: Omit<PlanOptions
   const matchSkipPath = pathMatcher(opts.skipPaths);
   const reviewable = reviewOrder(files)
     .map(({ file }) => file)
-    .filter((file) => skipReason(file, matchSkipPath) === undefined);
+    .filter((file) => skipReason(file, matchSkipPath, opts.skipGenerated) === undefined);
   return { costs, settled: costs.prefetchAsync(reviewable, costs.rawBudget(opts.budgetTokens)) };
 }
 
