@@ -113,7 +113,7 @@ function promptTokens(bodies, count) {
     // Chat framing: about 3 tokens per message plus 3 for the reply, as OpenAI bills it; and the response format,
     // which servers that enforce it through the prompt count too.
     const format = body.response_format ? count(JSON.stringify(body.response_format)) : 0;
-    calls.push({ total, diff, billed: total + 3 * body.messages.length + 3 + format });
+    calls.push({ total, diff, sent: total + format, billed: total + 3 * body.messages.length + 3 + format });
   }
   return calls;
 }
@@ -206,6 +206,8 @@ async function measureScenario(build, model, count) {
         slowCalls: slowerCalls,
         slowCritical: Math.ceil(slowerCalls / CONCURRENCY) * SLOW_DELAY_MS,
         prompt: prompts.reduce((n, c) => n + c.total, 0),
+        sent: prompts.reduce((n, c) => n + c.sent, 0),
+        counted: report.pipelines.reduce((n, p) => n + (p.countedPromptTokens ?? 0), 0),
         template: prompts.reduce((n, c) => n + (c.total - c.diff), 0),
         diffTokens,
         largest: Math.max(0, ...prompts.map((c) => c.billed)),
@@ -298,6 +300,7 @@ function printScenario(s) {
   console.log(
     `| (c) prompt tokens | ${thousands(s.prompt)} (template ${thousands(s.template)}) | diff ${thousands(s.diffTokens)} x ${pipelines} pipelines | ${raw.toFixed(2)} raw, ${net.toFixed(2)} without the per-call template | ≤ 1.3 + template | ${verdict(net <= 1.3)} |`,
   );
+  console.log(`| loom's own count of its prompt tokens (report) | ${thousands(s.counted)} | the server received ${thousands(s.sent)} (messages and response format) | ${(s.counted / s.sent).toFixed(3)} | for reference | |`);
   console.log(`| largest call | ${thousands(s.largest)} tokens | window ${thousands(CONTEXT_WINDOW)} - max_tokens ${thousands(MAX_TOKENS)} = ${thousands(budget)} | ${(s.largest / budget).toFixed(2)} | ≤ 1 | ${verdict(s.largest <= budget)} |`);
   console.log(`| (d) peak memory | ${s.memory === undefined ? 'n/a' : `${s.memory.toFixed(0)} MB`} | | | < 300 MB | ${s.memory === undefined ? 'n/a' : verdict(s.memory < 300)} |`);
 }
@@ -384,6 +387,9 @@ How it is measured (all in this run, on this machine):
   alone takes (e).
 - (c) prompt tokens: o200k tokens of every message the server received. The per-call template is everything
   outside the ${DIFF_START} ... ${DIFF_END} block of each call; diff tokens: o200k tokens of the git diff text.
+- loom's own count: the countedPromptTokens of its JSON report (each answered call's unit and template, by loom's
+  tokenizer), against o200k tokens of the messages and response format the server received: what a run reports it
+  sent, checked at scale.
 - largest call: its prompt tokens plus chat framing (3 per message + 3) and its response_format (the findings
   schema) against the input the model allows.
 - (d) peak RSS of the loom process in the delayed run (${TIME_BIN ? '/usr/bin/time -v' : 'process.resourceUsage().maxRSS via bench/maxrss.mjs'}).
