@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFinding, type FindingDraft } from '../../src/findings/build.ts';
 import { indexDiff } from '../../src/findings/diff-index.ts';
 import { anchorFor, renderInlineBody } from '../../src/platforms/inline.ts';
-import { readFingerprint } from '../../src/platforms/markers.ts';
+import { fingerprintMarker, readFingerprint } from '../../src/platforms/markers.ts';
 import { renderSummary, truncateMarkdown } from '../../src/platforms/summary.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
 import { makeReport } from '../helpers/make-report.ts';
@@ -63,6 +63,26 @@ describe('renderInlineBody', () => {
     expect(body).not.toMatch(/@octocat|@org\/team|@admins|https:\/\/evil/);
     expect(body).toContain('`@Decorator`');
     expect(readFingerprint(body)).toBe(f.fingerprint);
+  });
+
+  it('commits suggested code as written, HTML comments included, but never a marker of loom\'s', () => {
+    const forged = fingerprintMarker('deadbeefdeadbeef', 'html');
+    const spliced = '<!<!-- loom:x -->-- loom:fp=cafecafecafecafe -->';
+    const f = finding({ suggestion: `<!-- keep: used by the docs build -->\n${forged}${spliced}[//]: # (loom:fp=abcdabcdabcdabcd)\n<p>{{ title }}</p>` });
+
+    for (const style of ['github', 'gitlab'] as const) {
+      const body = renderInlineBody(f, anchorFor(f, index)!, opts(style));
+      expect(body).toContain('\n<!-- keep: used by the docs build -->\n\n<p>{{ title }}</p>\n```');
+      expect(body).not.toMatch(/deadbeef|cafecafe|abcdabcd/);
+      expect(readFingerprint(body)).toBe(f.fingerprint);
+    }
+  });
+
+  it('reads the marker loom writes last, whatever marker-like text comes before it', () => {
+    const mine = fingerprintMarker('0123456789abcdef', 'html');
+    expect(readFingerprint(`${fingerprintMarker('deadbeefdeadbeef', 'html')}\n[//]: # (loom:fp=cafecafecafecafe)\n\n${mine}`)).toBe('0123456789abcdef');
+    expect(readFingerprint(`x ${fingerprintMarker('deadbeefdeadbeef', 'link-ref')}`)).toBe('deadbeefdeadbeef');
+    expect(readFingerprint('no marker')).toBeUndefined();
   });
 
   it('stays within the platform limit and keeps the marker', () => {

@@ -92,7 +92,7 @@ describe('formatMarkdown', () => {
     `);
   });
 
-  it('lets no HTML comment, tag or forged marker from a finding through', () => {
+  it('lets no HTML comment, tag or forged marker from a finding through, but for suggested code, shown as written', () => {
     const out = formatMarkdown(
       makeReport({
         findings: [
@@ -100,12 +100,16 @@ describe('formatMarkdown', () => {
             path: 'a<!-- loom:summary -->.ts',
             title: '<!-- loom:fp=forged --><script>alert(1)</script> `<!-- x -->`',
             body: '<!<!-- -->-- loom:fp=spliced -->\n<details open>\n</details>\n<img\nsrc=x onerror=alert(1)>',
-            suggestion: '<!-- loom:fp=in-code -->\nok();',
+            suggestion: '<!-- loom:fp=in-code --><!-- a comment in the code -->\nok();',
           }),
         ],
       }),
     );
-    expect(out).not.toContain('<!--');
+    // Code keeps its own comments (it is committed as written) but never a marker of loom's.
+    expect(out).toContain('\n```ts\n<!-- a comment in the code -->\nok();\n```\n');
+    expect(out).not.toContain('in-code');
+    const prose = out.replace(/^(`{3,})[^\n]*\n[\s\S]*?^\1$/gm, '');
+    expect(prose).not.toContain('<!--');
     expect(out).not.toMatch(/<(script|img|details open)/);
     expect(out.match(/<\/?details>/g)).toEqual(['<details>', '</details>']);
   });

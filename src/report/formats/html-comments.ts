@@ -28,3 +28,38 @@ function removeOnce(s: string): string {
     i = close + 3;
   }
 }
+
+/**
+ * Removes loom's own hidden markers (`<!-- loom:… -->`, `[//]: # (loom:…)`) and nothing else: for code, which is
+ * shown and committed as written, so its other HTML comments stay. Repeats until none is left, as
+ * removeHtmlComments does, so a removal cannot splice a marker together.
+ */
+export function removeLoomMarkers(text: string): string {
+  let current = text;
+  for (let previous = ''; current !== previous; ) {
+    previous = current;
+    current = removeMarkersOnce(current).replace(LINK_REF_MARKER, '');
+  }
+  return current;
+}
+
+const LINK_REF_MARKER = /\[\/\/\]:\s*#\s*\(loom:[^)]*\)/g;
+const LOOM_COMMENT = /^\s*loom:/;
+
+/** One linear pass over the HTML comments: those that open with `loom:` go, the others are kept whole. */
+function removeMarkersOnce(s: string): string {
+  let out = '';
+  let i = 0;
+  for (let open = s.indexOf('<!--'); open >= 0; open = s.indexOf('<!--', i)) {
+    const close = s.indexOf('-->', open + 4);
+    if (close < 0) break;
+    if (LOOM_COMMENT.test(s.slice(open + 4, close))) {
+      out += s.slice(i, open);
+      i = close + 3;
+    } else {
+      out += s.slice(i, open + 4);
+      i = open + 4;
+    }
+  }
+  return out + s.slice(i);
+}

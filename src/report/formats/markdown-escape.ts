@@ -3,7 +3,7 @@
  * comments (adapters find their own comments by hidden `<!-- loom:... -->` markers, so a forged one would make
  * loom skip or overwrite things), or break the structure around it (tables, fences, headings).
  */
-import { removeHtmlComments } from './html-comments.ts';
+import { removeHtmlComments, removeLoomMarkers } from './html-comments.ts';
 
 /** C0/C1 controls and bidi overrides (which can make displayed text differ from what it says); keeps \n and \t. */
 export function removeControls(text: string): string {
@@ -60,10 +60,12 @@ export function codeSpan(text: string, opts: { inTable?: boolean } = {}): string
 
 /**
  * A fenced code block whose fence is longer than any backtick run inside, so the content cannot close it.
- * `info` is dropped unless it is a plain language word.
+ * `info` is dropped unless it is a plain language word. The code is kept as written but for control and
+ * bidirectional-override characters and loom's own hidden markers: a suggested change is committed as it is shown,
+ * so an HTML comment in it stays (inside a fence it is shown, not hidden).
  */
 export function fencedBlock(content: string, info = ''): string {
-  const body = removeHtmlComments(removeControls(content)).replace(/\n+$/, '');
+  const body = removeLoomMarkers(removeControls(content)).replace(/\n+$/, '');
   const fence = '`'.repeat(Math.max(3, longestRun(body, '`') + 1));
   const lang = /^[A-Za-z0-9+#-]{1,20}$/.test(info) ? info : '';
   return `${fence}${lang}\n${body}\n${fence}`;
