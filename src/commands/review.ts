@@ -166,8 +166,13 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
     notices.push(`${result.dropped.length} item(s) in model answers named no usable file or line and were left out (run with --verbose to see them).`);
     for (const d of result.dropped) log.debug(d);
   }
-  const outside = [...feed.findings, ...result.findings].filter((f) => !f.inDiff).length;
+  const all = [...feed.findings, ...result.findings];
+  const outside = all.filter((f) => !f.inDiff && !f.notShown).length;
   if (outside > 0) notices.push(`${outside} finding(s) point at lines outside the diff; they are listed but cannot be posted inline.`);
+  const unshown = all.filter((f) => f.notShown).length;
+  if (unshown > 0) {
+    notices.push(`${unshown} finding(s) name lines of the diff that their model call was not shown (a large pull request is reviewed in parts): the line is a guess, so they are listed but not posted inline.`);
+  }
 
   const report: Report = {
     tool: { name: 'loom', version: deps.version },

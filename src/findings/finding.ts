@@ -29,6 +29,11 @@ export interface Finding {
   suggestion?: string;
   /** True when line..endLine lie inside the diff's hunks on `side` (so a platform can anchor it). */
   inDiff: boolean;
+  /**
+   * The line is in the diff, but not in the part of it the model call was shown (a large pull request is reviewed
+   * in parts): a guess, so it is listed like a finding outside the diff and never posted on that line.
+   */
+  notShown?: true;
   /** Stable across line shifts: hash of path, rule, title and the normalised flagged lines. */
   fingerprint: string;
 }

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { LoomConfig, PipelineConfig } from '../config/schema.ts';
-import type { DiffIndex } from '../findings/diff-index.ts';
+import { indexDiff, type DiffIndex } from '../findings/diff-index.ts';
 import { buildFinding } from '../findings/build.ts';
 import type { Finding } from '../findings/finding.ts';
 import type { AnswerCache } from '../cache/answer-cache.ts';
@@ -302,6 +302,8 @@ async function reviewUnit(
       stats.promptTokens += answer.usage.promptTokens;
       stats.completionTokens += answer.usage.completionTokens;
       if (client !== pipeline.clients[0]) ctx.log.info(`${pipeline.config.name}: unit ${unit.id} reviewed by fallback model ${client.name}`);
+      // What the call was shown: a line of the diff outside it is the model's guess, never posted on that line.
+      const shown = answer.findings.length > 0 ? indexDiff(unit.files) : undefined;
       const findings = answer.findings.map((raw) =>
         buildFinding(
           {
@@ -317,6 +319,7 @@ async function reviewUnit(
             ...(raw.suggestion !== undefined ? { suggestion: raw.suggestion } : {}),
           },
           ctx.index,
+          shown,
         ),
       );
       return { findings, dropped: answer.dropped.map((d) => `${pipeline.config.name}/${unit.id}: ${d}`), ...(cut && { cut }), ...(answer.cutOff && { cutOff: client.name }) };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFinding, type FindingDraft } from '../../src/findings/build.ts';
+import { buildFinding, dedupeFindings, type FindingDraft } from '../../src/findings/build.ts';
 import { indexDiff } from '../../src/findings/diff-index.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
 
@@ -47,5 +47,34 @@ describe('buildFinding', () => {
   it('drops a suggestion on an old-side finding, where there is nothing to replace', () => {
     expect(buildFinding(draft({ side: 'old', suggestion: 'x' }), index).suggestion).toBeUndefined();
     expect(buildFinding(draft({ suggestion: 'x' }), index).suggestion).toBe('x');
+  });
+
+  it('does not anchor a line of the diff its author was not shown (another unit\'s part), and keeps its fingerprint', () => {
+    // The unit held the first hunk of src/a.ts only.
+    const shown = indexDiff([fileDiff('src/a.ts', [{ oldStart: 1, newStart: 1, lines: [' one', '-two', '+TWO', ' three'] }])]);
+
+    const seen = buildFinding(draft({ line: 2 }), index, shown);
+    const guessed = buildFinding(draft({ line: 21 }), index, shown);
+    const otherFile = buildFinding(draft({ path: 'src/new.ts', line: 1 }), index, shown);
+    const outside = buildFinding(draft({ line: 10 }), index, shown);
+
+    expect([seen.inDiff, seen.notShown]).toEqual([true, undefined]);
+    expect([guessed.inDiff, guessed.notShown, guessed.line]).toEqual([false, true, 21]);
+    expect([otherFile.inDiff, otherFile.notShown]).toEqual([false, true]);
+    expect([outside.inDiff, outside.notShown]).toEqual([false, undefined]);
+    expect(guessed.fingerprint).toBe(buildFinding(draft({ line: 21 }), index).fingerprint);
+  });
+});
+
+describe('dedupeFindings', () => {
+  it('keeps the copy that can be posted on its line, whichever came first', () => {
+    const shown = indexDiff([fileDiff('src/a.ts', [{ oldStart: 1, newStart: 1, lines: [' one', '-two', '+TWO', ' three'] }])]);
+    const guessed = buildFinding(draft({ line: 2 }), index, indexDiff([]));
+    const seen = buildFinding(draft({ line: 2 }), index, shown);
+    const other = buildFinding(draft({ line: 21, title: 'other' }), index);
+
+    expect(dedupeFindings([guessed, other, seen])).toEqual([other, seen]);
+    expect(dedupeFindings([seen, guessed])).toEqual([seen]);
+    expect(dedupeFindings([guessed, guessed])).toEqual([guessed]);
   });
 });

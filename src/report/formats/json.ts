@@ -4,7 +4,7 @@ import { countBySeverity } from './severity-counts.ts';
 
 /**
  * The `--format json` document. A public contract: add fields freely, but removing or changing one bumps
- * `schemaVersion`. Optional fields (`endLine`, `suggestion`, `skipped`, `tokenizer`) are omitted when absent, never null.
+ * `schemaVersion`. Optional fields (`endLine`, `suggestion`, `notShown`, `skipped`, `tokenizer`) are omitted when absent, never null.
  */
 export interface JsonReport {
   schemaVersion: 1;
@@ -33,6 +33,8 @@ export interface JsonFinding {
   body: string;
   suggestion?: string;
   inDiff: boolean;
+  /** In the diff, but not in the part of it the model call was shown: never posted on that line. */
+  notShown?: true;
   fingerprint: string;
 }
 
@@ -92,6 +94,7 @@ function jsonFinding(f: Finding): JsonFinding {
     body: f.body,
     ...(f.suggestion !== undefined ? { suggestion: f.suggestion } : {}),
     inDiff: f.inDiff,
+    ...(f.notShown ? { notShown: true as const } : {}),
     fingerprint: f.fingerprint,
   };
 }

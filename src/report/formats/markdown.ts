@@ -56,7 +56,7 @@ function findingBlocks(f: Finding): string[] {
   const many = f.endLine !== undefined && f.endLine > f.line;
   const where = f.side === 'old' ? `${codeSpan(f.path)} removed line${many ? 's' : ''} ${range}` : codeSpan(`${f.path}:${range}`);
   const meta = [where, f.severity, inlineText(f.pipeline)];
-  if (!f.inDiff) meta.push('outside the diff');
+  if (!f.inDiff) meta.push(f.notShown ? 'a line its model call was not shown' : 'outside the diff');
   const blocks = [`#### ${ICON[f.severity]} ${inlineText(defuseTitle(f.title))}`, meta.join(' · ')];
   const body = sanitizeMarkdownBody(f.body);
   if (body !== '') blocks.push(body);

@@ -63,7 +63,7 @@ function findingLines(f: Finding, c: Paint): string[] {
   const many = f.endLine !== undefined && f.endLine > f.line;
   const where = `${terminalSafeLine(f.path)}:${lineRange(f)}` + (f.side === 'old' ? ` (removed line${many ? 's' : ''})` : '');
   const severity = c(f.severity.toUpperCase().padEnd(7), ...SEVERITY_STYLE[f.severity]);
-  const outside = f.inDiff ? '' : c(' (outside the diff)', 'dim');
+  const outside = f.inDiff ? '' : c(f.notShown ? ' (a line its model call was not shown)' : ' (outside the diff)', 'dim');
   const lines = [`  ${c(where, 'cyan')}  ${severity}  ${c(terminalSafeLine(f.title), 'bold')}${outside}`];
   for (const line of wrapProse(terminalSafe(f.body), WIDTH - BODY_INDENT.length)) {
     lines.push(line === '' ? '' : BODY_INDENT + line);
