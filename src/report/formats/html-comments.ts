@@ -45,15 +45,22 @@ export function removeLoomMarkers(text: string): string {
 
 const LINK_REF_MARKER = /\[\/\/\]:\s*#\s*\(loom:[^)]*\)/g;
 const LOOM_COMMENT = /^\s*loom:/;
+/** Characters of a comment read to tell a marker: loom writes `<!-- loom:`, a marker it reads has one space. */
+const MARKER_HEAD = 64;
 
-/** One linear pass over the HTML comments: those that open with `loom:` go, the others are kept whole. */
+/**
+ * One linear pass over the HTML comments: those that open with `loom:` go, the others are kept whole. The close
+ * found for one opener is the close of every opener before it, and only a comment's first characters are read,
+ * so many openers before one distant `-->` cost no rescans.
+ */
 function removeMarkersOnce(s: string): string {
   let out = '';
   let i = 0;
+  let close = -1;
   for (let open = s.indexOf('<!--'); open >= 0; open = s.indexOf('<!--', i)) {
-    const close = s.indexOf('-->', open + 4);
+    if (close < open + 4) close = s.indexOf('-->', open + 4);
     if (close < 0) break;
-    if (LOOM_COMMENT.test(s.slice(open + 4, close))) {
+    if (LOOM_COMMENT.test(s.slice(open + 4, Math.min(close, open + 4 + MARKER_HEAD)))) {
       out += s.slice(i, open);
       i = close + 3;
     } else {
