@@ -358,12 +358,11 @@ function reviewOrder(files: readonly FileDiff[]): { file: FileDiff; index: numbe
  * Starts counting, without blocking this thread, what planning `files` will count (see ExactCosts.prefetchAsync),
  * in review order, and returns the costs to plan with (`opts.costs`) at once: streamUnits plans each file as its
  * counts arrive; `settled` says when all are in. Undefined when the counter's counts do not add up over segments
- * (planning then measures units instead). `counted`: costs made ahead for `opts.counter`'s encoding and margin
- * (see TokenizerPreload), extended rather than started over.
+ * (planning then measures units instead).
  */
-export function prefetchCosts(files: readonly FileDiff[], opts: Omit<PlanOptions, 'costs'>, counted?: ExactCosts): { costs: ExactCosts; settled: Promise<void> } | undefined {
+export function prefetchCosts(files: readonly FileDiff[], opts: Omit<PlanOptions, 'costs'>): { costs: ExactCosts; settled: Promise<void> } | undefined {
   if (!opts.counter.segments) return undefined;
-  const costs = counted ?? new ExactCosts(opts.counter.segments);
+  const costs = new ExactCosts(opts.counter.segments);
   const matchSkipPath = pathMatcher(opts.skipPaths);
   const reviewable = reviewOrder(files)
     .map(({ file }) => file)
