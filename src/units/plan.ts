@@ -171,7 +171,7 @@ class Planner {
   constructor(opts: PlanOptions) {
     this.opts = opts;
     this.matchSkipPath = pathMatcher(opts.skipPaths);
-    // With a counter whose counts add up over segments (the real encodings, UTF-8 bytes), prices are exact and in
+    // With a counter whose counts add up over segments (the real encodings), prices are exact and in
     // raw tokens, so no unit needs rendering and recounting; otherwise they are estimates and each unit is measured.
     this.exact = opts.costs ?? (opts.counter.segments ? new ExactCosts(opts.counter.segments) : undefined);
     this.rawBudget = this.exact ? this.exact.rawBudget(opts.budgetTokens) : opts.budgetTokens;
