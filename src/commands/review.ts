@@ -134,7 +134,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
 
   const total = prepared.reduce((n, p) => n + p.units.length, 0);
   if (total > 0 || preparation.units) progress.step(`reviewing with ${prepared.length} pipeline(s)${preparation.units ? '' : `, ${total} model call(s)`}`);
-  const stream = preparation.units ? { units: preparation.units, limits: config.limits, templateTokens: preparation.templateTokens } : undefined;
+  const stream = preparation.units ? { units: preparation.units, limits: config.limits } : undefined;
   const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index: feed.index, base, log, cache, models: config.models, maxCalls: config.limits.max_calls, templateTokens: preparation.templateTokens, onProgress: (d, t) => progress.calls(d, t), ...(stream ? { stream } : {}) });
   log.debug(`${sinceStart()} model calls done`);
   await feed.finish();

@@ -79,9 +79,12 @@ export async function runPipelines(
      */
     maxCalls?: number;
     onProgress?: (done: number, total: number) => void;
-    /** Rendered template tokens per pipeline: with a window a server names, what is left for a unit's diff. */
+    /**
+     * Rendered template tokens per pipeline: each call's fixed part, counted against limits.max_prompt_tokens (with
+     * `stream`), in the prompt tokens sent, and, with a window a server names, what is left for a unit's diff.
+     */
     templateTokens?: ReadonlyMap<string, number>;
-    stream?: { units: AsyncIterable<ReviewUnit>; limits: LoomConfig['limits']; templateTokens: ReadonlyMap<string, number> };
+    stream?: { units: AsyncIterable<ReviewUnit>; limits: LoomConfig['limits'] };
   },
 ): Promise<PipelinesResult> {
   const limit = pLimit(ctx.concurrency);
@@ -115,6 +118,7 @@ export async function runPipelines(
     );
   };
   const ownUnits = new Set<PreparedPipeline>();
+  const templateOf = (pipeline: PreparedPipeline): number => ctx.templateTokens?.get(pipeline.config.name) ?? 0;
   /**
    * Tokens of diff a call of this pipeline may carry once its model's server named, in a refusal, a window smaller
    * than the one loom planned for (a context_window set too high): every later unit over it would be refused too.
@@ -124,7 +128,7 @@ export async function runPipelines(
     const smaller = name === undefined ? undefined : result.smallerWindows[name];
     const settings = name === undefined ? undefined : ctx.models?.[name];
     if (!smaller || !settings) return undefined;
-    return inputBudget({ ...settings, context_window: smaller.window }, ctx.templateTokens?.get(pipeline.config.name) ?? 0);
+    return inputBudget({ ...settings, context_window: smaller.window }, templateOf(pipeline));
   };
   /** Keeps a window a server named in a refusal, where it is smaller than the one loom planned for (see knownBudget). */
   const noteWindow = (model: string, window: number) => {
@@ -147,7 +151,7 @@ export async function runPipelines(
     const budget = knownBudget(pipeline);
     const early = size !== undefined && budget !== undefined && size > budget && total + 1 <= maxCalls ? halveUnit(unit) : undefined;
     // The prompt by loom's count: the unit's diff (a part's share of it estimated) and the pipeline's fixed part.
-    const promptTokens = size === undefined ? undefined : size + (ctx.templateTokens?.get(pipeline.config.name) ?? 0);
+    const promptTokens = size === undefined ? undefined : size + templateOf(pipeline);
     const outcome = early ? undefined : await reviewUnit(pipeline, unit, ctx, pipelineStats, diffs, promptTokens);
     if (outcome && 'tooLong' in outcome && outcome.window !== undefined) noteWindow(outcome.model, outcome.window);
     const parts = early ?? (outcome && 'tooLong' in outcome ? halveUnit(unit) : undefined);
@@ -216,7 +220,7 @@ export async function runPipelines(
   }
   if (ctx.stream) {
     try {
-      await startStreamed(pipelines, ctx.stream, start, result.capped, () => result.split);
+      await startStreamed(pipelines, ctx.stream, start, templateOf, result.capped, () => result.split);
     } catch (error) {
       // Planning failed: let the calls already started finish, then report the failure.
       await Promise.allSettled(tasks);
@@ -237,16 +241,17 @@ async function startStreamed(
   pipelines: readonly PreparedPipeline[],
   stream: NonNullable<Parameters<typeof runPipelines>[1]['stream']>,
   start: (p: number, unit: ReviewUnit) => void,
+  templateOf: (pipeline: PreparedPipeline) => number,
   capped: UnitFailure[],
   /** Calls splits added to the plan so far (see runPipelines): they count against limits.max_calls too. */
   splitCalls: () => number,
 ): Promise<void> {
-  const { limits, templateTokens } = stream;
+  const { limits } = stream;
   let calls = 0;
   let tokens = 0;
   for await (const unit of stream.units) {
     pipelines.forEach((pipeline, p) => {
-      const cost = (unit.tokens ?? 0) + (templateTokens.get(pipeline.config.name) ?? 0);
+      const cost = (unit.tokens ?? 0) + templateOf(pipeline);
       const overCalls = calls + splitCalls() + 1 > limits.max_calls;
       const overTokens = limits.max_prompt_tokens !== undefined && tokens + cost > limits.max_prompt_tokens;
       if (overCalls || overTokens) {

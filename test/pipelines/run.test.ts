@@ -230,7 +230,7 @@ describe('runPipelines', () => {
       }
     }
 
-    const result = await runPipelines(prepared, { concurrency: 2, index: indexDiff(files), base, log, stream: { units: stream(), limits, templateTokens } });
+    const result = await runPipelines(prepared, { concurrency: 2, index: indexDiff(files), base, log, templateTokens, stream: { units: stream(), limits } });
 
     const expected = applyLimits([await pipeline('one', [], { units: sized }), await pipeline('two', [], { units: sized })], limits, templateTokens);
     expect(prepared.map((p) => p.units.map((u) => u.id))).toEqual(expected.pipelines.map((p) => p.units.map((u) => u.id)));
