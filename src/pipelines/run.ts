@@ -220,7 +220,7 @@ export async function runPipelines(
   }
   if (ctx.stream) {
     try {
-      await startStreamed(pipelines, ctx.stream, start, templateOf, result.capped, () => result.split);
+      await startStreamed(pipelines, ctx.stream, start, templateOf, result.capped, () => result.split + result.preSplit);
     } catch (error) {
       // Planning failed: let the calls already started finish, then report the failure.
       await Promise.allSettled(tasks);

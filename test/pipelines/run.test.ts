@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ModelConfig, PipelineConfig } from '../../src/config/schema.ts';
 import { indexDiff } from '../../src/findings/diff-index.ts';
 import { createLlmClient } from '../../src/llm/client.ts';
@@ -173,6 +173,35 @@ describe('runPipelines', () => {
       const cov = coverageOf(big, [], [prepared], result.failures);
       expect(cov).toMatchObject({ linesChanged: changedTexts.length, linesReviewed: changedTexts.length - 1, linesNotReviewed: 1 });
     });
+  });
+
+  it('counts units split before sending (over a window the server named) against limits.max_calls for streamed units', async () => {
+    // The first request is refused naming a 1,500-token window (921 tokens of diff once max_tokens and the margin
+    // are taken); every unit after it is 1,200 tokens, so each is split in two before it is sent.
+    const refusal = { status: 400, json: { error: { message: "This model's maximum context length is 1500 tokens. However, you requested 9100 tokens.", type: 'invalid_request_error', code: 'context_length_exceeded' } } };
+    server = await startOpenAiServer((_req, index) => (index === 0 ? refusal : findingsReply([])));
+    const log = createLogger({ level: 'quiet', write: () => {} });
+    const models = { a: ModelConfig.parse({ base_url: server.url, model: 'model-a', context_window: 8_000, max_tokens: 500 }) };
+    const prepared = [await pipeline('review', [client('a', server.url)], { units: [] })];
+    // Two lines of the same length each: a unit's halves are 600 tokens apiece by their share of its text.
+    const big: ReviewUnit[] = [1, 2, 3, 4].map((n) => ({ id: `u${n}`, files: [fileDiff(`src/g${n}.ts`, [{ oldStart: 1, newStart: 1, lines: ['+x', '+y'] }])], tokens: 1_200 }));
+    const requests = (n: number) => vi.waitFor(() => expect(server!.requests.length).toBeGreaterThanOrEqual(n));
+    async function* stream() {
+      // Each unit is offered once the calls of the one before have been made.
+      for (const [i, unit] of big.entries()) {
+        if (i > 0) await requests(1 + 2 * i);
+        yield unit;
+      }
+    }
+
+    const result = await runPipelines(prepared, { concurrency: 1, index: indexDiff(files), base, log, models, stream: { units: stream(), limits: { max_calls: 6 } } });
+
+    // u1: refused, then its two halves (one split); u2 and u3: two halves each (two splits before sending); u4 would
+    // be a seventh call.
+    expect([result.split, result.preSplit]).toEqual([1, 2]);
+    expect(result.calls.attempted).toBe(6);
+    expect(result.capped).toEqual([expect.objectContaining({ pipeline: 'review', reason: 'not reviewed: limits.max_calls (6) was reached' })]);
+    expect(server.requests).toHaveLength(7);
   });
 
   it('falls back to the next model when the first one fails', async () => {
