@@ -86,12 +86,21 @@ export function countAscii(text: string, countPiece: AsciiPieceCounter): number 
       let run = i;
       let lastBreak = -1;
       for (let k = CLASS[b[run]!]; k === SPACE || k === BREAK; k = CLASS[b[++run]!]) if (k === BREAK) lastBreak = run;
-      end = lastBreak >= 0 ? lastBreak + 1 : run === n || run - i === 1 ? run : run - 1;
+      end = whitespaceEnd(i, run, n, lastBreak);
     }
     tokens += countPiece(b, i, end, text);
     i = end;
   }
   return tokens;
+}
+
+/**
+ * Where the piece of a whitespace run `[start, run)` ends (alternatives 5-7), in a text of `n` characters:
+ * through its last line break if it has one; else the whole run when nothing follows it or it is one character;
+ * else all but its last character, which goes with the word after it. Shared with o200k-unicode.ts.
+ */
+export function whitespaceEnd(start: number, run: number, n: number, lastBreak: number): number {
+  return lastBreak >= 0 ? lastBreak + 1 : run === n || run - start === 1 ? run : run - 1;
 }
 
 /**

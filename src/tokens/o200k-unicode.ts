@@ -1,4 +1,4 @@
-import { contractionLength } from './o200k-ascii.ts';
+import { contractionLength, whitespaceEnd } from './o200k-ascii.ts';
 
 /**
  * o200k's pre-split (gpt-tokenizer's O200K_TOKEN_SPLIT_REGEX) worked out by hand for text with characters beyond
@@ -107,7 +107,7 @@ export function countUnicode(text: string, countPiece: UnicodePieceCounter): num
         if ((f[run]! & BREAK) !== 0) lastBreak = run;
         run++;
       }
-      end = lastBreak >= 0 ? lastBreak + 1 : run === n || run - i === 1 ? run : run - 1;
+      end = whitespaceEnd(i, run, n, lastBreak);
     }
     tokens += countPiece(bytes, byteAt[i]!, byteAt[end]!, text, unitAt[i]!, unitAt[end]!);
     i = end;
