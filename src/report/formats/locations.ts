@@ -10,6 +10,12 @@ export function spanEnd(f: Pick<Finding, 'line' | 'endLine'>): number | undefine
   return f.endLine !== undefined && f.endLine > f.line ? f.endLine : undefined;
 }
 
+/** Why a finding is listed but not posted on its line, or undefined when it can be. */
+export function notInline(f: Pick<Finding, 'inDiff' | 'notShown'>): string | undefined {
+  if (f.inDiff) return undefined;
+  return f.notShown ? 'a line its model call was not shown' : 'outside the diff';
+}
+
 export function shortSha(sha: string): string {
   return sha.slice(0, 7);
 }

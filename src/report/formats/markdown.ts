@@ -5,7 +5,7 @@ import type { FormatOptions } from './format-options.ts';
 import { firstItems, summariseSkipped } from './list-summaries.ts';
 import { defuseTitle, sanitizeMarkdownBody } from './markdown-body.ts';
 import { codeSpan, fencedBlock, inlineText } from './markdown-escape.ts';
-import { lineRange, shortSha } from './locations.ts';
+import { lineRange, notInline, shortSha } from './locations.ts';
 import { countBySeverity, plural, severityLabel } from './severity-counts.ts';
 
 const ICON: Record<Severity, string> = { blocker: '🔴', warning: '🟡', info: '🔵' };
@@ -56,7 +56,8 @@ function findingBlocks(f: Finding): string[] {
   const many = f.endLine !== undefined && f.endLine > f.line;
   const where = f.side === 'old' ? `${codeSpan(f.path)} removed line${many ? 's' : ''} ${range}` : codeSpan(`${f.path}:${range}`);
   const meta = [where, f.severity, inlineText(f.pipeline)];
-  if (!f.inDiff) meta.push(f.notShown ? 'a line its model call was not shown' : 'outside the diff');
+  const why = notInline(f);
+  if (why) meta.push(why);
   const blocks = [`#### ${ICON[f.severity]} ${inlineText(defuseTitle(f.title))}`, meta.join(' · ')];
   const body = sanitizeMarkdownBody(f.body);
   if (body !== '') blocks.push(body);

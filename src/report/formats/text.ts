@@ -4,7 +4,7 @@ import type { Finding, Severity } from '../../findings/finding.ts';
 import type { Report } from '../report.ts';
 import type { FormatOptions } from './format-options.ts';
 import { firstItems, summariseSkipped } from './list-summaries.ts';
-import { groupByPath, lineRange, shortSha } from './locations.ts';
+import { groupByPath, lineRange, notInline, shortSha } from './locations.ts';
 import { countBySeverity, formatCounts, plural } from './severity-counts.ts';
 import { terminalSafe, terminalSafeLine } from './terminal-safe.ts';
 import { wrapProse } from './text-wrap.ts';
@@ -63,7 +63,8 @@ function findingLines(f: Finding, c: Paint): string[] {
   const many = f.endLine !== undefined && f.endLine > f.line;
   const where = `${terminalSafeLine(f.path)}:${lineRange(f)}` + (f.side === 'old' ? ` (removed line${many ? 's' : ''})` : '');
   const severity = c(f.severity.toUpperCase().padEnd(7), ...SEVERITY_STYLE[f.severity]);
-  const outside = f.inDiff ? '' : c(f.notShown ? ' (a line its model call was not shown)' : ' (outside the diff)', 'dim');
+  const why = notInline(f);
+  const outside = why ? c(` (${why})`, 'dim') : '';
   const lines = [`  ${c(where, 'cyan')}  ${severity}  ${c(terminalSafeLine(f.title), 'bold')}${outside}`];
   for (const line of wrapProse(terminalSafe(f.body), WIDTH - BODY_INDENT.length)) {
     lines.push(line === '' ? '' : BODY_INDENT + line);
