@@ -11,6 +11,7 @@ describe('removeLoomMarkers', () => {
   it("removes loom's markers, spliced ones too, and keeps every other comment of the code", () => {
     const code = 'a <!-- keep --> b <!<!-- loom:x -->-- loom:fp=cafe --> c [//]: # (loom:fp=ab) d <!--   loom:summary --> e <!-- open';
     expect(removeLoomMarkers(code)).toBe('a <!-- keep --> b  c  d  e <!-- open');
+    expect(removeLoomMarkers('x [//]: # (LOOM:fp=ab) y')).toBe('x  y');
   });
 
   it('keeps text with many openers before one distant close whole (one pass, no rescans)', () => {

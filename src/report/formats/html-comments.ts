@@ -43,7 +43,7 @@ export function removeLoomMarkers(text: string): string {
   return current;
 }
 
-const LINK_REF_MARKER = /\[\/\/\]:\s*#\s*\(loom:[^)]*\)/g;
+const LINK_REF_MARKER = /\[\/\/\]:\s*#\s*\(loom:[^)]*\)/gi;
 const LOOM_COMMENT = /^\s*loom:/;
 /** Characters of a comment read to tell a marker: loom writes `<!-- loom:`, a marker it reads has one space. */
 const MARKER_HEAD = 64;

@@ -4,7 +4,8 @@ import { countBySeverity } from './severity-counts.ts';
 
 /**
  * The `--format json` document. A public contract: add fields freely, but removing or changing one bumps
- * `schemaVersion`. Optional fields (`endLine`, `suggestion`, `notShown`, `skipped`, `tokenizer`) are omitted when absent, never null.
+ * `schemaVersion`. Optional fields (`endLine`, `suggestion`, `notShown`, `skipped`, `tokenizer`) are omitted when
+ * absent, never null.
  */
 export interface JsonReport {
   schemaVersion: 1;

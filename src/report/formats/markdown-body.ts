@@ -1,4 +1,4 @@
-import { removeHtmlComments } from './html-comments.ts';
+import { removeHtmlComments, removeLoomMarkers } from './html-comments.ts';
 import { backtickRunAt, findClosingRun, removeControls } from './markdown-escape.ts';
 
 interface Fence {
@@ -22,7 +22,7 @@ interface Fence {
  */
 export function sanitizeMarkdownBody(body: string): string {
   // Bitbucket's hidden markers are link reference definitions; a forged one must go like a forged HTML comment.
-  const lines = removeHtmlComments(removeControls(body)).replace(/\[\/\/\]:\s*#\s*\(loom:[^)]*\)/gi, '').split('\n');
+  const lines = removeLoomMarkers(removeHtmlComments(removeControls(body))).split('\n');
   const out: string[] = [];
   let prose: string[] = [];
   let fence: Fence | undefined;
