@@ -88,7 +88,7 @@ export async function preparePipelines(
 
   if (only?.model && read.rest) {
     const counter = await counterFor(only.modelName, only.model);
-    const opts = { budgetTokens: budgetOf(only), counter, skipPaths: config.skip_paths, skipGenerated: config.skip_generated };
+    const opts = planOptions(only, counter, config);
     if (counter.segments) {
       const files = inScope([read.files, read.rest], only.inScope);
       const preparation: Preparation = { pipelines: entries.map((entry) => pipelineOf(entry, [])), skipped: [], templateTokens };
@@ -111,7 +111,7 @@ export async function preparePipelines(
   for (const [key, group] of groups) {
     if (!group.model) continue;
     const counter = await counterFor(group.modelName, group.model);
-    const opts = { budgetTokens: budgetOf(group), counter, skipPaths: config.skip_paths, skipGenerated: config.skip_generated };
+    const opts = planOptions(group, counter, config);
     // The counting thread counts each plan's files while this thread goes on.
     const scoped = all.filter(group.inScope);
     const prefetch = prefetchCosts(scoped, opts);
@@ -172,6 +172,11 @@ async function countTemplates(entries: Entry[], groups: Map<string, Group>, conf
     const group = groups.get(entry.key)!;
     group.templateTokens = Math.max(group.templateTokens, entry.tokens);
   });
+}
+
+/** What planning a group's files takes, streamed or not: its budget, its counter, and the config's skip rules. */
+function planOptions(group: Group, counter: TokenCounter, config: LoomConfig): PlanOptions {
+  return { budgetTokens: budgetOf(group), counter, skipPaths: config.skip_paths, skipGenerated: config.skip_generated };
 }
 
 function budgetOf(group: Group): number {
