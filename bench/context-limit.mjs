@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeModel } from './fake-model.mjs';
+import { billedTokens, formatTokens, messageText, startFakeModel } from './fake-model.mjs';
 import { LOOM_ENV, writeBenchConfig } from './loom-config.mjs';
 import { realCodePr, removeRepo, singleFile } from './synthetic-repos.mjs';
 
@@ -40,20 +40,13 @@ const MODELS = [
 const NON_ASCII_NOTE = ' // geprüft, 審査済み ✓ «ok»';
 const thousands = (n) => Math.round(n).toLocaleString('en-US');
 
-/** Tokens a request is billed for, as OpenAI bills chat input: each message's content plus 3, plus 3, plus the response format. */
-function billedTokens(body, count) {
-  let tokens = 3;
-  for (const message of body.messages) tokens += count(typeof message.content === 'string' ? message.content : '') + 3;
-  if (body.response_format) tokens += count(JSON.stringify(body.response_format));
-  return tokens;
-}
-
 /** A server state per run: the window it enforces and what it saw. */
 function limitKeeper(counters) {
   const run = { window: 0, count: undefined, served: 0, refused: 0, largest: 0 };
   const admit = (text) => {
     const body = JSON.parse(text);
-    const billed = billedTokens(body, run.count);
+    const content = body.messages.reduce((n, message) => n + run.count(messageText(message)), 0);
+    const billed = billedTokens(content, body.messages.length, formatTokens(body, run.count));
     const limit = run.window - (body.max_tokens ?? body.max_completion_tokens ?? 0);
     if (billed > limit) {
       run.refused++;

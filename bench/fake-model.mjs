@@ -7,6 +7,26 @@ import { createServer } from 'node:http';
 
 const ANSWER = '{"findings":[]}';
 
+/** A chat message's text: its content, or the text parts of a content array. */
+export function messageText(message) {
+  if (typeof message.content === 'string') return message.content;
+  if (Array.isArray(message.content)) return message.content.map((p) => p.text ?? '').join('');
+  return '';
+}
+
+/** Tokens of a request's response format: servers that enforce a json_schema through the prompt count it as input. */
+export function formatTokens(body, count) {
+  return body.response_format ? count(JSON.stringify(body.response_format)) : 0;
+}
+
+/**
+ * Tokens a request is billed for, as OpenAI bills chat input: the messages' content (`contentTokens`), 3 more per
+ * message, 3 for the reply, and the response format (`format`).
+ */
+export function billedTokens(contentTokens, messages, format) {
+  return contentTokens + 3 * messages + 3 + format;
+}
+
 export async function startFakeModel({ admit } = {}) {
   let delayMs = 0;
   let seq = 0;

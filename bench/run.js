@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeModel } from './fake-model.mjs';
+import { billedTokens, formatTokens, messageText, startFakeModel } from './fake-model.mjs';
 import { LOOM_ENV, writeBenchConfig } from './loom-config.mjs';
 import { git, largePr, lockFilePr, manySmall, realCodePr, removeRepo, singleFile } from './synthetic-repos.mjs';
 
@@ -91,12 +91,6 @@ function timeGitDiff(dir, from, to) {
   return { ms, text: result.stdout.toString('utf8') };
 }
 
-function messageText(message) {
-  if (typeof message.content === 'string') return message.content;
-  if (Array.isArray(message.content)) return message.content.map((p) => p.text ?? '').join('');
-  return '';
-}
-
 /** Prompt tokens per call (content of all messages) and the part of them that is the diff block. */
 function promptTokens(bodies, count) {
   const calls = [];
@@ -110,10 +104,8 @@ function promptTokens(bodies, count) {
       const end = text.indexOf(DIFF_END, start + 1);
       if (start >= 0 && end > start) diff += count(text.slice(start + DIFF_START.length, end));
     }
-    // Chat framing: about 3 tokens per message plus 3 for the reply, as OpenAI bills it; and the response format,
-    // which servers that enforce it through the prompt count too.
-    const format = body.response_format ? count(JSON.stringify(body.response_format)) : 0;
-    calls.push({ total, diff, sent: total + format, billed: total + 3 * body.messages.length + 3 + format });
+    const format = formatTokens(body, count);
+    calls.push({ total, diff, sent: total + format, billed: billedTokens(total, body.messages.length, format) });
   }
   return calls;
 }
