@@ -55,6 +55,13 @@ export interface PipelinesResult {
   cutAt: Record<string, number>;
   /** Answers each model cut off at max_tokens (by name in the config): findings after the cut are lost. */
   answersCutOff: Record<string, number>;
+  /** Units whose calls were not made, or not answered, because the review was stopped (see `signal`). */
+  stopped: UnitFailure[];
+}
+
+/** Why a review stopped waiting on models: limits.max_minutes, or a signal from the CI or the terminal. */
+export class ReviewStopped extends Error {
+  override readonly name = 'ReviewStopped';
 }
 
 /**
@@ -85,10 +92,15 @@ export async function runPipelines(
      */
     templateTokens?: ReadonlyMap<string, number>;
     stream?: { units: AsyncIterable<ReviewUnit>; limits: LoomConfig['limits'] };
+    /**
+     * Stops the review (its reason a ReviewStopped): calls not started are not made, calls in flight are abandoned
+     * and nothing of them is cached; their units go to `stopped`, and what was answered before stays.
+     */
+    signal?: AbortSignal;
   },
 ): Promise<PipelinesResult> {
   const limit = pLimit(ctx.concurrency);
-  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, preSplit: 0, smallerWindows: {}, cutAt: {}, answersCutOff: {} };
+  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, preSplit: 0, smallerWindows: {}, cutAt: {}, answersCutOff: {}, stopped: [] };
   const diffs = new DiffCache();
   let total = 0;
   let done = 0;
@@ -112,6 +124,7 @@ export async function runPipelines(
     if (!pipeline.unavailable) diffs.expect(unit);
     tasks.push(
       limit(async () => {
+        if (ctx.signal?.aborted) return stop(pipeline, unit);
         if (result.calls.attempted++ === 0) ctx.log.debug(`${sinceStart()} first model call`);
         await review(pipeline, unit, stats[p]!);
       }),
@@ -143,6 +156,12 @@ export async function runPipelines(
     pipelineStats.failedCalls++;
     result.failures.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason });
     ctx.log.warn(`${pipeline.config.name}: unit ${unit.id} ${what}: ${reason}`);
+  };
+  /** A unit the review stopped before its model answered: not reviewed, and not a failure of the model. */
+  const stop = (pipeline: PreparedPipeline, unit: ReviewUnit) => {
+    const why = ctx.signal?.reason instanceof Error ? ctx.signal.reason.message : 'the review was stopped';
+    result.stopped.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason: `not reviewed: ${why}` });
+    ctx.onProgress?.(++done, total);
   };
   /** `size`: the unit's tokens of diff, counted (unit.tokens) or, for a part of a split unit, estimated. */
   const review = async (pipeline: PreparedPipeline, unit: ReviewUnit, pipelineStats: PipelineStats, size = unit.tokens): Promise<void> => {
@@ -186,6 +205,7 @@ export async function runPipelines(
       return;
     }
     if (!outcome) return;
+    if ('stopped' in outcome) return stop(pipeline, unit);
     if ('findings' in outcome) {
       // What the model said is kept, also about the part of a cut prompt it read.
       result.findings.push(...outcome.findings);
@@ -276,8 +296,9 @@ async function reviewUnit(
   stats: PipelineStats,
   diffs: DiffCache,
   promptTokens: number | undefined,
-): Promise<{ findings: Finding[]; dropped: string[]; cut?: PromptCut; cutOff?: string } | { reason: string } | { tooLong: string; model: string; window?: number }> {
+): Promise<{ findings: Finding[]; dropped: string[]; cut?: PromptCut; cutOff?: string } | { reason: string } | { tooLong: string; model: string; window?: number } | { stopped: true }> {
   if (pipeline.unavailable) return { reason: pipeline.unavailable };
+  if (ctx.signal?.aborted) return { stopped: true };
   const data: PromptData = {
     ...ctx.base,
     diff: diffs.get(unit),
@@ -296,7 +317,7 @@ async function reviewUnit(
       const key = ctx.cache?.enabled && settings ? ctx.cache.keyFor({ model: settings.model, baseUrl: settings.base_url, temperature: settings.temperature, system: prompt.system, user: prompt.user, extra: JSON.stringify({ max_tokens: settings.max_tokens }) }) : undefined;
       const cached = key ? await ctx.cache!.get(key) : undefined;
       const hit = cached === undefined ? undefined : parseFindingsReply(cached);
-      const answer = hit?.ok ? { findings: hit.findings, dropped: hit.dropped, usage: { promptTokens: 0, completionTokens: 0 }, calls: 0, firstPromptTokens: 0 } : await askForFindings(client, prompt);
+      const answer = hit?.ok ? { findings: hit.findings, dropped: hit.dropped, usage: { promptTokens: 0, completionTokens: 0 }, calls: 0, firstPromptTokens: 0 } : await askForFindings(client, prompt, ctx.signal ? { signal: ctx.signal } : {});
       // An answer to a prompt the server cut, or cut itself at max_tokens, is not kept: a re-run would take it for a
       // whole one, and say nothing.
       const cut = hit?.ok ? undefined : promptCut(unit, answer, client.name);
@@ -338,6 +359,8 @@ async function reviewUnit(
       } else {
         stats.calls += error instanceof LlmCallError ? error.attempts : 1;
       }
+      // Abandoned, not failed: no fallback model is asked either.
+      if (ctx.signal?.aborted) return { stopped: true };
       const reason = `${client.name}: ${ctx.log.redact(error instanceof Error ? error.message : String(error))}`;
       // A fallback model would be sent the same prompt: the unit is split first (see runPipelines).
       if (isContextOverflow(error)) {

@@ -3,7 +3,7 @@ import { ModelConfig, PipelineConfig } from '../../src/config/schema.ts';
 import { indexDiff } from '../../src/findings/diff-index.ts';
 import { createLlmClient } from '../../src/llm/client.ts';
 import { createLogger } from '../../src/log.ts';
-import { runPipelines, type PreparedPipeline } from '../../src/pipelines/run.ts';
+import { ReviewStopped, runPipelines, type PreparedPipeline } from '../../src/pipelines/run.ts';
 import { coverageOf } from '../../src/review/coverage.ts';
 import { applyLimits } from '../../src/review/limits.ts';
 import { loadTemplate } from '../../src/prompts/render.ts';
@@ -202,6 +202,30 @@ describe('runPipelines', () => {
     expect(result.calls.attempted).toBe(6);
     expect(result.capped).toEqual([expect.objectContaining({ pipeline: 'review', reason: 'not reviewed: limits.max_calls (6) was reached' })]);
     expect(server.requests).toHaveLength(7);
+  });
+
+  it('stops on its signal: queued calls are not made, calls in flight are abandoned, answered units stay reviewed', async () => {
+    const stop = new AbortController();
+    server = await startOpenAiServer((req, index) => {
+      const path = /### (\S+)/.exec(req.body.messages.at(-1).content)![1]!;
+      if (index < 3) return findingsReply([{ file: path, line: 2, title: `t ${path}`, body: 'b' }]);
+      // With two calls at a time, the fifth request comes only once the first three answers are in: stop then.
+      if (index === 4) stop.abort(new ReviewStopped('limits.max_minutes (1) was reached'));
+      return new Promise<never>(() => {});
+    });
+    const log = createLogger({ level: 'quiet', write: () => {} });
+    const prepared = await pipeline('review', [client('primary', server.url), client('backup', server.url)]);
+
+    const result = await runPipelines([prepared], { concurrency: 2, index: indexDiff(files), base, log, signal: stop.signal });
+
+    expect(result.findings.map((f) => f.path)).toEqual(['src/f0.ts', 'src/f1.ts', 'src/f2.ts']);
+    // u4 and u5 were in flight, u6 never started; none of them failed, and no fallback model was asked.
+    expect(result.stopped).toEqual(['u4', 'u5', 'u6'].map((unit, i) => ({ pipeline: 'review', unit, files: [`src/f${i + 3}.ts`], reason: 'not reviewed: limits.max_minutes (1) was reached' })));
+    expect(result.failures).toEqual([]);
+    expect(result.calls).toEqual({ attempted: 5, failed: 0 });
+    expect(server.requests.map((r) => r.body.model)).toEqual(Array(5).fill('model-primary'));
+    const coverage = coverageOf(files, [], [prepared], result.stopped);
+    expect([coverage.linesReviewed, coverage.linesNotReviewed]).toEqual([3, 3]);
   });
 
   it('falls back to the next model when the first one fails', async () => {
