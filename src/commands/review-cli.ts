@@ -9,6 +9,7 @@ import { createProgress } from '../progress.ts';
 import type { FormatId } from '../report/formats/index.ts';
 import { runReview, type ReviewOptions } from './review.ts';
 import { nodeFetch } from '../net/node-fetch.ts';
+import { processStopSignals } from '../review/stop.ts';
 
 interface CliOptions {
   base?: string;
@@ -72,7 +73,7 @@ export async function reviewFromCli(cli: CliOptions, version: string): Promise<n
         ...(cli.concurrency ? { concurrency: cli.concurrency } : {}),
         uncommitted: cli.uncommitted,
       },
-      { cwd: process.cwd(), env, stdout: (s) => process.stdout.write(s), log, progress, stdoutIsTTY: Boolean(process.stdout.isTTY), color, version, trustBaseOnly: ci?.eventName === 'pull_request_target', ...(target ? { target } : {}) },
+      { cwd: process.cwd(), env, stdout: (s) => process.stdout.write(s), log, progress, stdoutIsTTY: Boolean(process.stdout.isTTY), color, version, trustBaseOnly: ci?.eventName === 'pull_request_target', onStop: processStopSignals, ...(target ? { target } : {}) },
     );
   } catch (error) {
     progress.stop();

@@ -25,6 +25,7 @@ import { DiffFeed } from '../review/feed.ts';
 import { applyLimits } from '../review/limits.ts';
 import { connectPlatform, post, warnAndSkip, writeStepSummary } from '../review/post.ts';
 import { preloadTokenizers, preparePipelines } from '../review/prepare.ts';
+import { watchForStop, type StopSubscriber } from '../review/stop.ts';
 import { preloadLikelyTokenizer } from '../tokens/counter.ts';
 
 export interface ReviewOptions {
@@ -56,6 +57,8 @@ export interface ReviewDeps {
   trustBaseOnly?: boolean;
   /** The pull request to post to, when loom runs in a CI pull request build and is not a dry run. */
   target?: { ci: CiContext; createPlatform: (ci: CiContext) => Promise<Platform> };
+  /** What may stop the model calls early (the CLI: SIGINT and SIGTERM); the report then covers what was answered. */
+  onStop?: StopSubscriber;
 }
 
 /** config -> diff -> checks -> units -> pipelines -> findings -> sinks. Returns the exit code. */
@@ -71,6 +74,7 @@ export async function runReview(opts: ReviewOptions, deps: ReviewDeps): Promise<
 
 async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]): Promise<number> {
   const { cwd, env, log, progress } = deps;
+  const startedAt = Date.now();
   // The likely tokenizer loads in its own thread while git and the config load.
   void preloadLikelyTokenizer();
   const computeRange = async (pr?: PullRequestInfo) => {
@@ -135,7 +139,10 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   const total = prepared.reduce((n, p) => n + p.units.length, 0);
   if (total > 0 || preparation.units) progress.step(`reviewing with ${prepared.length} pipeline(s)${preparation.units ? '' : `, ${total} model call(s)`}`);
   const stream = preparation.units ? { units: preparation.units, limits: config.limits } : undefined;
-  const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index: feed.index, base, log, cache, models: config.models, maxCalls: config.limits.max_calls, templateTokens: preparation.templateTokens, onProgress: (d, t) => progress.calls(d, t), ...(stream ? { stream } : {}) });
+  const stop = watchForStop({ maxMinutes: config.limits.max_minutes, startedAt, subscribe: deps.onStop, log });
+  const result = await runPipelines(prepared, { concurrency: opts.concurrency ?? config.concurrency, index: feed.index, base, log, cache, models: config.models, maxCalls: config.limits.max_calls, templateTokens: preparation.templateTokens, onProgress: (d, t) => progress.calls(d, t), signal: stop.signal, ...(stream ? { stream } : {}) }).finally(
+    () => stop.release(),
+  );
   log.debug(`${sinceStart()} model calls done`);
   await feed.finish();
   const files = feed.files;
@@ -161,6 +168,11 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   const capped = [...limited.capped, ...result.capped];
   if (capped.length > 0) notices.push(`${capped.length} unit(s) were not reviewed because a limit in the config was reached (limits.max_calls / limits.max_prompt_tokens).`);
   result.failures.push(...capped);
+  if (result.stopped.length > 0) {
+    const why = stop.signal.reason instanceof Error ? stop.signal.reason.message : 'the review was stopped';
+    notices.push(`${result.stopped.length} unit(s) were not reviewed: ${why} before their model calls were answered.`);
+    result.failures.push(...result.stopped);
+  }
   progress.stop();
   if (result.dropped.length > 0) {
     notices.push(`${result.dropped.length} item(s) in model answers named no usable file or line and were left out (run with --verbose to see them).`);
@@ -193,6 +205,12 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   if (deps.target && !platform) await writeStepSummary(report, deps);
 
   if (posted === 'failed') return EXIT.failed;
+  // Cancelled: the job failed, whatever was found.
+  if (stop.interrupted) return EXIT.failed;
+  if (result.stopped.length > 0 && report.coverage.linesReviewed + report.coverage.linesSummarised === 0) {
+    log.error(`no model answered before the review stopped (${result.stopped.length} unit(s) not reviewed): the report above has the built-in checks only`);
+    return EXIT.failed;
+  }
   if (result.calls.attempted > 0 && result.calls.failed === result.calls.attempted) {
     // A cut prompt's call failed with an answer: what the model found in the part it read is in the report too.
     const has = result.findings.length > 0 ? 'the built-in checks and what the model found in the parts of prompts it read' : 'the built-in checks only';

@@ -86,6 +86,10 @@ export const DEFAULT_SKIP_PATHS = [
 export const LimitsConfig = z.strictObject({
   max_calls: described(z._default(positiveInt(), 300), 'Model calls per run, all pipelines together; units beyond it are reported as not reviewed. A unit the model refuses as too long is split in two only while the calls stay within it'),
   max_prompt_tokens: described(z.optional(positiveInt()), 'Prompt tokens per run, all pipelines together'),
+  max_minutes: described(
+    z.optional(z.number().check(z.positive())),
+    'Minutes the review may wait on models, counted from its start; then the calls not answered yet are stopped, their units reported as not reviewed, and the report is written and posted. Set it a few minutes under the CI job\'s timeout: a slow model then leaves a partial review on the pull request instead of none',
+  ),
 });
 
 export const CacheConfig = z.strictObject({

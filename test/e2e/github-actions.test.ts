@@ -53,6 +53,24 @@ const context = { file: 'src/db.js', line: 2, severity: 'warning', title: 'Query
 const outside = { file: 'src/db.js', line: 40, severity: 'info', title: 'Far away', body: 'Not in the diff at all.' };
 
 describe('loom review in GitHub Actions (built CLI, fake GitHub and model)', () => {
+  it('when limits.max_minutes passes before the model answers, still posts the summary, saying what was not reviewed', async () => {
+    // The model never answers: the time limit (0.3 s) ends the wait, whatever this machine's speed.
+    model.setHandler(() => new Promise<never>(() => {}));
+    repo.write({ '.loom/config.yaml': 'pipelines:\n  - name: security\n    template: security\nlimits:\n  max_minutes: 0.005\n' });
+    repo.commit('a time limit');
+
+    const run = await runCli(['review'], { cwd: repo.dir, env: actionsEnv() });
+
+    expect(run.code).toBe(3);
+    expect(gh.state.issueComments).toHaveLength(1);
+    const summary = gh.state.issueComments[0]!.body;
+    // Markdown escapes the underscore.
+    expect(summary).toContain('the review is incomplete');
+    expect(summary).toContain('- **security** on `src/db.js`, `.loom/config.yaml`: not reviewed: limits.max\\_minutes (0.005) was reached');
+    expect(summary).toContain('1 unit(s) were not reviewed: limits.max\\_minutes (0.005) was reached before their model calls were answered.');
+    expect(summary).toContain('Reviewed 0 of 2 files, 0 of 6 changed lines; 6 line(s) NOT reviewed');
+  });
+
   it('posts one review with the anchored findings and one summary; a re-run posts nothing twice and edits the summary', async () => {
     model.setHandler(() => findingsReply([inDiff, context, outside]));
 
