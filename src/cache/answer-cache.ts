@@ -47,6 +47,14 @@ export function answerKey(parts: AnswerKeyParts): string {
 
 const KEY = /^[0-9a-f]{64}$/;
 
+/** Makes the cache directory, which lives inside the checkout: it must never show up in `git status` or get committed. */
+export async function makeCacheDir(root: string): Promise<void> {
+  await mkdir(root, { recursive: true });
+  await writeFile(join(root, '.gitignore'), '*\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+}
+
 export function createAnswerCache(opts: AnswerCacheOptions): AnswerCache {
   if (!opts.enabled) {
     return { enabled: false, get: async () => undefined, set: async () => undefined, keyFor: answerKey };
@@ -58,13 +66,7 @@ export function createAnswerCache(opts: AnswerCacheOptions): AnswerCache {
   let warned = false;
 
   const prepare = () =>
-    (prepared ??= (async () => {
-      await mkdir(root, { recursive: true });
-      // The cache lives inside the checkout: it must never show up in `git status` or get committed.
-      await writeFile(join(root, '.gitignore'), '*\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
-      });
-    })().catch((error: unknown) => {
+    (prepared ??= makeCacheDir(root).catch((error: unknown) => {
       prepared = undefined;
       throw error;
     }));

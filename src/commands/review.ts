@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createAnswerCache } from '../cache/answer-cache.ts';
+import { openUnitMemory } from '../cache/unit-memory.ts';
 import { BUILTIN_PIPELINE, mayBeFlagged } from '../checks/index.ts';
 import { maskSecretsInText } from '../checks/mask-text.ts';
 import { SECRET_HINT } from '../checks/secret-patterns.ts';
@@ -130,11 +131,19 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
     pr: { title: maskSecretsInText(pr?.title ?? ''), description: maskSecretsInText(pr?.description ?? ''), author: pr?.author ?? '', base: range.baseRef, head: range.headRef, url: pr?.url ?? '' },
     guidelines,
   };
+  const caching = config.cache.enabled && !opts.noCache;
+  let unwritable = false;
+  const onWriteError = (e: unknown) => {
+    if (!unwritable) log.warn(`the answer cache cannot be written (${String(e)}); continuing without it`);
+    unwritable = true;
+  };
+  // The units of earlier runs: those whose pieces are unchanged are made again as they were, and their answers found.
+  const memory = caching && runModels ? await openUnitMemory({ dir: config.cache.dir, cwd, onWriteError }) : undefined;
   // Streamed: model calls start as soon as the first units are planned, while the rest is still being counted.
-  const preparation = await preparePipelines(runModels ? selected : [], config, feed, { cwd: configRoot, env, log, base, stream: true });
+  const preparation = await preparePipelines(runModels ? selected : [], config, feed, { cwd: configRoot, env, log, base, stream: true, memory });
   const limited = applyLimits(preparation.pipelines, config.limits, preparation.templateTokens);
   const prepared = limited.pipelines;
-  const cache = createAnswerCache({ dir: config.cache.dir, enabled: config.cache.enabled && !opts.noCache, cwd, onWriteError: (e) => log.warn(`the answer cache cannot be written (${String(e)}); continuing without it`) });
+  const cache = createAnswerCache({ dir: config.cache.dir, enabled: caching, cwd, onWriteError });
 
   const total = prepared.reduce((n, p) => n + p.units.length, 0);
   if (total > 0 || preparation.units) progress.step(`reviewing with ${prepared.length} pipeline(s)${preparation.units ? '' : `, ${total} model call(s)`}`);
@@ -144,6 +153,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
     () => stop.release(),
   );
   log.debug(`${sinceStart()} model calls done`);
+  await memory?.flush();
   await feed.finish();
   const files = feed.files;
   log.debug(`diff ${range.mergeBase.slice(0, 12)}..${range.includesUncommitted ? 'worktree' : range.headSha.slice(0, 12)}: ${files.length} files`);

@@ -11,6 +11,7 @@ import { inputBudget } from '../tokens/context-window.ts';
 import { createTokenCounter, preloadTokenizer, releaseTokenizers, type TokenCounter } from '../tokens/counter.ts';
 import { ExactCosts } from '../units/exact.ts';
 import { planUnits, prefetchCosts, streamUnits, type PlanOptions } from '../units/plan.ts';
+import type { UnitMemory } from '../cache/unit-memory.ts';
 import type { ReviewUnit, SkippedLines, UnitPlan } from '../units/types.ts';
 import type { KeptFiles } from './feed.ts';
 
@@ -42,7 +43,7 @@ export async function preparePipelines(
   selected: LoomConfig['pipelines'],
   config: LoomConfig,
   kept: KeptFiles,
-  deps: { cwd: string; env: Record<string, string | undefined>; log: Logger; base: Base; stream?: boolean },
+  deps: { cwd: string; env: Record<string, string | undefined>; log: Logger; base: Base; stream?: boolean; memory?: UnitMemory | undefined },
 ): Promise<Preparation> {
   const system = await loadTemplate('system');
   const clientFor = clientCache(config, deps);
@@ -88,7 +89,7 @@ export async function preparePipelines(
 
   if (only?.model && read.rest) {
     const counter = await counterFor(only.modelName, only.model);
-    const opts = planOptions(only, counter, config);
+    const opts = planOptions(only, counter, config, deps.memory);
     if (counter.segments) {
       const files = inScope([read.files, read.rest], only.inScope);
       const preparation: Preparation = { pipelines: entries.map((entry) => pipelineOf(entry, [])), skipped: [], templateTokens };
@@ -111,7 +112,7 @@ export async function preparePipelines(
   for (const [key, group] of groups) {
     if (!group.model) continue;
     const counter = await counterFor(group.modelName, group.model);
-    const opts = planOptions(group, counter, config);
+    const opts = planOptions(group, counter, config, deps.memory);
     // The counting thread counts each plan's files while this thread goes on.
     const scoped = all.filter(group.inScope);
     const prefetch = prefetchCosts(scoped, opts);
@@ -175,8 +176,8 @@ async function countTemplates(entries: Entry[], groups: Map<string, Group>, conf
 }
 
 /** What planning a group's files takes, streamed or not: its budget, its counter, and the config's skip rules. */
-function planOptions(group: Group, counter: TokenCounter, config: LoomConfig): PlanOptions {
-  return { budgetTokens: budgetOf(group), counter, skipPaths: config.skip_paths, skipGenerated: config.skip_generated };
+function planOptions(group: Group, counter: TokenCounter, config: LoomConfig, memory: UnitMemory | undefined): PlanOptions {
+  return { budgetTokens: budgetOf(group), counter, skipPaths: config.skip_paths, skipGenerated: config.skip_generated, memory };
 }
 
 function budgetOf(group: Group): number {

@@ -1,3 +1,4 @@
+import { pieceId, type RecalledPiece, type UnitMemory } from '../cache/unit-memory.ts';
 import { pathMatcher } from '../diff/filter.ts';
 import type { FileDiff } from '../diff/types.ts';
 import { renderDiff } from '../prompts/render-diff.ts';
@@ -21,6 +22,8 @@ export interface PlanOptions {
   skipGenerated?: boolean;
   /** Counts made ahead by prefetchCosts for these files, budget and counter. */
   costs?: ExactCosts;
+  /** Units of earlier runs, made again where their pieces are unchanged (see UnitMemory); this plan's are added. */
+  memory?: UnitMemory | undefined;
 }
 
 /**
@@ -167,6 +170,16 @@ class Planner {
   private leftovers: Piece[] = [];
   private order = 0;
   private readonly id = {};
+  /** With a memory: the places in recalled units (see pack) still empty, by the id of the piece they held... */
+  private readonly awaitedIds = new Map<string, Slot>();
+  /** ...and by its path, for a changed piece of the same file. */
+  private readonly awaitedPaths = new Map<string, Slot[]>();
+  /** With a memory: the ids of every piece packed so far, and the paths of those that are whole files. */
+  private readonly seenIds = new Set<string>();
+  private readonly seenPaths = new Set<string>();
+  private readonly ids = new WeakMap<Piece, string>();
+  /** Pieces that are a whole file (see pack). */
+  private readonly wholes = new WeakSet<Piece>();
 
   constructor(opts: PlanOptions) {
     this.opts = opts;
@@ -219,7 +232,7 @@ class Planner {
   }
 
   private *addSteps(file: FileDiff): Steps<void> {
-    yield* splitSteps(file, this.rawBudget, this.context(), this.order++, (piece) => this.pack(piece));
+    yield* splitSteps(file, this.rawBudget, this.context(), this.order++, (piece) => this.pack(piece, file));
   }
 
   /** Places what is still open, then re-cuts what did not fit; returns the units that became final. */
@@ -248,6 +261,11 @@ class Planner {
   }
 
   private *finishSteps(): Steps<void> {
+    // A recalled unit with a file not in this diff (reverted, or now skipped): the pieces that came are packed afresh.
+    const incomplete = new Set([...this.awaitedIds.values()].map((slot) => slot.unit));
+    this.awaitedIds.clear();
+    this.awaitedPaths.clear();
+    for (const unit of incomplete) for (const slot of unit.slots) if (slot.piece) yield* this.firstFit(slot.piece);
     for (const group of this.open) yield* this.place(group.pieces, 0, this.leftovers);
     this.open = [];
     let queue = this.leftovers;
@@ -280,8 +298,95 @@ class Planner {
     return fresh;
   }
 
+  /**
+   * Packs a piece. With a memory of earlier runs (UnitMemory), the unit an earlier run made with this piece in it is
+   * made again, with the same files in the same order: its other pieces are awaited, each by its id or, changed, by
+   * its path (one that came before is taken back from a unit not final yet), and the unit is placed once every
+   * place is filled or can no longer be. Unchanged, it is the same prompt as before and its answer is in the cache;
+   * only units with a changed file are asked again, however much that file grew. Else (a new file): first fit.
+   */
+  private *pack(piece: Piece, of: FileDiff): Steps<void> {
+    const { memory } = this.opts;
+    if (!memory) return yield* this.firstFit(piece);
+    const id = this.idOf(piece);
+    // Only a whole file stands in for its changed self: a part of a file cut elsewhere is not the part it was.
+    const whole = piece.file.hunks.length === of.hunks.length && piece.file.hunks.every((h, i) => h.lines.length === of.hunks[i]!.lines.length);
+    if (whole) this.wholes.add(piece);
+    const path = whole ? piece.file.path : '';
+    const slot = this.awaitedIds.get(id) ?? (path ? this.awaitedPaths.get(path)?.[0] : undefined);
+    this.seenIds.add(id);
+    if (path) this.seenPaths.add(path);
+    if (slot) return yield* this.fill(slot, piece);
+    const pieces = memory.recall(id);
+    if (!pieces || new Set(pieces.map(([other]) => other)).size !== pieces.length) return yield* this.firstFit(piece);
+    const unit: Recalled = { slots: [], empty: pieces.length };
+    unit.slots = pieces.map(([slotId, slotPath]) => ({ unit, id: slotId, path: slotPath }));
+    let own: Slot | undefined;
+    for (const other of unit.slots) {
+      if (!own && other.id === id) own = other;
+      else if (this.seenIds.has(other.id) || this.seenPaths.has(other.path) || this.awaitedIds.has(other.id)) {
+        // Its piece came before this one (or another recalled unit waits for it): taken back if still in a unit
+        // being filled; else this unit goes without it.
+        const taken = this.awaitedIds.has(other.id) ? undefined : this.takeBack(other);
+        if (taken) other.piece = taken;
+        unit.empty--;
+      } else {
+        this.awaitedIds.set(other.id, other);
+        if (other.path) this.awaitedPaths.set(other.path, [...(this.awaitedPaths.get(other.path) ?? []), other]);
+      }
+    }
+    yield* this.fill(own!, piece);
+  }
+
+  /** Puts a piece in its place in a recalled unit; the unit is placed once no place is left to fill. */
+  private *fill(slot: Slot, piece: Piece): Steps<void> {
+    this.awaitedIds.delete(slot.id);
+    const paths = this.awaitedPaths.get(slot.path)?.filter((other) => other !== slot);
+    if (paths?.length) this.awaitedPaths.set(slot.path, paths);
+    else this.awaitedPaths.delete(slot.path);
+    slot.piece = piece;
+    if (--slot.unit.empty > 0) return;
+    const group = slot.unit.slots.flatMap((s) => (s.piece ? [s.piece] : []));
+    // A file that grew may no longer fit with the others: the last ones then go to other units.
+    const evicted: Piece[] = [];
+    let cost = group.reduce((n, p) => n + p.cost, 0);
+    while (cost > this.rawBudget && group.length > 0) {
+      const last = group.pop()!;
+      evicted.unshift(last);
+      cost -= last.cost;
+    }
+    if (group.length > 0) yield* this.place(group, 0, this.leftovers);
+    for (const p of evicted) yield* this.firstFit(p);
+  }
+
+  /** Takes the piece a slot held (by id, else a whole file by path) back out of an open group; undefined when none is in one. */
+  private takeBack(slot: Slot): Piece | undefined {
+    const matches = [(p: Piece) => this.idOf(p) === slot.id, (p: Piece) => slot.path !== '' && this.wholes.has(p) && p.file.path === slot.path];
+    for (const match of matches) {
+      for (const group of this.open) {
+        const at = group.pieces.findIndex(match);
+        if (at < 0) continue;
+        const [piece] = group.pieces.splice(at, 1);
+        group.cost -= piece!.cost;
+        if (group.pieces.length === 0) this.open.splice(this.open.indexOf(group), 1);
+        return piece;
+      }
+    }
+    return undefined;
+  }
+
+  private idOf(piece: Piece): string {
+    let id = this.ids.get(piece);
+    if (id === undefined) {
+      const { file } = piece;
+      id = pieceId([file.path, file.oldPath, file.status, file.collapsed === true, piece.cost, file.hunks.map((h) => [h.oldStart, h.oldLines, h.newStart, h.newLines, h.lines.length, h.collapsed === true])]);
+      this.ids.set(piece, id);
+    }
+    return id;
+  }
+
   /** First fit over the latest groups, in order: a small file fills a gap an earlier big one left. */
-  private *pack(piece: Piece): Steps<void> {
+  private *firstFit(piece: Piece): Steps<void> {
     let target = this.open.find((group) => group.cost + piece.cost <= this.rawBudget);
     if (!target) {
       this.open.push((target = { pieces: [], cost: 0 }));
@@ -308,6 +413,7 @@ class Planner {
     if (tokens <= budget) {
       const unit: ReviewUnit = { id: '', files: unitFiles, tokens: exact ? exact.total(tokens) : tokens, lines: countUnitLines(unitFiles) };
       PLAN_OF.set(unit, this.id);
+      this.opts.memory?.remember(group.map((piece): RecalledPiece => [this.idOf(piece), this.wholes.has(piece) ? piece.file.path : '']));
       this.placed.push({ unit, first: group.reduce((a, b) => (comparePieces(b, a) < 0 ? b : a)) });
       this.fresh.push(unit);
       return;
@@ -347,6 +453,21 @@ class Planner {
     yield* this.place(keep, depth + 1, leftovers);
     leftovers.push(...rest);
   }
+}
+
+/** A unit of an earlier run (UnitMemory) being made again: a slot per piece it had, in order; `empty` not filled yet. */
+interface Recalled {
+  slots: Slot[];
+  empty: number;
+}
+
+/** A place in a recalled unit: the id of the piece it held, its path if it was a whole file, and what fills it now. */
+interface Slot {
+  unit: Recalled;
+  id: string;
+  /** '' for a part of a file: only that very part fills it. */
+  path: string;
+  piece?: Piece;
 }
 
 /** Files in review order: by rank, then (stable) git's order, which keeps a directory's files together. */
