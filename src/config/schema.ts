@@ -94,7 +94,7 @@ export const LimitsConfig = z.strictObject({
 
 export const CacheConfig = z.strictObject({
   enabled: described(z._default(z.boolean(), true), 'Reuse model answers for identical prompts (a re-run on the same diff costs no tokens)'),
-  dir: described(z._default(z.string(), '.loom/cache'), 'Cache directory; persist it between CI runs to save tokens'),
+  dir: described(z._default(z.string(), '.loom/cache'), 'Cache directory: the answers, and which files went together in each unit (units.json), so a push re-asks only the units with a changed file; persist it between CI runs to save tokens'),
 });
 
 export const LoomConfig = z.strictObject({
