@@ -98,6 +98,41 @@ describe('planning with the units of earlier runs (UnitMemory)', () => {
     expectAccountedFor(pushed, step.value, BUDGET, counter);
   });
 
+  it('accounts for every changed line in plans after random pushes (files grown, shrunk, dropped, added, split)', async () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const multi = (path: string, hunks: number, salt: number) =>
+      fileDiff(path, Array.from({ length: hunks }, (_, h) => ({ oldStart: 1 + h * 50, newStart: 1 + h * 50, lines: [' keep', `-${codeLine(salt + h)}`, `+${codeLine(salt + h + 1)} // new`, ' keep'] })));
+    let reused = 0;
+    for (let round = 0; round < 6; round++) {
+      dir ??= mkdtempSync(join(tmpdir(), 'loom-units-'));
+      const sizesNow = Array.from({ length: 20 }, () => 4 + random(60));
+      let files: FileDiff[] = sizesNow.map((size, i) => added(`src/r${i}.ts`, size, i));
+      files.push(added('src/big.ts', 300, 99), multi('src/many.ts', 40, 500));
+      let previous = await planWithMemory(files);
+      for (let push = 0; push < 3; push++) {
+        files = files.flatMap((file, i) => {
+          const roll = random(10);
+          if (roll === 0) return [];
+          if (roll < 3 && file.path.startsWith('src/r')) return [added(file.path, 1 + random(80), i + push * 31)];
+          return [file];
+        });
+        if (random(2)) files.splice(random(files.length), 0, added(`test/new${round}-${push}.test.ts`, 5 + random(40), 700 + push));
+        const plan = await planWithMemory(files);
+        expectAccountedFor(files, plan, BUDGET, counter);
+        reused += prompts(plan).filter((p) => prompts(previous).includes(p)).length;
+        previous = plan;
+      }
+      rmSync(dir, { recursive: true, force: true });
+      dir = undefined;
+    }
+    // The memory was at work: units came out again as they were.
+    expect(reused).toBeGreaterThan(10);
+  });
+
   it('ignores what it cannot read: a torn or foreign file plans as with no memory', async () => {
     await planWithMemory(diff());
     const pushed = diff({ 2: 12 });
