@@ -91,7 +91,7 @@ describe('prompt tokens by loom\'s count (built CLI)', () => {
     expect(Math.abs(both - all)).toBeLessThanOrEqual(2 * requests.length);
 
     const text = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'text'], { cwd: repo.dir, env: { LOOM_TEST_KEY: 'k' } });
-    expect(text.stdout).toMatch(new RegExp(`review \\(gpt-4o\\) +${usage[0]!.calls} calls, 0 failed, ${usage[0]!.countedPromptTokens} prompt tokens sent by loom's count \\(o200k_base\\); reported: 0 prompt \\+ 0 completion`));
+    expect(text.stdout).toMatch(new RegExp(`review \\(gpt-4o\\) +${usage[0]!.calls} calls, 0 failed, ${usage[0]!.countedPromptTokens.toLocaleString('en-US')} prompt tokens sent by loom's count \\(o200k_base\\); reported: 0 prompt \\+ 0 completion`));
   });
 
   it('caps by tokens, not bytes: a small diff under max_prompt_tokens is reviewed, and one over it is not', async () => {

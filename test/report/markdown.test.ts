@@ -13,12 +13,12 @@ describe('formatMarkdown', () => {
       Reviewed 1 of 1 files, 10 of 10 changed lines.
 
       <details>
-      <summary>Model usage: 1 call, 1190 prompt tokens sent; reported 1200 prompt + 80 completion</summary>
+      <summary>Model usage: 1 call, 1,190 prompt tokens sent; reported 1,200 prompt + 80 completion</summary>
 
       | Pipeline | Model | Calls | Failed | Prompt tokens sent | Prompt tokens reported | Completion tokens reported |
       | --- | --- | ---: | ---: | ---: | ---: | ---: |
-      | review | gpt-4o | 1 | 0 | 1190 | 1200 | 80 |
-      | **Total** | | 1 | 0 | 1190 | 1200 | 80 |
+      | review | gpt-4o | 1 | 0 | 1,190 | 1,200 | 80 |
+      | **Total** | | 1 | 0 | 1,190 | 1,200 | 80 |
 
       Sent: the prompts of the answered calls by loom's count (o200k\\_base). Reported: the usage the model's server returned.
 
@@ -77,13 +77,13 @@ describe('formatMarkdown', () => {
       Reviewed 3 of 5 files, 180 of 300 changed lines; skipped: \`package-lock.json\` (ignore\\_paths).
 
       <details>
-      <summary>Model usage: 3 calls, 5530 prompt tokens sent; reported 5400 prompt + 320 completion</summary>
+      <summary>Model usage: 3 calls, 5,530 prompt tokens sent; reported 5,400 prompt + 320 completion</summary>
 
       | Pipeline | Model | Calls | Failed | Prompt tokens sent | Prompt tokens reported | Completion tokens reported |
       | --- | --- | ---: | ---: | ---: | ---: | ---: |
-      | security | gpt-4o | 3 | 1 | 5530 | 5400 | 320 |
+      | security | gpt-4o | 3 | 1 | 5,530 | 5,400 | 320 |
       | builtin | builtin | 0 | 0 | 0 | 0 | 0 |
-      | **Total** | | 3 | 1 | 5530 | 5400 | 320 |
+      | **Total** | | 3 | 1 | 5,530 | 5,400 | 320 |
 
       Sent: the prompts of the answered calls by loom's count (o200k\\_base). Reported: the usage the model's server returned.
 

@@ -12,7 +12,7 @@ describe('formatText', () => {
 
       Coverage: reviewed 1 of 1 files, 10 of 10 changed lines
       Usage:
-        review (gpt-4o)  1 call, 0 failed, 1190 prompt tokens sent by loom's count (o200k_base); reported: 1200 prompt + 80 completion
+        review (gpt-4o)  1 call, 0 failed, 1,190 prompt tokens sent by loom's count (o200k_base); reported: 1,200 prompt + 80 completion
 
       0 blockers, 0 warnings, 0 info
       "
@@ -49,7 +49,7 @@ describe('formatText', () => {
 
       Coverage: reviewed 3 of 5 files, 180 of 300 changed lines; skipped: package-lock.json (ignore_paths)
       Usage:
-        security (gpt-4o)  3 calls, 1 failed, 5530 prompt tokens sent by loom's count (o200k_base); reported: 5400 prompt + 320 completion
+        security (gpt-4o)  3 calls, 1 failed, 5,530 prompt tokens sent by loom's count (o200k_base); reported: 5,400 prompt + 320 completion
         builtin (builtin)  0 calls, 0 failed, 0 prompt + 0 completion tokens
 
       1 blocker, 2 warnings, 1 info; 1 failed unit

@@ -3,6 +3,7 @@ import { BUILTIN_PIPELINE } from '../../checks/index.ts';
 import type { Finding, Severity } from '../../findings/finding.ts';
 import type { Report } from '../report.ts';
 import { removeHtmlComments } from './html-comments.ts';
+import { grouped } from './coverage-parts.ts';
 import { firstItems } from './list-summaries.ts';
 import { spanEnd } from './locations.ts';
 import { plural } from './severity-counts.ts';
@@ -93,7 +94,7 @@ function notReviewedIssue(description: string, key: string, path: string, used: 
 function noModel(report: Report, used: Set<string>): CodeQualityIssue[] {
   const { linesChanged, linesNotReviewed } = report.coverage;
   if (report.skipped || linesNotReviewed === 0 || report.pipelines.some((p) => p.name !== BUILTIN_PIPELINE)) return [];
-  const description = `No model reviewed this change: ${linesNotReviewed} of ${linesChanged} changed lines were not reviewed. The summary says how to connect one.`;
+  const description = `No model reviewed this change: ${grouped(linesNotReviewed)} of ${grouped(linesChanged)} changed lines were not reviewed. The summary says how to connect one.`;
   return [notReviewedIssue(description, 'no model', '.loom/config.yaml', used)];
 }
 

@@ -1,6 +1,6 @@
 import { SEVERITIES, type Finding, type Severity } from '../../findings/finding.ts';
 import type { Report } from '../report.ts';
-import { coverageParts } from './coverage-parts.ts';
+import { coverageCounts, coverageParts, grouped } from './coverage-parts.ts';
 import type { FormatOptions } from './format-options.ts';
 import { firstItems, summariseSkipped } from './list-summaries.ts';
 import { defuseTitle, sanitizeMarkdownBody } from './markdown-body.ts';
@@ -80,7 +80,7 @@ function failureItem(failure: Report['failures'][number]): string {
 
 function coverageLine(report: Report): string {
   const cov = report.coverage;
-  let line = `Reviewed ${cov.filesReviewed} of ${cov.filesChanged} files, ${cov.linesReviewed} of ${cov.linesChanged} changed lines`;
+  let line = `Reviewed ${coverageCounts(cov)}`;
   for (const part of coverageParts(cov)) line += `; ${part}`;
   const skipped = summariseSkipped(cov.filesSkipped);
   if (skipped.kind === 'files' && skipped.files.length > 0) {
@@ -107,13 +107,14 @@ function usageDetails(report: Report): string {
     '| Pipeline | Model | Calls | Failed | Prompt tokens sent | Prompt tokens reported | Completion tokens reported |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
     ...report.pipelines.map(
-      (p) => `| ${cell(p.name)} | ${cell(p.model)} | ${p.calls} | ${p.failedCalls} | ${p.countedPromptTokens ?? 0} | ${p.promptTokens} | ${p.completionTokens} |`,
+      (p) =>
+        `| ${cell(p.name)} | ${cell(p.model)} | ${grouped(p.calls)} | ${grouped(p.failedCalls)} | ${grouped(p.countedPromptTokens ?? 0)} | ${grouped(p.promptTokens)} | ${grouped(p.completionTokens)} |`,
     ),
-    `| **Total** | | ${total.calls} | ${total.failed} | ${total.sent} | ${total.prompt} | ${total.completion} |`,
+    `| **Total** | | ${grouped(total.calls)} | ${grouped(total.failed)} | ${grouped(total.sent)} | ${grouped(total.prompt)} | ${grouped(total.completion)} |`,
   ];
   const tokenizers = [...new Set(report.pipelines.flatMap((p) => (p.tokenizer ? [p.tokenizer] : [])))];
   const note = `Sent: the prompts of the answered calls by loom's count${tokenizers.length > 0 ? ` (${tokenizers.map(cell).join(', ')})` : ''}. Reported: the usage the model's server returned.`;
-  const summary = `Model usage: ${plural(total.calls, 'call')}, ${total.sent} prompt tokens sent; reported ${total.prompt} prompt + ${total.completion} completion`;
+  const summary = `Model usage: ${plural(total.calls, 'call')}, ${grouped(total.sent)} prompt tokens sent; reported ${grouped(total.prompt)} prompt + ${grouped(total.completion)} completion`;
   // The blank lines inside <details> are what make GitHub and GitLab render the table as markdown.
   return `<details>\n<summary>${summary}</summary>\n\n${rows.join('\n')}\n\n${note}\n\n</details>`;
 }

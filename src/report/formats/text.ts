@@ -1,5 +1,5 @@
 import { painter, type Paint, type StyleName } from './ansi.ts';
-import { coverageParts } from './coverage-parts.ts';
+import { coverageCounts, coverageParts, grouped } from './coverage-parts.ts';
 import type { Finding, Severity } from '../../findings/finding.ts';
 import type { Report } from '../report.ts';
 import type { FormatOptions } from './format-options.ts';
@@ -79,7 +79,7 @@ function findingLines(f: Finding, c: Paint): string[] {
 
 function coverageLine(report: Report): string {
   const cov = report.coverage;
-  let line = `Coverage: reviewed ${cov.filesReviewed} of ${cov.filesChanged} files, ${cov.linesReviewed} of ${cov.linesChanged} changed lines`;
+  let line = `Coverage: reviewed ${coverageCounts(cov)}`;
   for (const part of coverageParts(cov)) line += `; ${part}`;
   const skipped = summariseSkipped(cov.filesSkipped);
   if (skipped.kind === 'files' && skipped.files.length > 0) {
@@ -100,9 +100,9 @@ function usageLines(report: Report): string[] {
       (p, i) =>
         `  ${names[i]!.padEnd(width)}  ${plural(p.calls, 'call')}, ${p.failedCalls} failed, ` +
         (p.countedPromptTokens === undefined
-          ? `${p.promptTokens} prompt + ${p.completionTokens} completion tokens`
-          : `${p.countedPromptTokens} prompt tokens sent by loom's count${p.tokenizer ? ` (${terminalSafeLine(p.tokenizer)})` : ''}; ` +
-            `reported: ${p.promptTokens} prompt + ${p.completionTokens} completion`),
+          ? `${grouped(p.promptTokens)} prompt + ${grouped(p.completionTokens)} completion tokens`
+          : `${grouped(p.countedPromptTokens)} prompt tokens sent by loom's count${p.tokenizer ? ` (${terminalSafeLine(p.tokenizer)})` : ''}; ` +
+            `reported: ${grouped(p.promptTokens)} prompt + ${grouped(p.completionTokens)} completion`),
     ),
   ];
 }
