@@ -16,7 +16,7 @@ import { dedupeFindings } from '../findings/build.ts';
 import { atOrAbove, compareFindings } from '../findings/finding.ts';
 import { isLocalBaseUrl } from '../llm/api-key.ts';
 import { sinceStart, type Logger } from '../log.ts';
-import { runPipelines, type PipelinesResult } from '../pipelines/run.ts';
+import { runPipelines, stoppedBecause, type PipelinesResult } from '../pipelines/run.ts';
 import type { CiContext, Platform, PullRequestInfo } from '../platforms/types.ts';
 import type { Progress } from '../progress.ts';
 import { formats, type FormatId } from '../report/formats/index.ts';
@@ -179,8 +179,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   if (capped.length > 0) notices.push(`${capped.length} unit(s) were not reviewed because a limit in the config was reached (limits.max_calls / limits.max_prompt_tokens).`);
   result.failures.push(...capped);
   if (result.stopped.length > 0) {
-    const why = stop.signal.reason instanceof Error ? stop.signal.reason.message : 'the review was stopped';
-    notices.push(`${result.stopped.length} unit(s) were not reviewed: ${why} before their model calls were answered.`);
+    notices.push(`${result.stopped.length} unit(s) were not reviewed: ${stoppedBecause(stop.signal)} before their model calls were answered.`);
     result.failures.push(...result.stopped);
   }
   progress.stop();

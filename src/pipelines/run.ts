@@ -64,6 +64,11 @@ export class ReviewStopped extends Error {
   override readonly name = 'ReviewStopped';
 }
 
+/** The reason a stopped review gives, in its notice and for each unit it kept from a model. */
+export function stoppedBecause(signal: AbortSignal | undefined): string {
+  return signal?.reason instanceof Error ? signal.reason.message : 'the review was stopped';
+}
+
 /**
  * Every (pipeline x unit) call goes through this one limiter, so --concurrency is the real bound. With `stream`,
  * units arrive while the plan is still being made (see preparePipelines): each is offered to every pipeline in
@@ -93,8 +98,9 @@ export async function runPipelines(
     templateTokens?: ReadonlyMap<string, number>;
     stream?: { units: AsyncIterable<ReviewUnit>; limits: LoomConfig['limits'] };
     /**
-     * Stops the review (its reason a ReviewStopped): calls not started are not made, calls in flight are abandoned
-     * and nothing of them is cached; their units go to `stopped`, and what was answered before stays.
+     * Stops the review (its reason a ReviewStopped): calls not started are not made (a unit whose answer is in the
+     * cache still takes it), calls in flight are abandoned and nothing of them is cached; their units go to
+     * `stopped`, and what was answered before stays.
      */
     signal?: AbortSignal;
   },
@@ -124,7 +130,8 @@ export async function runPipelines(
     if (!pipeline.unavailable) diffs.expect(unit);
     tasks.push(
       limit(async () => {
-        if (ctx.signal?.aborted) return stop(pipeline, unit);
+        // With a cache, a unit it answered costs nothing after a stop either: reviewUnit looks before it gives up.
+        if (ctx.signal?.aborted && !ctx.cache?.enabled) return stop(pipeline, unit);
         if (result.calls.attempted++ === 0) ctx.log.debug(`${sinceStart()} first model call`);
         await review(pipeline, unit, stats[p]!);
       }),
@@ -159,8 +166,7 @@ export async function runPipelines(
   };
   /** A unit the review stopped before its model answered: not reviewed, and not a failure of the model. */
   const stop = (pipeline: PreparedPipeline, unit: ReviewUnit) => {
-    const why = ctx.signal?.reason instanceof Error ? ctx.signal.reason.message : 'the review was stopped';
-    result.stopped.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason: `not reviewed: ${why}` });
+    result.stopped.push({ pipeline: pipeline.config.name, unit: unit.id, files: unit.files.map((f) => f.path).filter(unique), reason: `not reviewed: ${stoppedBecause(ctx.signal)}` });
     ctx.onProgress?.(++done, total);
   };
   /** `size`: the unit's tokens of diff, counted (unit.tokens) or, for a part of a split unit, estimated. */
@@ -298,7 +304,7 @@ async function reviewUnit(
   promptTokens: number | undefined,
 ): Promise<{ findings: Finding[]; dropped: string[]; cut?: PromptCut; cutOff?: string } | { reason: string } | { tooLong: string; model: string; window?: number } | { stopped: true }> {
   if (pipeline.unavailable) return { reason: pipeline.unavailable };
-  if (ctx.signal?.aborted) return { stopped: true };
+  if (ctx.signal?.aborted && !ctx.cache?.enabled) return { stopped: true };
   const data: PromptData = {
     ...ctx.base,
     diff: diffs.get(unit),
@@ -317,6 +323,7 @@ async function reviewUnit(
       const key = ctx.cache?.enabled && settings ? ctx.cache.keyFor({ model: settings.model, baseUrl: settings.base_url, temperature: settings.temperature, system: prompt.system, user: prompt.user, extra: JSON.stringify({ max_tokens: settings.max_tokens }) }) : undefined;
       const cached = key ? await ctx.cache!.get(key) : undefined;
       const hit = cached === undefined ? undefined : parseFindingsReply(cached);
+      if (!hit?.ok && ctx.signal?.aborted) return { stopped: true };
       const answer = hit?.ok ? { findings: hit.findings, dropped: hit.dropped, usage: { promptTokens: 0, completionTokens: 0 }, calls: 0, firstPromptTokens: 0 } : await askForFindings(client, prompt, ctx.signal ? { signal: ctx.signal } : {});
       // An answer to a prompt the server cut, or cut itself at max_tokens, is not kept: a re-run would take it for a
       // whole one, and say nothing.

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createAnswerCache } from '../../src/cache/answer-cache.ts';
 import { ModelConfig, PipelineConfig } from '../../src/config/schema.ts';
 import { indexDiff } from '../../src/findings/diff-index.ts';
 import { createLlmClient } from '../../src/llm/client.ts';
@@ -226,6 +230,34 @@ describe('runPipelines', () => {
     expect(server.requests.map((r) => r.body.model)).toEqual(Array(5).fill('model-primary'));
     const coverage = coverageOf(files, [], [prepared], result.stopped);
     expect([coverage.linesReviewed, coverage.linesNotReviewed]).toEqual([3, 3]);
+  });
+
+  it('after a stop, still takes the answers the cache has, for nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loom-run-cache-'));
+    try {
+      const cache = createAnswerCache({ dir, enabled: true, cwd: dir });
+      const models = { primary: ModelConfig.parse({ base_url: 'http://127.0.0.1:1/v1', model: 'model-primary', max_retries: 1 }) };
+      const stop = new AbortController();
+      server = await startOpenAiServer((req, index) => {
+        const path = /### (\S+)/.exec(req.body.messages.at(-1).content)![1]!;
+        if (index === 2) stop.abort(new ReviewStopped('loom was stopped (SIGTERM)'));
+        if (index >= 2) return new Promise<never>(() => {});
+        return findingsReply([{ file: path, line: 2, title: `t ${path}`, body: 'b' }]);
+      });
+      const log = createLogger({ level: 'quiet', write: () => {} });
+      // A first run answers src/f2.ts (and src/f0.ts): the cache keeps both answers.
+      await runPipelines([await pipeline('review', [client('primary', server.url)], { units: [units[2]!, units[0]!] })], { concurrency: 1, index: indexDiff(files), base, log, cache, models });
+
+      // Then f0 (cached), f1 (the stop comes with its call), f2 (cached), f3 (never asked).
+      const result = await runPipelines([await pipeline('review', [client('primary', server.url)], { units: units.slice(0, 4) })], { concurrency: 1, index: indexDiff(files), base, log, cache, models, signal: stop.signal });
+
+      expect(result.findings.map((f) => f.path).sort()).toEqual(['src/f0.ts', 'src/f2.ts']);
+      expect(result.stopped.map((s) => s.unit)).toEqual(['u2', 'u4']);
+      expect(result.stats[0]!.cachedCalls).toBe(2);
+      expect(server.requests).toHaveLength(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('falls back to the next model when the first one fails', async () => {
