@@ -6,6 +6,16 @@ import { parse } from 'yaml';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const load = (path: string): any => parse(readFileSync(`${root}${path}`, 'utf8'));
 
+/**
+ * loom's cache restored before the review and saved after it, whatever happened (a cancelled run keeps the answers
+ * it had): a new key per run attempt (keys are immutable), restored from the pull request's latest.
+ */
+function expectPerPullRequestCache(restore: any, save: any, pr: string): void {
+  const key = `loom-${pr}-\${{ github.run_id }}-\${{ github.run_attempt }}`;
+  expect(restore).toStrictEqual({ uses: 'actions/cache/restore@v4', with: { path: '.loom/cache', key, 'restore-keys': `loom-${pr}-` } });
+  expect(save).toStrictEqual({ uses: 'actions/cache/save@v4', if: 'always()', with: { path: '.loom/cache', key } });
+}
+
 describe('ci-examples', () => {
   it('holds one example per CI, each valid YAML that runs loom-review', () => {
     const files = readdirSync(`${root}ci-examples`).filter((name) => name.endsWith('.yml')).sort();
@@ -19,7 +29,7 @@ describe('ci-examples', () => {
     const workflow = load('ci-examples/github-actions.yml');
     expect(Object.keys(workflow.on)).toStrictEqual(['pull_request']);
     expect(workflow.permissions).toStrictEqual({ contents: 'read', 'pull-requests': 'write' });
-    const [checkout, node, review] = workflow.jobs.review.steps;
+    const [checkout, node, restore, review, save] = workflow.jobs.review.steps;
     expect(checkout).toStrictEqual({
       uses: 'actions/checkout@v4',
       with: { 'fetch-depth': 0, ref: '${{ github.event.pull_request.head.sha }}' },
@@ -30,6 +40,7 @@ describe('ci-examples', () => {
       OPENAI_API_KEY: '${{ secrets.OPENAI_API_KEY }}',
       GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}',
     });
+    expectPerPullRequestCache(restore, save, '${{ github.event.pull_request.number }}');
   });
 
   it('GitLab CI: merge request pipelines only, full clone, Code Quality report', () => {
@@ -40,15 +51,24 @@ describe('ci-examples', () => {
     expect(job.script).toStrictEqual(['npx --yes loom-review review --output codequality=gl-code-quality-report.json']);
     expect(job.artifacts.reports).toStrictEqual({ codequality: 'gl-code-quality-report.json' });
     expect(JSON.stringify(job)).not.toContain('CI_JOB_TOKEN');
+    // loom's cache, one per merge request, kept also when the job fails.
+    expect(job.cache).toStrictEqual({ key: 'loom-$CI_MERGE_REQUEST_IID', paths: ['.loom/cache/'], when: 'always' });
   });
 
   it('Azure Pipelines: pr trigger, full history with credentials, System.AccessToken mapped', () => {
     const pipeline = load('ci-examples/azure-pipelines.yml');
     expect(pipeline.trigger).toBe('none');
     expect(pipeline.pr).toStrictEqual({ branches: { include: ['*'] } });
-    const [checkout, , review] = pipeline.steps;
+    const [checkout, , cache, review] = pipeline.steps;
     expect(checkout).toStrictEqual({ checkout: 'self', fetchDepth: 0, persistCredentials: true });
     expect(review.env).toStrictEqual({ OPENAI_API_KEY: '$(OPENAI_API_KEY)', SYSTEM_ACCESSTOKEN: '$(System.AccessToken)' });
+    // loom's cache: a new entry per build, restored from the pull request's latest.
+    expect(cache.task).toBe('Cache@2');
+    expect(cache.inputs).toStrictEqual({
+      key: 'loom | "$(System.PullRequest.PullRequestId)" | "$(Build.BuildId)"',
+      restoreKeys: 'loom | "$(System.PullRequest.PullRequestId)"',
+      path: '$(Build.SourcesDirectory)/.loom/cache',
+    });
   });
 
   it('Bitbucket Pipelines: a pull-requests pipeline for every branch with a full clone', () => {
@@ -64,9 +84,10 @@ describe('ci-examples', () => {
     const workflow = load('ci-examples/gitea-actions.yml');
     expect(Object.keys(workflow.on)).toStrictEqual(['pull_request']);
     expect(workflow.permissions['pull-requests']).toBe('write');
-    const [checkout, , review] = workflow.jobs.review.steps;
+    const [checkout, , restore, review, save] = workflow.jobs.review.steps;
     expect(checkout.with).toStrictEqual({ 'fetch-depth': 0 });
     expect(review.env).toStrictEqual({ OPENAI_API_KEY: '${{ secrets.OPENAI_API_KEY }}', GITEA_TOKEN: '${{ secrets.GITHUB_TOKEN }}' });
+    expectPerPullRequestCache(restore, save, '${{ github.event.pull_request.number }}');
   });
 });
 
