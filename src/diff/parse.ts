@@ -54,11 +54,10 @@ function parseSection(text: string, start: number, end: number, elide: ElideRule
   const paths = pathsOf(header);
   const keep = elide && hunkStart >= 0 && elide.file(paths.path) ? elide.line : undefined;
   const body = hunkStart >= 0 && !submodule && !header.binary ? convertHunks(text, hunkStart, end, keep) : undefined;
-  const file = buildFile(header, paths, body, submodule);
-  if (keep && body) file.elided = true;
+  const elided = keep && body ? true : undefined;
   // Every line's text is a piece of the section, and the hint spans no line break: no match, no secret.
-  else if (body && hint) file.mayHoldSecret = hint.test(start === 0 && end === text.length ? text : text.slice(start, end));
-  return file;
+  const mayHoldSecret = !elided && body && hint ? hint.test(start === 0 && end === text.length ? text : text.slice(start, end)) : undefined;
+  return buildFile(header, paths, body, submodule, elided, mayHoldSecret);
 }
 
 const isSubmodule = (header: FileHeader): boolean => header.oldMode === SUBMODULE_MODE || header.newMode === SUBMODULE_MODE;
@@ -104,11 +103,7 @@ export function openElidedSection(text: string, elide: ElideRule): OpenSection |
   return {
     hunksAt: hunkStart,
     feed: (piece, start, end) => reader.read(piece, start, end),
-    close: () => {
-      const file = buildFile(header, paths, reader.finish('', 0, 0), false);
-      file.elided = true;
-      return file;
-    },
+    close: () => buildFile(header, paths, reader.finish('', 0, 0), false, true, undefined),
   };
 }
 
@@ -141,9 +136,11 @@ function convertHunks(text: string, start: number, end: number, keep?: (text: st
  */
 class HunkReader {
   readonly body: HunkBody = { hunks: [], additions: 0, deletions: 0, oldNoEol: false, newNoEol: false };
-  private lines: DiffLine[] | undefined;
-  /** The kind of the hunk's last line, kept or not: what a `\ No newline` marker refers to. */
-  private previous: DiffLine['kind'] | undefined;
+  // Every field starts with a value of the type it keeps (a shared empty array, a number for the last kind): V8
+  // then never widens this object's fields while `read`, hot on a large diff, is optimized for them.
+  private lines: DiffLine[] = NO_LINES;
+  /** The kind of the hunk's last line, kept or not: what a `\ No newline` marker refers to (see LAST_*). */
+  private previous = LAST_NONE;
   private oldLine = 0;
   private newLine = 0;
   private oldLeft = 0;
@@ -159,13 +156,14 @@ class HunkReader {
   /** Reads text[start, end): whole lines (the last may lack its newline only at the end of the section). */
   read(text: string, start: number, end: number): void {
     const { body, keep } = this;
-    let { lines, previous, oldLine, newLine, oldLeft, newLeft, inHunk } = this;
+    let lines = this.lines;
+    let previous = this.previous;
+    let oldLine = this.oldLine;
+    let newLine = this.newLine;
+    let oldLeft = this.oldLeft;
+    let newLeft = this.newLeft;
+    let inHunk = this.inHunk;
     let pos = start;
-    const marker = () => {
-      if (!lines) return;
-      if (previous !== 'add') body.oldNoEol = true;
-      if (previous !== 'del') body.newNoEol = true;
-    };
     while (pos < end) {
       const nl = text.indexOf('\n', pos);
       const lineEnd = nl < 0 || nl >= end ? end : nl;
@@ -181,44 +179,44 @@ class HunkReader {
             const oldLines = header[2] ? Number(header[2]) : 1;
             const newLines = header[4] ? Number(header[4]) : 1;
             lines = [];
-            previous = undefined;
+            previous = LAST_NONE;
             body.hunks.push({ oldStart: oldLine, oldLines, newStart: newLine, newLines, section: keep ? copyOf(hunkSection(line)) : hunkSection(line), lines });
             oldLeft = oldLines;
             newLeft = newLines;
             inHunk = true;
           }
-        } else if (first === 0x5c /* '\\' */ && text.startsWith(NO_NEWLINE, pos) && lineEnd - pos === NO_NEWLINE.length) marker();
+        } else if (first === 0x5c /* '\\' */ && lines !== NO_LINES && isNoNewline(text, pos, lineEnd)) markNoNewline(body, previous);
         pos = next;
         continue;
       }
       const textEnd = lineEnd > pos && text.charCodeAt(lineEnd - 1) === 0x0d ? lineEnd - 1 : lineEnd;
       if (first === 0x5c /* '\\' */) {
-        marker();
+        markNoNewline(body, previous);
         // parse-diff counts any other line starting with a backslash as context.
-        if (!(text.startsWith(NO_NEWLINE, pos) && lineEnd - pos === NO_NEWLINE.length)) {
+        if (!isNoNewline(text, pos, lineEnd)) {
           oldLine++;
           newLine++;
           oldLeft--;
           newLeft--;
         }
       } else if (first === 0x2d /* '-' */) {
-        if (!keep) lines!.push({ kind: 'del', oldLine, newLine: undefined, text: text.slice(pos + 1, textEnd) });
-        previous = 'del';
+        if (!keep) lines.push({ kind: 'del', oldLine, newLine: undefined, text: text.slice(pos + 1, textEnd) });
+        previous = LAST_DEL;
         oldLine++;
         body.deletions++;
         oldLeft--;
       } else if (first === 0x2b /* '+' */) {
         const added = text.slice(pos + 1, textEnd);
         // An elided file keeps copies: a slice would keep the whole section's text alive.
-        if (!keep) lines!.push({ kind: 'add', oldLine: undefined, newLine, text: added });
-        else if (keep(added)) lines!.push({ kind: 'add', oldLine: undefined, newLine, text: copyOf(added) });
-        previous = 'add';
+        if (!keep) lines.push({ kind: 'add', oldLine: undefined, newLine, text: added });
+        else if (keep(added)) lines.push({ kind: 'add', oldLine: undefined, newLine, text: copyOf(added) });
+        previous = LAST_ADD;
         newLine++;
         body.additions++;
         newLeft--;
       } else {
-        if (!keep) lines!.push({ kind: 'context', oldLine, newLine, text: text.slice(pos + 1, textEnd) });
-        previous = 'context';
+        if (!keep) lines.push({ kind: 'context', oldLine, newLine, text: text.slice(pos + 1, textEnd) });
+        previous = LAST_CONTEXT;
         oldLine++;
         newLine++;
         oldLeft--;
@@ -227,18 +225,62 @@ class HunkReader {
       if (oldLeft === 0 && newLeft === 0) inHunk = false;
       pos = next;
     }
-    Object.assign(this, { lines, previous, oldLine, newLine, oldLeft, newLeft, inHunk });
+    this.lines = lines;
+    this.previous = previous;
+    this.oldLine = oldLine;
+    this.newLine = newLine;
+    this.oldLeft = oldLeft;
+    this.newLeft = newLeft;
+    this.inHunk = inHunk;
   }
 
   /** The hunks, once the section's last line was read; `text[start, end)` is what was read last. */
   finish(text: string, start: number, end: number): HunkBody {
     // A hunk cut short by the end of the text takes the empty line after the last newline, as parse-diff does.
     if (this.inHunk && !this.keep && end > start && text.charCodeAt(end - 1) === 0x0a) {
-      this.lines!.push({ kind: 'context', oldLine: this.oldLine++, newLine: this.newLine++, text: '' });
+      this.lines.push({ kind: 'context', oldLine: this.oldLine++, newLine: this.newLine++, text: '' });
     }
     return this.body;
   }
 }
+
+/** No hunk read yet: `\ No newline` markers before the first hunk refer to nothing. */
+const NO_LINES: DiffLine[] = [];
+const LAST_NONE = 0;
+const LAST_ADD = 1;
+const LAST_DEL = 2;
+const LAST_CONTEXT = 3;
+
+/** Whether text[pos, lineEnd) is git's `\ No newline at end of file`. */
+function isNoNewline(text: string, pos: number, lineEnd: number): boolean {
+  return lineEnd - pos === NO_NEWLINE.length && text.startsWith(NO_NEWLINE, pos);
+}
+
+/** A `\ No newline` marker after a line of kind `previous`: that side's last line has no newline. */
+function markNoNewline(body: HunkBody, previous: number): void {
+  if (previous !== LAST_ADD) body.oldNoEol = true;
+  if (previous !== LAST_DEL) body.newNoEol = true;
+}
+
+/**
+ * Every kind of line read once as the module loads (both ways: kept whole, and elided), so V8 has seen every
+ * branch of `read` before it optimizes it: one compile instead of one more each time a large diff first reaches a
+ * kind of line (a `\\` marker, a CRLF line, an elided file's added line).
+ */
+function warmUp(): void {
+  const sample = '@@ -1,3 +1,3 @@ f\n a\r\n-b\n+c\n\\ No newline at end of file\n\\ other\n@@ -9 +9 @@\n-x\n+y\n';
+  // V8 records feedback only once a function has run a little (lazy feedback allocation): a few rounds.
+  for (let round = 0; round < WARM_ROUNDS; round++) {
+    // Two filters, so the call is not tied to one: the real one is the config's.
+    for (const keep of [undefined, (text: string) => text === 'c', (text: string) => text.length > 5]) {
+      const reader = new HunkReader(keep);
+      reader.read(sample, 0, sample.length);
+      reader.finish(sample, 0, sample.length);
+    }
+  }
+}
+const WARM_ROUNDS = 4;
+warmUp();
 
 /** Text after the second `@@` of a hunk header, without the separating space. */
 function hunkSection(headerLine: string): string {
@@ -269,7 +311,14 @@ function pathsOf(header: FileHeader): { status: FileStatus; oldPath: string; pat
   return { status, oldPath, path: status === 'deleted' ? oldPath : newPath };
 }
 
-function buildFile(header: FileHeader, paths: ReturnType<typeof pathsOf>, body: HunkBody | undefined, submodule: boolean): FileDiff {
+function buildFile(
+  header: FileHeader,
+  paths: ReturnType<typeof pathsOf>,
+  body: HunkBody | undefined,
+  submodule: boolean,
+  elided: true | undefined,
+  mayHoldSecret: boolean | undefined,
+): FileDiff {
   const { status, oldPath, path } = paths;
   const hunks = body?.hunks ?? [];
   // A submodule has no reviewable lines: it is flagged binary so nothing tries to review or anchor in it.
@@ -285,11 +334,12 @@ function buildFile(header: FileHeader, paths: ReturnType<typeof pathsOf>, body: 
     hunks,
     additions: body?.additions ?? 0,
     deletions: body?.deletions ?? 0,
-    // Always present, if undefined: files of one shape keep the code that walks them optimized (see DiffLine).
+    // Always present, if undefined, and set here once: files of one shape keep the code that walks them optimized
+    // (see DiffLine); a field written again after the object is made deoptimizes the code that read it.
     oldMode: header.oldMode,
     newMode: header.newMode,
-    elided: undefined,
-    mayHoldSecret: undefined,
+    elided,
+    mayHoldSecret,
   };
   return file;
 }
