@@ -100,8 +100,13 @@ describe('action.yml', () => {
       version: 'latest',
       'node-version': '20',
       'github-token': '${{ github.token }}',
+      cache: 'true',
     });
-    const [node, loom] = action.runs.steps;
+    const [node, restore, loom, save] = action.runs.steps;
+    // The same cache steps as the examples, each only with the `cache` input on.
+    const { if: restoreIf, ...restoreStep } = restore;
+    expectPerPullRequestCache(restoreStep, { ...save, if: 'always()' }, '${{ github.event.pull_request.number }}');
+    expect([restoreIf, save.if]).toStrictEqual(["inputs.cache == 'true'", "always() && inputs.cache == 'true'"]);
     expect(node).toStrictEqual({ uses: 'actions/setup-node@v4', with: { 'node-version': '${{ inputs.node-version }}' } });
     expect(loom.shell).toBe('bash');
     expect(loom.run).toContain('npx --yes "loom-review@${LOOM_VERSION}" ${LOOM_ARGS}');
