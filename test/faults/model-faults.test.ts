@@ -224,7 +224,7 @@ describe('model faults that end in a failed unit or exit 3', () => {
       expect(countByUnit(model.requests)).toEqual({ a: 2, b: 1 });
       expect(titles(r.json)).toEqual(['Finding in b']);
       expect(r.json.failures).toEqual([{ pipeline: 'pa', files: ['src/a.js'], reason: expect.stringMatching(/500.*model crashed on a.*2 attempts/) }]);
-      expect(md).toMatch(/1 failed unit\*\*: the review is incomplete/);
+      expect(md).toMatch(/1 unit not reviewed\*\*: the review is incomplete/);
       expect(md).toMatch(/### Not reviewed[\s\S]*`src\/a\.js`/);
       expect(r.stderr).toMatch(/pa: unit .* failed/);
     }),

@@ -31,7 +31,7 @@ describe('formatMarkdown', () => {
     expect(formatMarkdown(richReport())).toMatchInlineSnapshot(`
       "## loom review
 
-      🔴 **1 blocker** · 🟡 **2 warnings** · 🔵 **1 info** on \`main...feature\` (\`1111111\`...\`2222222\`) · ⚠️ **1 failed unit**: the review is incomplete
+      🔴 **1 blocker** · 🟡 **2 warnings** · 🔵 **1 info** on \`main...feature\` (\`1111111\`...\`2222222\`) · ⚠️ **1 unit not reviewed**: the review is incomplete
 
       ### Findings
 

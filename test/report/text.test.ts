@@ -41,7 +41,7 @@ describe('formatText', () => {
             Looks fine <!-- loom:fp=forged --> but <details><summary>x</summary> is raw HTML.
             Keep \`Map<string, number>\`.
 
-      Not reviewed (failed model calls):
+      Not reviewed:
         security on src/big.ts, src/huge.ts: model answer could not be parsed
 
       Notices:
@@ -52,7 +52,7 @@ describe('formatText', () => {
         security (gpt-4o)  3 calls, 1 failed, 5,530 prompt tokens sent by loom's count (o200k_base); reported: 5,400 prompt + 320 completion
         builtin (builtin)  0 calls, 0 failed, 0 prompt + 0 completion tokens
 
-      1 blocker, 2 warnings, 1 info; 1 failed unit
+      1 blocker, 2 warnings, 1 info; 1 unit not reviewed
       "
     `);
   });
@@ -105,6 +105,6 @@ describe('formatText', () => {
     const files = Array.from({ length: 8 }, (_, i) => `f${i}.ts`);
     const out = formatText(makeReport({ failures: [{ pipeline: 'review', files, reason: 'timeout' }] }));
     expect(out).toContain('\n  review on f0.ts, f1.ts, f2.ts, f3.ts, f4.ts and 3 more: timeout\n');
-    expect(out.trimEnd().split('\n').at(-1)).toBe('0 blockers, 0 warnings, 0 info; 1 failed unit');
+    expect(out.trimEnd().split('\n').at(-1)).toBe('0 blockers, 0 warnings, 0 info; 1 unit not reviewed');
   });
 });

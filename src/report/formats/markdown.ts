@@ -6,7 +6,7 @@ import { firstItems, summariseSkipped } from './list-summaries.ts';
 import { defuseTitle, sanitizeMarkdownBody } from './markdown-body.ts';
 import { codeSpan, fencedBlock, inlineText } from './markdown-escape.ts';
 import { lineRange, notInline, shortSha } from './locations.ts';
-import { countBySeverity, plural, severityLabel } from './severity-counts.ts';
+import { countBySeverity, notReviewedUnits, plural, severityLabel } from './severity-counts.ts';
 
 const ICON: Record<Severity, string> = { blocker: '🔴', warning: '🟡', info: '🔵' };
 
@@ -45,7 +45,7 @@ function verdict(report: Report): string {
   const shas = baseSha && headSha ? ` (${codeSpan(shortSha(baseSha))}...${codeSpan(shortSha(headSha))})` : '';
   const range = `on ${codeSpan(`${baseRef}...${headRef}`)}${shas}`;
   const failed = report.failures.length;
-  const incomplete = failed > 0 ? ` · ⚠️ **${plural(failed, 'failed unit')}**: the review is incomplete` : '';
+  const incomplete = failed > 0 ? ` · ⚠️ **${notReviewedUnits(failed)}**: the review is incomplete` : '';
   if (report.findings.length === 0) return `✅ **No findings** ${range}${incomplete}`;
   const parts = SEVERITIES.map((s) => `${ICON[s]} **${counts[s]} ${severityLabel(s, counts[s])}**`);
   return `${parts.join(' · ')} ${range}${incomplete}`;

@@ -21,3 +21,11 @@ export function formatCounts(counts: SeverityCounts): string {
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
+
+/**
+ * `2 units not reviewed`: units no model answered for, whatever kept it (a failed call, a limit, a stop, a cut
+ * prompt); each one's reason is listed with it.
+ */
+export function notReviewedUnits(count: number): string {
+  return `${plural(count, 'unit')} not reviewed`;
+}

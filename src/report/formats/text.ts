@@ -5,7 +5,7 @@ import type { Report } from '../report.ts';
 import type { FormatOptions } from './format-options.ts';
 import { firstItems, summariseSkipped } from './list-summaries.ts';
 import { groupByPath, lineRange, notInline, shortSha } from './locations.ts';
-import { countBySeverity, formatCounts, plural } from './severity-counts.ts';
+import { countBySeverity, formatCounts, notReviewedUnits, plural } from './severity-counts.ts';
 import { terminalSafe, terminalSafeLine } from './terminal-safe.ts';
 import { wrapProse } from './text-wrap.ts';
 
@@ -25,7 +25,7 @@ export function formatText(report: Report, opts: FormatOptions = {}): string {
   }
 
   if (report.failures.length > 0) {
-    lines.push(c('Not reviewed (failed model calls):', 'bold', 'red'));
+    lines.push(c('Not reviewed:', 'bold', 'red'));
     for (const failure of report.failures) {
       const { shown, more } = firstItems(failure.files.map(terminalSafeLine), 5);
       const files = shown.join(', ') + (more > 0 ? ` and ${more} more` : '');
@@ -110,7 +110,7 @@ function usageLines(report: Report): string[] {
 function countLine(report: Report, c: Paint): string {
   const counts = countBySeverity(report.findings);
   const failed = report.failures.length;
-  const line = formatCounts(counts) + (failed > 0 ? `; ${plural(failed, 'failed unit')}` : '');
+  const line = formatCounts(counts) + (failed > 0 ? `; ${notReviewedUnits(failed)}` : '');
   if (counts.blocker > 0 || failed > 0) return c(line, 'red', 'bold');
   return counts.warning > 0 ? c(line, 'yellow', 'bold') : c(line, 'green', 'bold');
 }
