@@ -1,3 +1,4 @@
+import { grouped } from '../report/formats/coverage-parts.ts';
 import { formatMarkdown } from '../report/formats/markdown.ts';
 import type { Report } from '../report/report.ts';
 import { summaryMarker, type MarkerStyle } from './markers.ts';
@@ -15,7 +16,7 @@ export function renderSummary(report: Report, opts: { postedInline: ReadonlySet<
 /** Cuts at a paragraph boundary, closes a code fence left open, and says that it cut. */
 export function truncateMarkdown(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
-  const note = `\n\n_… cut to fit the platform's limit of ${maxChars.toLocaleString('en-US')} characters: the full report is in the CI log and in any --output files._\n`;
+  const note = `\n\n_… cut to fit the platform's limit of ${grouped(maxChars)} characters: the full report is in the CI log and in any --output files._\n`;
   let cut = text.slice(0, Math.max(0, maxChars - note.length - 10));
   const paragraph = cut.lastIndexOf('\n\n');
   if (paragraph > cut.length / 2) cut = cut.slice(0, paragraph);
