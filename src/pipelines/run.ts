@@ -304,7 +304,6 @@ async function reviewUnit(
   promptTokens: number | undefined,
 ): Promise<{ findings: Finding[]; dropped: string[]; cut?: PromptCut; cutOff?: string } | { reason: string } | { tooLong: string; model: string; window?: number } | { stopped: true }> {
   if (pipeline.unavailable) return { reason: pipeline.unavailable };
-  if (ctx.signal?.aborted && !ctx.cache?.enabled) return { stopped: true };
   const data: PromptData = {
     ...ctx.base,
     diff: diffs.get(unit),
@@ -323,6 +322,7 @@ async function reviewUnit(
       const key = ctx.cache?.enabled && settings ? ctx.cache.keyFor({ model: settings.model, baseUrl: settings.base_url, temperature: settings.temperature, system: prompt.system, user: prompt.user, extra: JSON.stringify({ max_tokens: settings.max_tokens }) }) : undefined;
       const cached = key ? await ctx.cache!.get(key) : undefined;
       const hit = cached === undefined ? undefined : parseFindingsReply(cached);
+      // After a stop, only an answer the cache has is taken.
       if (!hit?.ok && ctx.signal?.aborted) return { stopped: true };
       const answer = hit?.ok ? { findings: hit.findings, dropped: hit.dropped, usage: { promptTokens: 0, completionTokens: 0 }, calls: 0, firstPromptTokens: 0 } : await askForFindings(client, prompt, ctx.signal ? { signal: ctx.signal } : {});
       // An answer to a prompt the server cut, or cut itself at max_tokens, is not kept: a re-run would take it for a
