@@ -1,5 +1,6 @@
 import type { DiffLine, FileDiff, FileStatus, Hunk } from './types.ts';
 import { emptyHeader, type FileHeader, readHeaderLine } from './file-header.ts';
+import { objectArray } from './object-array.ts';
 
 const SECTION_START = 'diff --git ';
 const SUBMODULE_MODE = '160000';
@@ -135,7 +136,7 @@ function convertHunks(text: string, start: number, end: number, keep?: (text: st
  * see stream.ts). With `keep`, lines are counted and only the added lines it accepts are kept, as copies.
  */
 class HunkReader {
-  readonly body: HunkBody = { hunks: [], additions: 0, deletions: 0, oldNoEol: false, newNoEol: false };
+  readonly body: HunkBody = { hunks: objectArray(), additions: 0, deletions: 0, oldNoEol: false, newNoEol: false };
   // Every field starts with a value of the type it keeps (a shared empty array, a number for the last kind): V8
   // then never widens this object's fields while `read`, hot on a large diff, is optimized for them.
   private lines: DiffLine[] = NO_LINES;
@@ -178,7 +179,7 @@ class HunkReader {
             newLine = Number(header[3]);
             const oldLines = header[2] ? Number(header[2]) : 1;
             const newLines = header[4] ? Number(header[4]) : 1;
-            lines = [];
+            lines = objectArray();
             previous = LAST_NONE;
             body.hunks.push({ oldStart: oldLine, oldLines, newStart: newLine, newLines, section: keep ? copyOf(hunkSection(line)) : hunkSection(line), lines });
             oldLeft = oldLines;
@@ -245,7 +246,7 @@ class HunkReader {
 }
 
 /** No hunk read yet: `\ No newline` markers before the first hunk refer to nothing. */
-const NO_LINES: DiffLine[] = [];
+const NO_LINES: DiffLine[] = objectArray();
 const LAST_NONE = 0;
 const LAST_ADD = 1;
 const LAST_DEL = 2;
@@ -268,7 +269,7 @@ function markNoNewline(body: HunkBody, previous: number): void {
  * kind of line (a `\\` marker, a CRLF line, an elided file's added line).
  */
 function warmUp(): void {
-  const sample = '@@ -1,3 +1,3 @@ f\n a\r\n-b\n+c\n\\ No newline at end of file\n\\ other\n@@ -9 +9 @@\n-x\n+y\n';
+  const sample = '@@ -1,3 +1,3 @@ f\n a\r\n-b\n+c\n\\ No newline at end of file\n\\ other\n@@ -9 +9 @@\n-x\n\\ No newline at end of file\n+y\n';
   // V8 records feedback only once a function has run a little (lazy feedback allocation): a few rounds.
   for (let round = 0; round < WARM_ROUNDS; round++) {
     // Two filters, so the call is not tied to one: the real one is the config's.
@@ -320,7 +321,7 @@ function buildFile(
   mayHoldSecret: boolean | undefined,
 ): FileDiff {
   const { status, oldPath, path } = paths;
-  const hunks = body?.hunks ?? [];
+  const hunks = body?.hunks ?? objectArray<Hunk>();
   // A submodule has no reviewable lines: it is flagged binary so nothing tries to review or anchor in it.
   const binary = header.binary || submodule;
   const file: FileDiff = {
