@@ -22,7 +22,14 @@ if (!isMainThread && parentPort && data?.role === ROLE && data.encoding) serve(p
 function serve(port: MessagePort, encoding: EncodingName): void {
   let loaded: Encoding | undefined;
   const ready = importEncoding(encoding).then(
-    (e) => void (loaded = e),
+    (e) => {
+      loaded = e;
+      try {
+        warmUp(e);
+      } catch {
+        // A warm-up that fails only leaves V8 to learn from the diff itself.
+      }
+    },
     () => undefined,
   );
   // Requests wait here, not in the port, so the next one answered can be chosen: one the planner is blocked on
@@ -57,6 +64,30 @@ function serve(port: MessagePort, encoding: EncodingName): void {
     void ready.then(() => setImmediate(answerNext));
   });
 }
+
+/**
+ * Counts text with every kind of piece and line a diff holds, a few times, as the thread starts: V8 then has seen
+ * every branch of the counting code before it optimizes it, instead of throwing the optimized code away (and
+ * compiling it again) each time a large diff first reaches a rarer case: a line with other than ASCII characters,
+ * a character outside the BMP, a piece that is not a token, a text longer than the buffers kept between calls.
+ * The thread is idle then anyway: the main thread is still reading the config and the diff.
+ */
+function warmUp(encoding: Encoding): void {
+  const ascii = [
+    '@@ -1,3 +1,4 @@ function name()\n',
+    '  12 + const value = items.map((x) => x * 2); // don\'t\n',
+    '  13 - \tif (A_CONSTANT > 1234567) return "zqxjvkwp_unusualIdentifierQzx";\r\n\n',
+  ];
+  const other = ['  14 + a\n  15 + // geprüft ✓ «ok» 審査済み 😀\n  16 + b\n', '  17 + naïve café 😀\n'];
+  // V8 records feedback only once a function has run a little (lazy feedback allocation): a few rounds.
+  for (let round = 0; round < WARM_ROUNDS; round++) {
+    encoding.countMany([...ascii, ...other], true);
+    encoding.countMany([ascii.join(''), other.join('')], false);
+  }
+  // Once, the buffers' growth (their first sizes are reached only by long texts and long pieces).
+  encoding.countMany([`  18 + ${'x'.repeat(300)} ${'word '.repeat(14_000)}\n`, `  19 + ${'é'.repeat(1_500)}\n`], true);
+}
+const WARM_ROUNDS = 4;
 
 /**
  * Starts a counting thread for `encoding`, or returns undefined where there is no built file to run (tests run
