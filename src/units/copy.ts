@@ -1,5 +1,6 @@
 import type { FileDiff, Hunk } from '../diff/types.ts';
 import type { UnitFile, UnitHunk } from './types.ts';
+import { objectArray } from '../diff/object-array.ts';
 
 /*
  * Copies of files and hunks as units carry them, made with Object.assign onto a fresh object rather than with an
@@ -26,8 +27,8 @@ export function hunkWith(hunk: Hunk, changes: Partial<UnitHunk>): UnitHunk {
 }
 
 /** `items.map(fn)`, as a packed array (see above). */
-export function mapPacked<T, U>(items: readonly T[], fn: (item: T) => U): U[] {
-  const out: U[] = [];
+export function mapPacked<T, U extends object>(items: readonly T[], fn: (item: T) => U): U[] {
+  const out = objectArray<U>();
   for (let i = 0; i < items.length; i++) out.push(fn(items[i]!));
   return out;
 }

@@ -64,8 +64,11 @@ interface Item {
   lineCosts: number[];
   /** The sum of lineCosts. */
   linesCost: number;
-  /** A removed-only hunk shown as its marker: `cost` is all of it. */
-  collapsed?: { cost: number };
+  /**
+   * A removed-only hunk shown as its marker: `cost` is all of it. Present from the start, if undefined: a field
+   * added later gives the item another hidden class, and pricing, optimized for one, is compiled again.
+   */
+  collapsed: { cost: number } | undefined;
 }
 
 /** Lines priced this far over the cap make a file too big to be worth measuring whole (widths move counts a little). */
@@ -193,7 +196,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
       const first = items.length === 0 ? 0 : items.at(-1)!.first + file.hunks[items.length - 1]!.lines.length;
       // Its header and marker are counted with its first line.
       yield* out.wait(first);
-      const item: Item = { hunk, first, headerCost: 0, lineCosts: [], linesCost: 0 };
+      const item: Item = { hunk, first, headerCost: 0, lineCosts: [], linesCost: 0, collapsed: undefined };
       items.push(item);
       if (isDeleteOnly(hunk)) {
         const collapsed = hunkWith(hunk, { collapsed: true });
