@@ -46,7 +46,7 @@ export type AsciiPieceCounter = (bytes: Uint8Array, start: number, end: number, 
 
 const ENCODER = new TextEncoder();
 /** Kept between calls and grown as needed: the text's bytes, then the END sentinels. */
-let scratch = new Uint8Array(64 * 1024);
+let scratch = new Uint8Array(4 * 1024);
 
 /**
  * Tokens of ASCII `text`: the sum of `countPiece` over its pieces. The text is scanned as bytes (one copy into a
