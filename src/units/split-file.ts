@@ -457,8 +457,12 @@ export function subHunk(parent: Hunk, lines: DiffLine[], all: readonly DiffLine[
     }
   }
   // A run with no line on one side sits after the last line of that side before it, as git writes `-12,0`.
-  oldStart ??= lastNumberBefore(all, start, 'oldLine') ?? parent.oldStart;
-  newStart ??= lastNumberBefore(all, start, 'newLine') ?? parent.newStart;
+  // Looked up for both sides, needed or not (a step or two back, as a rule): a lookup made only for the rare run
+  // without one side was new to V8 when it came, and the optimized code was thrown away.
+  const oldBefore = lastNumberBefore(all, start, 'oldLine') ?? parent.oldStart;
+  const newBefore = lastNumberBefore(all, start, 'newLine') ?? parent.newStart;
+  oldStart ??= oldBefore;
+  newStart ??= newBefore;
   return { oldStart, oldLines, newStart, newLines, section: parent.section, lines };
 }
 
