@@ -27,6 +27,9 @@ import type { UnitFile } from './types.ts';
  */
 export type CountNeed = { files: readonly UnitFile[]; separators?: boolean; ahead?: readonly DiffLine[] } | { cut: UnitFile } | { lines: UnitFile; through: number };
 
+/** The segment of a rendering that marks a missing final newline (made once: it is looked up per file). */
+const NO_NEWLINE_SEGMENT = `${NO_NEWLINE_LINE}\n`;
+
 /** Characters of text per request when counting ahead (see prefetchAsync). */
 const CHUNK_CHARS = 64 * 1024;
 /** Characters per request for a file counted line by line in slices: the cut waits for one slice at a time. */
@@ -189,7 +192,7 @@ export class ExactCosts {
     };
     if (from === 0) {
       want(`${fileHeaderLine(file)}\n`);
-      if (file.noNewlineAtEof) want(`${NO_NEWLINE_LINE}\n`);
+      if (file.noNewlineAtEof) want(NO_NEWLINE_SEGMENT);
     }
     let at = 0;
     for (const hunk of file.hunks) {
@@ -390,7 +393,7 @@ export class ExactCosts {
       return summary === undefined ? undefined : raw + summary;
     }
     if (file.noNewlineAtEof) {
-      const marker = known(`${NO_NEWLINE_LINE}\n`);
+      const marker = known(NO_NEWLINE_SEGMENT);
       if (marker === undefined) return undefined;
       raw += marker;
     }
@@ -469,7 +472,7 @@ export class ExactCosts {
 
   /** Header and, when the file has one, the no-newline marker: what every piece of the file prints besides hunks. */
   fileHeader(file: UnitFile): number {
-    return this.text(`${fileHeaderLine(file)}\n`) + (file.noNewlineAtEof && !file.collapsed ? this.text(`${NO_NEWLINE_LINE}\n`) : 0);
+    return this.text(`${fileHeaderLine(file)}\n`) + (file.noNewlineAtEof && !file.collapsed ? this.text(NO_NEWLINE_SEGMENT) : 0);
   }
 
   hunkHeader(hunk: Parameters<typeof hunkHeaderLine>[0]): number {
@@ -546,7 +549,7 @@ export class ExactCosts {
     want(`${fileHeaderLine(file)}\n`);
     if (file.binary || file.modeOnly) return;
     if (file.collapsed) return want(`${deletedFileLine(file)}\n`);
-    if (file.noNewlineAtEof) want(`${NO_NEWLINE_LINE}\n`);
+    if (file.noNewlineAtEof) want(NO_NEWLINE_SEGMENT);
     for (const hunk of file.hunks) {
       want(`${hunkHeaderTail(hunk)}\n`);
       if (hunk.collapsed) {
@@ -676,7 +679,7 @@ function digitCount(n: number): number {
 function lastSegment(file: UnitFile): string | undefined {
   if (file.binary || file.modeOnly) return undefined;
   if (file.collapsed) return `${deletedFileLine(file)}\n`;
-  if (file.noNewlineAtEof) return `${NO_NEWLINE_LINE}\n`;
+  if (file.noNewlineAtEof) return NO_NEWLINE_SEGMENT;
   const hunk = file.hunks.at(-1);
   if (!hunk) return `${fileHeaderLine(file)}\n`;
   if (hunk.collapsed) return `${removedHunkLine(hunk)}\n`;
