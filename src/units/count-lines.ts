@@ -18,8 +18,8 @@ export function countUnitLines(files: readonly UnitFile[]): UnitLines {
 
 /** Added plus removed lines of a file, from its hunks when it has any (binary files report none) and they are whole. */
 export function changedLineCount(file: FileDiff): number {
-  // Summed before the test, not in its branch: this runs over every line of a diff, and V8 compiles it again
-  // when a branch it has never seen taken (no hunks, an elided file) first is.
+  // Summed before the test, not in its branch: this runs over every line of a diff, and V8 compiles it again the
+  // first time a branch it has not seen taken (a file without hunks, an elided file) is taken.
   const reported = file.additions + file.deletions;
   if (file.hunks.length === 0 || file.elided) return reported;
   let n = 0;
