@@ -1,6 +1,7 @@
 import type { DiffLine, FileDiff, Hunk } from '../diff/types.ts';
 import { hunkHeaderLine, numberWidthOf, renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
+import { objectArray } from '../diff/object-array.ts';
 import { fileWith, hunkWith } from './copy.ts';
 import type { UnitFile } from './types.ts';
 
@@ -62,7 +63,7 @@ export function calibrate(files: readonly FileDiff[], counter: TokenCounter): nu
         const lines = hunk.lines.slice(from, from + SAMPLE_WINDOW_LINES);
         // Headers are priced apart (from the rendering itself), so the ratio is that of the lines alone.
         const text = renderDiff([fileWith(file, { hunks: [hunkWith(hunk, { lines })] })]);
-        const headers = renderDiff([fileWith(file, { hunks: [hunkWith(hunk, { lines: [] })] })]);
+        const headers = renderDiff([fileWith(file, { hunks: [hunkWith(hunk, { lines: objectArray<DiffLine>() })] })]);
         tokens += counter.count(text) - counter.count(headers);
         weights += weight(text) - weight(headers);
         next += stride;
@@ -77,7 +78,7 @@ export function calibrate(files: readonly FileDiff[], counter: TokenCounter): nu
 export function createEstimator(ratio: number, counter: TokenCounter): Estimator {
   return {
     ratio,
-    fileHeader: (file) => counter.count(renderDiff([fileWith(file, { hunks: [] })])),
+    fileHeader: (file) => counter.count(renderDiff([fileWith(file, { hunks: objectArray<Hunk>() })])),
     rendered: (file) => counter.count(renderDiff([file])),
     hunkHeader: (hunk) => counter.count(`${hunkHeaderLine(hunk)}\n`),
     // number (padded), space, marker, space, text, newline
