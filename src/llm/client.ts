@@ -3,7 +3,7 @@ import type { Logger } from '../log.ts';
 import { resolveApiKey } from './api-key.ts';
 import { encodeBody, type SharedText } from './body-json.ts';
 import { ChatConnectionError, chatCompletionsUrl, ChatHttpError, ChatTimeoutError, postChatCompletion } from './chat-endpoint.ts';
-import { readCompletion } from './completion-body.ts';
+import { isPassingFailure, readCompletion } from './completion-body.ts';
 import { LlmCallError } from './errors.ts';
 import { type AdaptableParam, rejectedParam } from './param-fallback.ts';
 import { DEFAULT_RETRY_BASE_MS, isCutConnection, isRetryable, MAX_RETRY_AFTER_MS, retryWait } from './retry.ts';
@@ -96,6 +96,16 @@ export function createLlmClient(name: string, model: ModelConfig, deps: LlmClien
   const complete = async (req: ChatRequest): Promise<ChatResult> => {
     let attempts = 0;
     let retries = 0;
+    /** Waits before the next retry: as long as the server asked (within a cap), else exponential backoff. */
+    const backOff = async (error: unknown, what: string): Promise<void> => {
+      const wait = retryWait(error, retries, baseMs);
+      retries++;
+      if (wait.capped) {
+        log.debug(`${where} asked to wait ${Math.round((wait.askedMs ?? 0) / 1000)} s before retrying; loom waits at most ${MAX_RETRY_AFTER_MS / 1000} s`);
+      }
+      log.debug(log.redact(`${where}: ${oneLine(what)}; retry ${retries}/${model.max_retries} in ${wait.ms} ms`));
+      await sleep(wait.ms, req.signal);
+    };
     for (;;) {
       const body = buildBody(req);
       attempts++;
@@ -117,20 +127,19 @@ export function createLlmClient(name: string, model: ModelConfig, deps: LlmClien
           continue;
         }
         if (isRetryable(error) && retries < model.max_retries) {
-          const wait = retryWait(error, retries, baseMs);
-          retries++;
-          if (wait.capped) {
-            log.debug(`${where} asked to wait ${Math.round((wait.askedMs ?? 0) / 1000)} s before retrying; loom waits at most ${MAX_RETRY_AFTER_MS / 1000} s`);
-          }
-          log.debug(log.redact(`${where}: ${oneLine(String((error as Error).message))}; retry ${retries}/${model.max_retries} in ${wait.ms} ms`));
-          await sleep(wait.ms, req.signal);
+          await backOff(error, String((error as Error).message));
           continue;
         }
         throw describe(error, attempts, retries > 0);
       }
       const completion = readCompletion(raw);
       if (!completion) {
-        throw new LlmCallError(log.redact(`${where}: the answer is not a chat completion: ${oneLine(compactJson(raw)).slice(0, 200)}`), { attempts });
+        const reason = `the answer is not a chat completion: ${oneLine(compactJson(raw)).slice(0, 200)}`;
+        if (isPassingFailure(raw) && retries < model.max_retries) {
+          await backOff(undefined, reason);
+          continue;
+        }
+        throw describe(new Error(reason), attempts, retries > 0);
       }
       if (completion.finishReason === 'length') {
         log.warn(`${where} stopped at max_tokens (${model.max_tokens}), so the answer may be cut off; raise models.${name}.max_tokens`);

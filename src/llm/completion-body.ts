@@ -21,9 +21,30 @@ export function readCompletion(body: string): CompletionText | undefined {
   return /^data:/m.test(trimmed) ? fromEventStream(trimmed) : undefined;
 }
 
+/**
+ * Whether a 2xx body that is not a chat completion (readCompletion gave undefined) is worth asking again: an
+ * empty or cut-off body, a gateway's error sent with status 200 (`{"error": ...}`), or a completion with no
+ * choice in it come and go with the server's load. A web page, or another API's JSON, comes every time: the
+ * base_url is wrong, and asking again only delays saying so.
+ */
+export function isPassingFailure(body: string): boolean {
+  const trimmed = body.trim();
+  if (trimmed === '') return true;
+  if (!trimmed.startsWith('{')) return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return true;
+  }
+  const answer = parsed as { error?: unknown; choices?: unknown } | null;
+  return answer?.error !== undefined || (Array.isArray(answer?.choices) && answer.choices.length === 0);
+}
+
 function fromCompletion(body: unknown): CompletionText | undefined {
   const choices = (body as { choices?: unknown } | null)?.choices;
-  if (!Array.isArray(choices)) return undefined;
+  // No choice at all is no answer (a gateway whose upstream failed), not an empty one.
+  if (!Array.isArray(choices) || choices.length === 0) return undefined;
   const choice = choices[0] as { message?: { content?: unknown }; finish_reason?: unknown } | undefined;
   const content = choice?.message?.content;
   const result: CompletionText = { text: typeof content === 'string' ? content : '', usage: readUsage((body as { usage?: unknown }).usage) };

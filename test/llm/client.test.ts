@@ -91,6 +91,41 @@ describe('createLlmClient: requests and answers', () => {
     expect(error.message).toBe(`model gpt-test at ${server.url}: the answer is not a chat completion: {"hello":"world"}`);
   });
 
+  it('asks again after a 200 whose body was cut off, and takes the next answer', async () => {
+    const server = await serve((_req, index) => (index === 0 ? { status: 200, text: '{"id":"chatcmpl-1","choi' } : { content: 'whole' }));
+    const { llm, waits, lines } = testClient(server.url);
+    expect((await llm.complete(ask)).text).toBe('whole');
+    expect(server.requests).toHaveLength(2);
+    expect(waits).toHaveLength(1);
+    expect(lines.some((line) => line.includes('the answer is not a chat completion: {"id":"chatcmpl-1","choi; retry 1/2'))).toBe(true);
+  });
+
+  it('retries a gateway error sent with status 200, then reports it with the attempts made', async () => {
+    const server = await serve(() => ({ status: 200, json: { error: { message: 'upstream overloaded', code: 502 } } }));
+    const { llm } = testClient(server.url);
+    const error = await rejection(llm.complete(ask));
+    expect(server.requests).toHaveLength(3);
+    expect(error.attempts).toBe(3);
+    expect(error.message).toBe(`model gpt-test at ${server.url}: the answer is not a chat completion: {"error":{"message":"upstream overloaded","code":502}} (gave up after 3 attempts)`);
+  });
+
+  it('retries an empty body and a completion without choices', async () => {
+    const server = await serve((_req, index) => (index === 0 ? { status: 200, text: '' } : index === 1 ? { status: 200, json: { id: 'x', choices: [] } } : { content: 'third time' }));
+    const { llm } = testClient(server.url);
+    expect((await llm.complete(ask)).text).toBe('third time');
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('does not retry a web page or another API\'s JSON: the base_url is wrong, and every call would get the same', async () => {
+    const page = await serve(() => ({ status: 200, text: '<!doctype html><html><body>Open WebUI</body></html>' }));
+    const error = await rejection(testClient(page.url).llm.complete(ask));
+    expect(page.requests).toHaveLength(1);
+    expect(error.message).toBe(`model gpt-test at ${page.url}: the answer is not a chat completion: <!doctype html><html><body>Open WebUI</body></html>`);
+    const other = await serve(() => ({ status: 200, json: { hello: 'world' } }));
+    await rejection(testClient(other.url).llm.complete(ask));
+    expect(other.requests).toHaveLength(1);
+  });
+
   it('warns when the answer was cut off at max_tokens', async () => {
     const server = await serve(() => ({ status: 200, json: { choices: [{ index: 0, message: { role: 'assistant', content: '[{"fi' }, finish_reason: 'length' }] } }));
     const { llm, lines } = testClient(server.url, { model: { max_tokens: 50 } });
