@@ -7,7 +7,8 @@ import { LlmCallError } from './errors.ts';
  * tokens. However, you requested M tokens"), Anthropic ("prompt is too long"), Gemini ("The input token count (N)
  * exceeds the maximum number of tokens allowed"), Mistral ("too large for model with N maximum context length"),
  * Hugging Face TGI ("`inputs` tokens + `max_new_tokens` must be <= N"), llama.cpp ("exceeds the available context
- * size"), Cohere ("too many tokens"), Bedrock ("Input is too long for requested model"), LiteLLM
+ * size", or its type exceed_context_size_error), LM Studio ("when context the overflows", "tokens to keep ... greater
+ * than the context length"), Cohere ("too many tokens"), Bedrock ("Input is too long for requested model"), LiteLLM
  * (ContextWindowExceededError), and a request past a token limit.
  */
 const OVERFLOW = [
@@ -21,6 +22,8 @@ const OVERFLOW = [
   /input token count[^.]*exceeds/,
   /`inputs` tokens \+ `max_new_tokens`/,
   /reduce the length of the (?:messages|prompt|input)/,
+  /when context (?:the )?overflows/,
+  /tokens to keep [^.]*greater than the context length/,
 ];
 /** OpenAI's refusal of a max_tokens above what the model can write: a smaller prompt would not help. */
 const COMPLETION_LIMIT = /supports at most \d+ completion tokens/;
@@ -39,7 +42,7 @@ function overflowRefusal(error: unknown): ChatHttpError | undefined {
   const refusal = error instanceof LlmCallError ? error.cause : error;
   if (!(refusal instanceof ChatHttpError) || ![400, 413, 422].includes(refusal.status)) return undefined;
   // 413 is "too large" whatever the body says (a proxy's own page, often): a smaller request is the remedy either way.
-  if (refusal.status === 413 || refusal.code === 'context_length_exceeded') return refusal;
+  if (refusal.status === 413 || refusal.code === 'context_length_exceeded' || refusal.type === 'exceed_context_size_error') return refusal;
   const text = refusal.message.toLowerCase();
   return !COMPLETION_LIMIT.test(text) && OVERFLOW.some((pattern) => pattern.test(text)) ? refusal : undefined;
 }
@@ -47,7 +50,8 @@ function overflowRefusal(error: unknown): ChatHttpError | undefined {
 /**
  * The window a refusal names, where the server says it: OpenAI and vLLM ("maximum context length is N tokens"),
  * Mistral ("with N maximum context length"), TGI ("must be <= N"), Anthropic ("M tokens > N maximum"), Gemini
- * ("the maximum number of tokens allowed (N)"). Undefined for any other error, or a refusal that names none.
+ * ("the maximum number of tokens allowed (N)"), llama.cpp ("available context size (N tokens)"), LM Studio ("loaded with
+ * context length of only N tokens", "n_ctx: N"). Undefined for any other error, or a refusal that names none.
  */
 export function reportedWindow(error: unknown): number | undefined {
   const text = overflowRefusal(error)?.message;
@@ -65,4 +69,7 @@ const WINDOW_IN = [
   /`max_new_tokens` must be <= (\d+)/i,
   /tokens > (\d+) maximum/i,
   /maximum number of tokens allowed \((\d+)\)/i,
+  /available context size \((\d+) tokens\)/i,
+  /loaded with context length of only (\d+) tokens/i,
+  /n_ctx: (\d+)/i,
 ];

@@ -19,6 +19,9 @@ describe('isContextOverflow', () => {
     ['Mistral', 400, 'Prompt contains 40000 tokens and 0 draft tokens, too large for model with 32768 maximum context length'],
     ['Hugging Face TGI', 422, 'Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 2000 `max_new_tokens`'],
     ['llama.cpp', 400, 'the request exceeds the available context size, try increasing it'],
+    ['llama.cpp, newer', 400, 'request (4476 tokens) exceeds the available context size (4096 tokens), try increasing it'],
+    ['LM Studio', 400, 'Trying to keep the first 10136 tokens when context the overflows. However, the model is loaded with context length of only 7866 tokens, which is not enough. Try to load the model with a larger context length, or provide a shorter input'],
+    ['LM Studio, on the tokens it keeps', 400, 'The number of tokens to keep from the initial prompt is greater than the context length (n_keep: 10247 >= n_ctx: 4096). Try to load the model with a larger context length, or provide a shorter prompt.'],
     ['a proxy, as 413', 413, 'context window exceeded for this deployment'],
     ["a proxy's own 413 page", 413, '<html><head><title>413 Request Entity Too Large</title></head></html>'],
     ['Cohere', 400, 'too many tokens: total number of tokens in the prompt cannot exceed 4081 - received 5000'],
@@ -42,6 +45,12 @@ describe('isContextOverflow', () => {
     expect(isContextOverflow(refusal(status, message))).toBe(false);
   });
 
+  it("llama.cpp's refusal by its type alone (its code is the status, a number)", () => {
+    const cause = new ChatHttpError(400, '400 bad request', { code: 400, type: 'exceed_context_size_error' });
+    expect(isContextOverflow(new LlmCallError('model x: bad request', { status: 400, attempts: 1, cause }))).toBe(true);
+    expect(isContextOverflow(new LlmCallError('model x: bad request', { status: 400, attempts: 1, cause: new ChatHttpError(400, '400 bad request', { code: 400, type: 'invalid_request_error' }) }))).toBe(false);
+  });
+
   it('not a call that never got an answer', () => {
     expect(isContextOverflow(new LlmCallError('model x: timed out after 60 s', { attempts: 2 }))).toBe(false);
     expect(isContextOverflow(new Error('maximum context length'))).toBe(false);
@@ -58,6 +67,9 @@ describe('reportedWindow', () => {
     ['Anthropic', 400, 'prompt is too long: 210000 tokens > 200000 maximum', 200_000],
     ['Gemini', 400, 'The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).', 1_048_576],
     ['llama.cpp, which names none', 400, 'the request exceeds the available context size, try increasing it', undefined],
+    ['llama.cpp, newer', 400, 'request (4476 tokens) exceeds the available context size (4096 tokens), try increasing it', 4_096],
+    ['LM Studio', 400, 'Trying to keep the first 10136 tokens when context the overflows. However, the model is loaded with context length of only 7866 tokens, which is not enough. Try to load the model with a larger context length, or provide a shorter input', 7_866],
+    ['LM Studio, on the tokens it keeps', 400, 'The number of tokens to keep from the initial prompt is greater than the context length (n_keep: 10247 >= n_ctx: 4096). Try to load the model with a larger context length, or provide a shorter prompt.', 4_096],
     ['OpenAI by its code alone', 400, 'Invalid request.', undefined],
     ['a proxy page', 413, '<html><head><title>413 Request Entity Too Large</title></head></html>', undefined],
     ['a server error that names a window', 500, "This model's maximum context length is 8192 tokens.", undefined],
