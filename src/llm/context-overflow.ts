@@ -8,8 +8,9 @@ import { LlmCallError } from './errors.ts';
  * exceeds the maximum number of tokens allowed"), Mistral ("too large for model with N maximum context length"),
  * Hugging Face TGI ("`inputs` tokens + `max_new_tokens` must be <= N"), llama.cpp ("exceeds the available context
  * size", or its type exceed_context_size_error), LM Studio ("when context the overflows", "tokens to keep ... greater
- * than the context length"), Cohere ("too many tokens"), Bedrock ("Input is too long for requested model"), LiteLLM
- * (ContextWindowExceededError), and a request past a token limit.
+ * than the context length"), "prompt_tokens (N) must be less than max_seq_len (M)", Cohere ("too many tokens"),
+ * Bedrock ("Input is too long for requested model"), LiteLLM (ContextWindowExceededError), and a request past a
+ * token limit.
  */
 const OVERFLOW = [
   /maximum context length/,
@@ -24,6 +25,7 @@ const OVERFLOW = [
   /reduce the length of the (?:messages|prompt|input)/,
   /when context (?:the )?overflows/,
   /tokens to keep [^.]*greater than the context length/,
+  /prompt_tokens[^.]*must be less than max_seq_len/,
 ];
 /** OpenAI's refusal of a max_tokens above what the model can write: a smaller prompt would not help. */
 const COMPLETION_LIMIT = /supports at most \d+ completion tokens/;
@@ -50,8 +52,9 @@ function overflowRefusal(error: unknown): ChatHttpError | undefined {
 /**
  * The window a refusal names, where the server says it: OpenAI and vLLM ("maximum context length is N tokens"),
  * Mistral ("with N maximum context length"), TGI ("must be <= N"), Anthropic ("M tokens > N maximum"), Gemini
- * ("the maximum number of tokens allowed (N)"), llama.cpp ("available context size (N tokens)"), LM Studio ("loaded with
- * context length of only N tokens", "n_ctx: N"). Undefined for any other error, or a refusal that names none.
+ * ("the maximum number of tokens allowed (N)"), llama.cpp ("available context size (N tokens)"), LM Studio
+ * ("loaded with context length of only N tokens", "n_ctx: N"), oMLX ("max context window of N tokens") and
+ * "max_seq_len (N)". Undefined for any other error, or a refusal that names none.
  */
 export function reportedWindow(error: unknown): number | undefined {
   const text = overflowRefusal(error)?.message;
@@ -72,4 +75,6 @@ const WINDOW_IN = [
   /available context size \((\d+) tokens\)/i,
   /loaded with context length of only (\d+) tokens/i,
   /n_ctx: (\d+)/i,
+  /max context window of (\d+) tokens/i,
+  /max_seq_len \((\d+)\)/i,
 ];
