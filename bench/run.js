@@ -138,11 +138,11 @@ async function timeNonModel(repo, loomArgs, model, { floor = false } = {}) {
       instantCalls[k] += model.take().length / REPEAT;
     }
     if (floor) {
-      floorMs.push(await timeFloor(repo.dir, mergeBase, model));
+      floorMs.push((await timeFloor(repo.dir, mergeBase, model)).ms);
       model.take();
     }
   }
-  return { gitMs, floorMs, loomMs, instantCalls, diffText };
+  return { mergeBase, gitMs, floorMs, loomMs, instantCalls, diffText };
 }
 
 /**
@@ -152,9 +152,9 @@ async function timeNonModel(repo, loomArgs, model, { floor = false } = {}) {
 async function timeFloor(dir, mergeBase, model) {
   const build = BUILDS.at(-1);
   const run = await runLoom(join(HERE, 'floor.mjs'), dir, [join(build.dir, 'dist'), model.url, mergeBase, 'feature']);
-  if (run.code === 0) return run.ms;
+  if (run.code === 0) return { ms: run.ms, calls: JSON.parse(run.stdout).requests };
   console.error(`bench/floor.mjs exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
-  return Number.NaN;
+  return { ms: Number.NaN, calls: 0 };
 }
 
 /** Measures every build on one synthetic repository; returns one result per build, in BUILDS order. */
@@ -164,7 +164,7 @@ async function measureScenario(build, model, count) {
   try {
     const config = writeConfig(work, model.url);
     const loomArgs = ['review', '--base', 'main', '--dry-run', '--format', 'json', '--quiet', '--config', config];
-    const { gitMs, floorMs, loomMs, instantCalls, diffText } = await timeNonModel(repo, loomArgs, model, { floor: true });
+    const { mergeBase, gitMs, floorMs, loomMs, instantCalls, diffText } = await timeNonModel(repo, loomArgs, model, { floor: true });
     const diffTokens = count(diffText);
     const gitTime = median(gitMs);
 
@@ -206,6 +206,10 @@ async function measureScenario(build, model, count) {
         memory: slow.maxRssMb,
       });
     }
+    // The floor at the same delay: how close to the critical path a program that only reads, counts and sends gets.
+    const floorDelayed = await timeFloor(repo.dir, mergeBase, model);
+    model.take();
+    for (const r of results) Object.assign(r, { floorWall: floorDelayed.ms, floorCritical: Math.ceil(floorDelayed.calls / CONCURRENCY) * DELAY_MS });
     return results;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -285,6 +289,11 @@ function printScenario(s) {
   console.log(
     `| (b) wall time, model delay ${DELAY_MS} ms | ${seconds(s.wall)} | critical path ceil(${s.calls}/${CONCURRENCY}) x ${DELAY_MS} ms = ${seconds(s.critical)} | ${wallRatio.toFixed(2)} (model phase alone ${modelPhase.toFixed(2)}) | ≤ 1.15 | ${verdict(wallRatio <= 1.15)} |`,
   );
+  if (!Number.isNaN(s.floorWall)) {
+    console.log(
+      `| (b) floor at ${DELAY_MS} ms: bench/floor.mjs | ${seconds(s.floorWall)} | its critical path ${seconds(s.floorCritical)} (its own ${s.floorCritical / DELAY_MS} round(s) of ${CONCURRENCY}) | ${(s.floorWall / s.floorCritical).toFixed(2)} | for reference | |`,
+    );
+  }
   const slowRatio = s.slowWall / s.slowCritical;
   console.log(
     `| (b) wall time, model delay ${SLOW_DELAY_MS} ms | ${seconds(s.slowWall)} | critical path ceil(${s.slowCalls}/${CONCURRENCY}) x ${SLOW_DELAY_MS} ms = ${seconds(s.slowCritical)} | ${slowRatio.toFixed(2)} | ≤ 1.15 | ${verdict(slowRatio <= 1.15)} |`,
@@ -376,7 +385,8 @@ How it is measured (all in this run, on this machine):
   received. "model phase alone" subtracts the non-model time from (a): how close the limiter keeps to
   ceil(calls/${CONCURRENCY}) x delay. The ratio cannot be below 1 + (time to the first call) / critical path: with one
   round of 200 ms calls, 1.15 leaves 30 ms to start node, read git and build a prompt, about what \`node -e 0\`
-  alone takes (e).
+  alone takes (e). "(b) floor": bench/floor.mjs at the same delay, against the critical path of its own requests
+  (100 KB parts, sent as they are read): how close a program that does nothing but read, count and send gets.
 - (c) prompt tokens: o200k tokens of every message the server received. The per-call template is everything
   outside the ${DIFF_START} ... ${DIFF_END} block of each call; diff tokens: o200k tokens of the git diff text.
 - loom's own count: the countedPromptTokens of its JSON report (each answered call's unit and template, by loom's
