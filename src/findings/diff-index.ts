@@ -10,6 +10,12 @@ export interface DiffIndex {
   oldPath(path: string): string | undefined;
   /** Both line numbers of a diff line: a context line has both, an added or removed line one. */
   pair(path: string, side: Side, line: number): { oldLine?: number; newLine?: number } | undefined;
+  /**
+   * Both sides' line counters at a diff line, as GitLab numbers every line of its diff view: from the hunk header
+   * on, a line added takes the old side's next line number and a line removed the new side's (a context line, its
+   * own pair). Undefined outside the diff, and in an elided file, whose dropped lines cannot be counted.
+   */
+  counters(path: string, side: Side, line: number): { old: number; new: number } | undefined;
   /** The range clamped into the hunk holding `line`, or undefined if `line` is not in the diff on `side`. */
   anchor(path: string, side: Side, line: number, endLine?: number): { line: number; endLine?: number } | undefined;
 }
@@ -20,6 +26,9 @@ export interface DiffIndex {
  */
 interface Span {
   lines: readonly DiffLine[];
+  /** The hunk header's start on each side. */
+  oldStart: number;
+  newStart: number;
   first: number;
   last: number;
   /** Whole hunks: at[n - first] is 1 + the index of line n in `lines`, 0 when absent. Elided ones: line -> index. */
@@ -80,6 +89,18 @@ export function growingDiffIndex(): DiffIndex & { add(files: readonly FileDiff[]
       if (kind === 'context') return { oldLine: oldLine!, newLine: newLine! };
       return side === 'new' ? { newLine: line } : { oldLine: line };
     },
+    counters(path, side, line) {
+      const found = find(path, side, line);
+      if (!found || found.span.at instanceof Map) return undefined;
+      const { lines, oldStart, newStart } = found.span;
+      let oldAt = oldStart;
+      let newAt = newStart;
+      for (let i = 0; i < found.at; i++) {
+        if (lines[i]!.kind !== 'add') oldAt++;
+        if (lines[i]!.kind !== 'del') newAt++;
+      }
+      return { old: oldAt, new: newAt };
+    },
     anchor(path, side, line, endLine) {
       const found = find(path, side, line);
       if (!found) return undefined;
@@ -107,7 +128,7 @@ function spans(file: FileDiff, side: Side): Span[] {
         if (n !== undefined) at.set(n, i);
       });
       const last = first + (side === 'new' ? hunk.newLines : hunk.oldLines) - 1;
-      if (last >= first) out.push({ lines, first, last, at });
+      if (last >= first) out.push({ lines, oldStart: hunk.oldStart, newStart: hunk.newStart, first, last, at });
       continue;
     }
     let first = Infinity;
@@ -124,7 +145,7 @@ function spans(file: FileDiff, side: Side): Span[] {
       const n = numberOf(l);
       if (n !== undefined) at[n - first] = i + 1;
     });
-    out.push({ lines, first, last, at });
+    out.push({ lines, oldStart: hunk.oldStart, newStart: hunk.newStart, first, last, at });
   }
   return out;
 }

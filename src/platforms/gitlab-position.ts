@@ -50,13 +50,17 @@ export function textPosition(anchor: Anchor, refs: DiffRefs): TextPosition {
     ...lineFields(end),
   };
   const start = startPair(anchor);
-  if (start) position.line_range = { start: rangePoint(anchor.path, start), end: rangePoint(anchor.path, end) };
+  if (start) position.line_range = { start: rangePoint(anchor.path, start, anchor.startCounters), end: rangePoint(anchor.path, end, anchor.counters) };
   return position;
 }
 
-/** `<sha1(path)>_<old>_<new>`, with 0 for the side the line does not exist on (B.2). */
-export function lineCode(path: string, pair: LinePair): string {
-  return `${createHash('sha1').update(path).digest('hex')}_${pair.old ?? 0}_${pair.new ?? 0}`;
+/**
+ * `<sha1(path)>_<old>_<new>`, numbered as GitLab's own diff parser numbers its lines: a line added carries the old
+ * side's running counter, a line removed the new side's (`counters`, from the local diff). Without them (an elided
+ * file), 0 for the side the line is not on, which is right only at the start of an added or deleted file.
+ */
+export function lineCode(path: string, pair: LinePair, counters?: { old: number; new: number }): string {
+  return `${createHash('sha1').update(path).digest('hex')}_${counters?.old ?? pair.old ?? 0}_${counters?.new ?? pair.new ?? 0}`;
 }
 
 function endPair(anchor: Anchor): LinePair {
@@ -79,7 +83,7 @@ function lineFields(p: LinePair): { old_line?: number; new_line?: number } {
 }
 
 /** The API's rule for `type`: `new` for a line this MR added, `old` for every other line (deleted or context). */
-function rangePoint(path: string, p: LinePair): RangePoint {
+function rangePoint(path: string, p: LinePair, counters?: { old: number; new: number }): RangePoint {
   const type = p.new !== undefined && p.old === undefined ? 'new' : 'old';
-  return { line_code: lineCode(path, p), type, ...lineFields(p) };
+  return { line_code: lineCode(path, p, counters), type, ...lineFields(p) };
 }

@@ -26,6 +26,10 @@ export function anchorFor(finding: Finding, index: DiffIndex): Anchor | undefine
     anchor.startLine = first;
     if (firstPair?.oldLine !== undefined) anchor.startOldLine = firstPair.oldLine;
     if (firstPair?.newLine !== undefined) anchor.startNewLine = firstPair.newLine;
+    // Only a range names line codes (GitLab's line_range).
+    const counters = index.counters(finding.path, finding.side, last);
+    const startCounters = index.counters(finding.path, finding.side, first);
+    if (counters && startCounters) Object.assign(anchor, { counters, startCounters });
   }
   return anchor;
 }

@@ -65,6 +65,9 @@ export interface Anchor {
   /** Both line numbers of the range's first line, when there is a range. */
   startOldLine?: number;
   startNewLine?: number;
+  /** GitLab's line counters at the anchor line and at the range's first line (DiffIndex.counters), for its line codes. */
+  counters?: { old: number; new: number };
+  startCounters?: { old: number; new: number };
 }
 
 export interface InlineComment {

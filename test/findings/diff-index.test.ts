@@ -25,6 +25,17 @@ describe('the diff index', () => {
     expect(index.pair('src/a.ts', 'new', 30)).toBeUndefined();
   });
 
+  it("counts each line as GitLab's diff parser does: an added line takes the old side's next number, a removed one the new side's", () => {
+    expect([2, 3, 4].map((n) => index.counters('src/a.ts', 'new', n))).toEqual([{ old: 3, new: 2 }, { old: 3, new: 3 }, { old: 3, new: 4 }]);
+    expect(index.counters('src/a.ts', 'old', 2)).toEqual({ old: 2, new: 2 });
+    expect(index.counters('src/a.ts', 'old', 21)).toEqual({ old: 21, new: 22 });
+    expect(index.counters('src/a.ts', 'new', 40)).toEqual({ old: 40, new: 40 });
+    expect(index.counters('src/a.ts', 'new', 30)).toBeUndefined();
+    // An added file's old side counts from 0 (`@@ -0,0 +1,2 @@`).
+    const added = indexDiff([fileDiff('src/new.ts', [{ oldStart: 0, newStart: 1, lines: ['+x', '+y'] }], { status: 'added' })]);
+    expect(added.counters('src/new.ts', 'new', 2)).toEqual({ old: 0, new: 2 });
+  });
+
   it('clamps a range to the hunk that holds its first line', () => {
     expect(index.anchor('src/a.ts', 'new', 2, 30)).toEqual({ line: 2, endLine: 4 });
     expect(index.anchor('src/a.ts', 'new', 21, 21)).toEqual({ line: 21 });
@@ -53,5 +64,7 @@ describe('the diff index', () => {
     expect(lean.anchor('pnpm-lock.yaml', 'new', 1, 30)).toEqual({ line: 1, endLine: 10 });
     expect(lean.lineText('pnpm-lock.yaml', 'new', 7)).toBe('>>>>>>> theirs');
     expect(lean.lineText('pnpm-lock.yaml', 'new', 4)).toBeUndefined();
+    // The lines it dropped cannot be counted.
+    expect(lean.counters('pnpm-lock.yaml', 'new', 7)).toBeUndefined();
   });
 });

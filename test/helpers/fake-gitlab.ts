@@ -73,8 +73,13 @@ export interface FakeGitLabState {
   };
   /** Diff versions, newest first (GET …/versions). A position must use the SHAs of one of them or of diff_refs. */
   versions: FakeVersion[];
-  /** Per new path, the lines of GitLab's diff as (old, new) pairs; positions on other lines are refused. Unlisted paths accept any line. */
-  diffLines: Record<string, { old?: number; new?: number }[]>;
+  /**
+   * Per new path, the lines of GitLab's diff as (old, new) pairs; positions on other lines are refused. Unlisted
+   * paths accept any line. `code`: the line's counters in GitLab's line code (its diff parser gives a line added the
+   * old side's running counter, a line removed the new side's); without it, the pair with 0 for a missing side, as
+   * at the start of an added or deleted file.
+   */
+  diffLines: Record<string, { old?: number; new?: number; code?: [old: number, new: number] }[]>;
   /** Every note lives in a discussion; a plain MR note is an individual_note discussion. Oldest first. */
   discussions: FakeDiscussion[];
 }
@@ -217,7 +222,9 @@ export async function startFakeGitLab(init: Partial<FakeGitLabState> = {}): Prom
     if (!onDiffLine(p.new_path, p.old_line, p.new_line)) return BAD_POSITION_MESSAGE;
     if (p.line_range !== undefined) {
       for (const end of [p.line_range.start, p.line_range.end]) {
-        const code = `${createHash('sha1').update(p.new_path).digest('hex')}_${end?.old_line ?? 0}_${end?.new_line ?? 0}`;
+        const line = state.diffLines[p.new_path]?.find((l) => l.old === end?.old_line && l.new === end?.new_line);
+        const [old, now] = line?.code ?? [end?.old_line ?? 0, end?.new_line ?? 0];
+        const code = `${createHash('sha1').update(p.new_path).digest('hex')}_${old}_${now}`;
         if (!end || end.line_code !== code || (end.type !== 'new' && end.type !== 'old') || !onDiffLine(p.new_path, end.old_line, end.new_line)) {
           return '400 Bad request - Note {:position=>["line_range is invalid"]}';
         }

@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoomError } from '../../src/errors.ts';
+import { buildFinding } from '../../src/findings/build.ts';
+import { indexDiff } from '../../src/findings/diff-index.ts';
 import { createLogger } from '../../src/log.ts';
 import { createGitLabPlatform, gitlabHost } from '../../src/platforms/gitlab.ts';
+import { textPosition } from '../../src/platforms/gitlab-position.ts';
+import { anchorFor } from '../../src/platforms/inline.ts';
 import { PlatformHttpError } from '../../src/platforms/http.ts';
 import { fingerprintMarker, summaryMarker } from '../../src/platforms/markers.ts';
 import type { Anchor, CiContext, InlineComment, Platform } from '../../src/platforms/types.ts';
 import { BAD_POSITION_MESSAGE, FAKE_SHAS, type FakeGitLab, type FakeGitLabState, startFakeGitLab } from '../helpers/fake-gitlab.ts';
+import { fileDiff } from '../helpers/file-diff.ts';
 import { makeFinding } from '../helpers/make-report.ts';
 
 const servers: FakeGitLab[] = [];
@@ -25,14 +30,23 @@ const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 const REFS = { base_sha: FAKE_SHAS.base, start_sha: FAKE_SHAS.start, head_sha: FAKE_SHAS.head };
 
 /** The lines of GitLab's diff of PATH, as (old, new) pairs: the fake refuses positions on any other line. */
-const DIFF_LINES = [{ new: 12 }, { old: 15, new: 18 }, { old: 20 }, { new: 30 }, { new: 31 }, { new: 32 }, { new: 33 }, { old: 31, new: 34 }, { new: 35 }, { new: 36 }];
+// Lines 30-36: one hunk, where the lines added before old line 31 carry 31 in GitLab's line codes, those after it 32.
+const DIFF_LINES: { old?: number; new?: number; code?: [number, number] }[] = [
+  { new: 12 },
+  { old: 15, new: 18 },
+  { old: 20 },
+  ...[30, 31, 32, 33].map((n) => ({ new: n, code: [31, n] as [number, number] })),
+  { old: 31, new: 34, code: [31, 34] },
+  { new: 35, code: [32, 35] },
+  { new: 36, code: [32, 36] },
+];
 
 const ANCHORS = {
   added: { path: PATH, oldPath: PATH, side: 'new', line: 12, newLine: 12 },
   deleted: { path: PATH, oldPath: PATH, side: 'old', line: 20, oldLine: 20 },
   context: { path: PATH, oldPath: PATH, side: 'new', line: 18, oldLine: 15, newLine: 18 },
-  range: { path: PATH, oldPath: PATH, side: 'new', line: 33, newLine: 33, startLine: 30, startNewLine: 30 },
-  rangeFromContext: { path: PATH, oldPath: PATH, side: 'new', line: 36, newLine: 36, startLine: 34, startOldLine: 31, startNewLine: 34 },
+  range: { path: PATH, oldPath: PATH, side: 'new', line: 33, newLine: 33, startLine: 30, startNewLine: 30, counters: { old: 31, new: 33 }, startCounters: { old: 31, new: 30 } },
+  rangeFromContext: { path: PATH, oldPath: PATH, side: 'new', line: 36, newLine: 36, startLine: 34, startOldLine: 31, startNewLine: 34, counters: { old: 32, new: 36 }, startCounters: { old: 31, new: 34 } },
 } satisfies Record<string, Anchor>;
 
 function setup(gl: FakeGitLab, opts: { ci?: Partial<CiContext>; token?: string } = {}) {
@@ -121,8 +135,8 @@ describe('createGitLabPlatform: first run', () => {
         ...base,
         new_line: 33,
         line_range: {
-          start: { line_code: `${sha1(PATH)}_0_30`, type: 'new', new_line: 30 },
-          end: { line_code: `${sha1(PATH)}_0_33`, type: 'new', new_line: 33 },
+          start: { line_code: `${sha1(PATH)}_31_30`, type: 'new', new_line: 30 },
+          end: { line_code: `${sha1(PATH)}_31_33`, type: 'new', new_line: 33 },
         },
       },
       {
@@ -130,11 +144,11 @@ describe('createGitLabPlatform: first run', () => {
         new_line: 36,
         line_range: {
           start: { line_code: `${sha1(PATH)}_31_34`, type: 'old', old_line: 31, new_line: 34 },
-          end: { line_code: `${sha1(PATH)}_0_36`, type: 'new', new_line: 36 },
+          end: { line_code: `${sha1(PATH)}_32_36`, type: 'new', new_line: 36 },
         },
       },
     ]);
-    expect(sent[3]!.body.position.line_range.start.line_code).toMatch(/^[0-9a-f]{40}_0_30$/);
+    expect(sent[3]!.body.position.line_range.start.line_code).toMatch(/^[0-9a-f]{40}_31_30$/);
     expect(posts(gl, '/notes').map((r) => r.body)).toEqual([{ body: `${summaryMarker('html')}\n## loom\n\nRun 1` }]);
     expect(gl.state.discussions.map((d) => d.notes[0]!.type)).toEqual(['DiffNote', 'DiffNote', 'DiffNote', 'DiffNote', 'DiffNote', null]);
   });
@@ -434,5 +448,24 @@ describe('createGitLabPlatform: project and instance', () => {
       expect(error).toBeInstanceOf(LoomError);
       expect((error as LoomError).code).toBe('usage');
     }
+  });
+});
+
+describe('textPosition: line codes', () => {
+  const refs = { base_sha: FAKE_SHAS.base, start_sha: FAKE_SHAS.start, head_sha: FAKE_SHAS.head };
+  const codes = (position: ReturnType<typeof textPosition>) => [position.line_range?.start.line_code, position.line_range?.end.line_code].map((c) => c?.replace(/^[0-9a-f]{40}_/, ''));
+
+  it("numbers a range's ends as GitLab's diff parser numbers its lines, from the local diff", () => {
+    const index = indexDiff([fileDiff(PATH, [{ oldStart: 10, newStart: 10, lines: [' ctx10', '-old11', '+new11', '+new12', ' ctx13', '+new14'] }])]);
+    const anchor = (line: number, endLine: number) => anchorFor(buildFinding({ path: PATH, line, endLine, side: 'new', severity: 'info', pipeline: 'review', ruleId: 'review', title: 'T', body: 'B' }, index), index)!;
+    // Added lines 11-12 come after old line 11 was removed: GitLab gives them the old counter 12.
+    expect(codes(textPosition(anchor(11, 12), refs))).toEqual(['12_11', '12_12']);
+    // From a context line (old 12, new 13) to the line added after it (old counter 13).
+    expect(codes(textPosition(anchor(13, 14), refs))).toEqual(['12_13', '13_14']);
+  });
+
+  it('falls back to 0 for the missing side where the lines cannot be counted (an elided file)', () => {
+    const position = textPosition({ path: PATH, oldPath: PATH, side: 'new', line: 3, newLine: 3, startLine: 1, startNewLine: 1 }, refs);
+    expect(codes(position)).toEqual(['0_1', '0_3']);
   });
 });

@@ -26,7 +26,9 @@ describe('anchorFor', () => {
   });
 
   it('anchors a range on its last line, keeps it within one hunk, and carries the old path of a rename', () => {
-    expect(anchorFor(finding({ line: 11, endLine: 50 }), index)).toMatchObject({ startLine: 11, line: 13, startNewLine: 11, newLine: 13, oldLine: 12 });
+    expect(anchorFor(finding({ line: 11, endLine: 50 }), index)).toMatchObject({ startLine: 11, line: 13, startNewLine: 11, newLine: 13, oldLine: 12, startCounters: { old: 12, new: 11 }, counters: { old: 12, new: 13 } });
+    // A single line names no line code.
+    expect(anchorFor(finding({ line: 11 }), index)).not.toHaveProperty('counters');
     expect(anchorFor(finding({ path: 'src/b.ts', line: 1 }), index)).toMatchObject({ path: 'src/b.ts', oldPath: 'src/old-b.ts' });
   });
 
