@@ -171,12 +171,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
     const want = Math.min(upTo, lines.length);
     while (item.lineCosts.length < want) {
       yield* out.wait(item.first + item.lineCosts.length);
-      const counted = exact ? exact.countedLines(file) - item.first : Infinity;
-      for (let i = item.lineCosts.length; i < want && (i < counted || exact!.hasLine(lines[i]!)); i++) {
-        const cost = est.line(lines[i]!, lineWidth(lines[i]!));
-        item.lineCosts.push(cost);
-        item.linesCost += cost;
-      }
+      priceLines(item, lines, want, exact ? exact.countedLines(file) - item.first : Infinity, est, exact);
     }
   }
   /** The item's whole cost if it is at most `limit`, pricing its lines only as far as that needs. */
@@ -363,16 +358,15 @@ function* splitHunk(item: Item, room: number, opts: RunOptions): Steps<void> {
     let cost = 0;
     for (;;) {
       if (end >= lineCosts.length && end < lines.length) yield* opts.price(item, end + PRICE_STEP);
-      if (end >= lines.length || cost + lineCosts[end]! > available) break;
-      cost += lineCosts[end++]!;
+      const fit = fitting(lineCosts, end, available - cost);
+      end = fit.end;
+      cost += fit.used;
+      if (end >= lines.length || end < lineCosts.length) break;
     }
     if (end === start) {
       // Over the estimate alone: measure it. A line that really does not fit (minified code, embedded data) is
       // reported as skipped, never sent cut.
-      const single = subHunk(hunk, [lines[start]!], lines, start);
-      const tokens = yield* opts.alone(single);
-      if (tokens !== undefined) yield* opts.take({ hunk: single, cost: tokens - opts.header, exact: tokens }, start + 1 === lines.length);
-      else if (lines[start]!.kind !== 'context') opts.onOverlong(lines[start]!);
+      yield* lineAlone(hunk, start, opts);
       start++;
       continue;
     }
@@ -381,26 +375,58 @@ function* splitHunk(item: Item, room: number, opts: RunOptions): Steps<void> {
     let run = subHunk(hunk, [...overlap, ...lines.slice(start, end)], lines, start);
     // The next run's overlap is counted with this measure, not in a request of its own.
     const ahead = (at: number) => (at < lines.length ? mapPacked(overlapBefore(lines, lineCosts, at, room), (i) => asContext(lines[i]!)) : []);
-    let exact = opts.measure ? yield* opts.measure(run, ahead(end)) : undefined;
-    while (exact !== undefined && exact > opts.budget && end - start > 1) {
+    let exact: number | undefined;
+    for (;;) {
+      exact = opts.measure ? yield* opts.measure(run, ahead(end)) : undefined;
+      if (exact === undefined || exact <= opts.budget || end - start <= 1) break;
       end = start + Math.max(1, Math.min(end - start - 1, Math.floor((end - start) * (opts.budget / exact) * SHRINK_HEADROOM)));
       run = subHunk(hunk, [...overlap, ...lines.slice(start, end)], lines, start);
-      exact = yield* opts.measure!(run, ahead(end));
     }
     if (exact !== undefined && exact > opts.budget) {
       // One line plus its overlap is over: try it without the overlap, else it is overlong.
-      const single = subHunk(hunk, [lines[start]!], lines, start);
-      const tokens = yield* opts.alone(single);
-      if (tokens !== undefined) yield* opts.take({ hunk: single, cost: tokens - opts.header, exact: tokens }, start + 1 === lines.length);
-      else if (lines[start]!.kind !== 'context') opts.onOverlong(lines[start]!);
+      yield* lineAlone(hunk, start, opts);
       start++;
       continue;
     }
-    cost = prefixCost + headerCost;
-    for (let i = start; i < end; i++) cost += lineCosts[i]!;
+    cost = prefixCost + headerCost + sumOf(lineCosts, start, end);
     yield* opts.take(exact !== undefined ? { hunk: run, cost: exact - opts.header, exact } : { hunk: run, cost }, end === lines.length);
     start = end;
   }
+}
+
+/** Line `at` of a hunk as a piece of its own, measured alone; reported overlong if it does not fit even so. */
+function* lineAlone(hunk: UnitHunk, at: number, opts: RunOptions): Steps<void> {
+  const lines = hunk.lines;
+  const single = subHunk(hunk, [lines[at]!], lines, at);
+  const tokens = yield* opts.alone(single);
+  if (tokens !== undefined) yield* opts.take({ hunk: single, cost: tokens - opts.header, exact: tokens }, at + 1 === lines.length);
+  else if (lines[at]!.kind !== 'context') opts.onOverlong(lines[at]!);
+}
+
+// The loops over lines live in plain functions: V8 optimizes those alone, not the generators that call them,
+// whose every `yield*` makes the optimized code much larger to compile.
+
+/** Prices `lines` from the first not priced up to `want`, those counted so far (below `counted`, or known). */
+function priceLines(item: Item, lines: readonly DiffLine[], want: number, counted: number, est: Estimator, exact: ExactCosts | undefined): void {
+  for (let i = item.lineCosts.length; i < want && (i < counted || exact!.hasLine(lines[i]!)); i++) {
+    const cost = est.line(lines[i]!, lineWidth(lines[i]!));
+    item.lineCosts.push(cost);
+    item.linesCost += cost;
+  }
+}
+
+/** The longest run of priced lines from `from` whose costs add up to at most `room`: where it ends, what it costs. */
+function fitting(costs: readonly number[], from: number, room: number): { end: number; used: number } {
+  let end = from;
+  let used = 0;
+  while (end < costs.length && used + costs[end]! <= room) used += costs[end++]!;
+  return { end, used };
+}
+
+function sumOf(costs: readonly number[], from: number, to: number): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += costs[i]!;
+  return sum;
 }
 
 /** Indexes of up to OVERLAP_LINES lines of the new file before `start` (removed lines are not in it), cheap ones only. */
