@@ -372,7 +372,7 @@ function* splitHunk(item: Item, room: number, opts: RunOptions): Steps<void> {
     }
     if (end < lines.length) end = niceBreak(lines, start, end);
     const overlap = mapPacked(prefix, (i) => asContext(lines[i]!));
-    let run = subHunk(hunk, [...overlap, ...lines.slice(start, end)], lines, start);
+    let run = subHunk(hunk, overlap.concat(lines.slice(start, end)), lines, start);
     // The next run's overlap is counted with this measure, not in a request of its own.
     const ahead = (at: number) => (at < lines.length ? mapPacked(overlapBefore(lines, lineCosts, at, room), (i) => asContext(lines[i]!)) : []);
     let exact: number | undefined;
@@ -380,7 +380,7 @@ function* splitHunk(item: Item, room: number, opts: RunOptions): Steps<void> {
       exact = opts.measure ? yield* opts.measure(run, ahead(end)) : undefined;
       if (exact === undefined || exact <= opts.budget || end - start <= 1) break;
       end = start + Math.max(1, Math.min(end - start - 1, Math.floor((end - start) * (opts.budget / exact) * SHRINK_HEADROOM)));
-      run = subHunk(hunk, [...overlap, ...lines.slice(start, end)], lines, start);
+      run = subHunk(hunk, overlap.concat(lines.slice(start, end)), lines, start);
     }
     if (exact !== undefined && exact > opts.budget) {
       // One line plus its overlap is over: try it without the overlap, else it is overlong.
