@@ -171,7 +171,7 @@ function* cut(file: UnitFile, cap: number, ctx: SplitContext, order: number, out
     const want = Math.min(upTo, lines.length);
     while (item.lineCosts.length < want) {
       yield* out.wait(item.first + item.lineCosts.length);
-      priceLines(item, lines, want, exact ? exact.countedLines(file) - item.first : Infinity, est, exact);
+      priceLines(item, lines, countedEnd(lines, item.lineCosts.length, want, exact ? exact.countedLines(file) - item.first : Infinity, exact), est);
     }
   }
   /** The item's whole cost if it is at most `limit`, pricing its lines only as far as that needs. */
@@ -406,13 +406,23 @@ function* lineAlone(hunk: UnitHunk, at: number, opts: RunOptions): Steps<void> {
 // The loops over lines live in plain functions: V8 optimizes those alone, not the generators that call them,
 // whose every `yield*` makes the optimized code much larger to compile.
 
-/** Prices `lines` from the first not priced up to `want`, those counted so far (below `counted`, or known). */
-function priceLines(item: Item, lines: readonly DiffLine[], want: number, counted: number, est: Estimator, exact: ExactCosts | undefined): void {
-  for (let i = item.lineCosts.length; i < want && (i < counted || exact!.hasLine(lines[i]!)); i++) {
+/** Prices `lines` from the first not priced up to `end`. */
+function priceLines(item: Item, lines: readonly DiffLine[], end: number, est: Estimator): void {
+  for (let i = item.lineCosts.length; i < end; i++) {
     const cost = est.line(lines[i]!, lineWidth(lines[i]!));
     item.lineCosts.push(cost);
     item.linesCost += cost;
   }
+}
+
+/**
+ * Where the lines from `from` stop being counted, at most `want`: below `counted`, or each already known. Apart from
+ * priceLines, whose optimized code would otherwise meet the known lines past `counted` only in a file counted in slices.
+ */
+function countedEnd(lines: readonly DiffLine[], from: number, want: number, counted: number, exact: ExactCosts | undefined): number {
+  let end = Math.max(from, Math.min(want, counted));
+  while (end < want && exact?.hasLine(lines[end]!)) end++;
+  return end;
 }
 
 /** The longest run of priced lines from `from` whose costs add up to at most `room`: where it ends, what it costs. */
