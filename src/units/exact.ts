@@ -192,7 +192,9 @@ export class ExactCosts {
     };
     if (from === 0) {
       want(`${fileHeaderLine(file)}\n`);
-      if (file.noNewlineAtEof) want(NO_NEWLINE_SEGMENT);
+      // Asked for every file ('' costs nothing and is counted once): a call only a file without a final newline
+      // made had no type feedback when V8 optimized this, and the first such file threw that code away.
+      want(file.noNewlineAtEof ? NO_NEWLINE_SEGMENT : '');
     }
     let at = 0;
     for (const hunk of file.hunks) {
@@ -549,7 +551,7 @@ export class ExactCosts {
     want(`${fileHeaderLine(file)}\n`);
     if (file.binary || file.modeOnly) return;
     if (file.collapsed) return want(`${deletedFileLine(file)}\n`);
-    if (file.noNewlineAtEof) want(NO_NEWLINE_SEGMENT);
+    want(file.noNewlineAtEof ? NO_NEWLINE_SEGMENT : ''); // as in cutBatch
     for (const hunk of file.hunks) {
       want(`${hunkHeaderTail(hunk)}\n`);
       if (hunk.collapsed) {
