@@ -20,6 +20,7 @@ const OVERFLOW = [
   /(?:prompt|input) (?:is )?too (?:long|large)/,
   /too many (?:input |prompt )?tokens/,
   /exceeds? [^.]*token limit/,
+  /(?:token|context|length) limit (?:was |is )?(?:exceeded|reached)/,
   /input token count[^.]*exceeds/,
   /`inputs` tokens \+ `max_new_tokens`/,
   /reduce the length of the (?:messages|prompt|input)/,

@@ -31,6 +31,8 @@ describe('isContextOverflow', () => {
     ['LiteLLM', 400, 'litellm.ContextWindowExceededError: litellm.BadRequestError: the prompt does not fit'],
     ['a server naming the code in its message', 400, 'context_length_exceeded'],
     ['a token limit', 400, 'This request (35000 tokens) exceeds the model token limit of 32000.'],
+    ['a token limit, the other way round', 400, 'Token limit exceeded: 35000 > 32000'],
+    ['a context limit reached', 400, 'context limit reached for this model'],
   ])('%s', (_, status, message, code) => {
     expect(isContextOverflow(refusal(status, message, code))).toBe(true);
   });
@@ -43,6 +45,7 @@ describe('isContextOverflow', () => {
     ['a bad request for another reason', 400, 'Invalid model name'],
     ['a max_tokens below its minimum', 400, 'max_tokens must be at least 1'],
     ['a token-per-minute limit, as 400', 400, 'Request too large for gpt-4o on tokens per min (TPM): Limit 30000, Requested 45000.'],
+    ['a token rate limit, as 400', 400, 'You have exceeded the token rate limit of your current tier.'],
   ])('not %s', (_, status, message) => {
     expect(isContextOverflow(refusal(status, message))).toBe(false);
   });
