@@ -54,8 +54,9 @@ function overflowRefusal(error: unknown): ChatHttpError | undefined {
  * The window a refusal names, where the server says it: OpenAI and vLLM ("maximum context length is N tokens"),
  * Mistral ("with N maximum context length"), TGI ("must be <= N"), Anthropic ("M tokens > N maximum"), Gemini
  * ("the maximum number of tokens allowed (N)"), llama.cpp ("available context size (N tokens)"), LM Studio
- * ("loaded with context length of only N tokens", "n_ctx: N"), oMLX ("max context window of N tokens") and
- * "max_seq_len (N)". Undefined for any other error, or a refusal that names none.
+ * ("loaded with context length of only N tokens", "n_ctx: N"), oMLX ("max context window of N tokens"),
+ * "max_seq_len (N)", and any "context length/window/limit/size is/of N". Undefined for any other error, or a refusal
+ * that names none.
  */
 export function reportedWindow(error: unknown): number | undefined {
   const text = overflowRefusal(error)?.message;
@@ -74,8 +75,8 @@ const WINDOW_IN = [
   /tokens > (\d+) maximum/i,
   /maximum number of tokens allowed \((\d+)\)/i,
   /available context size \((\d+) tokens\)/i,
-  /loaded with context length of only (\d+) tokens/i,
   /n_ctx: (\d+)/i,
-  /max context window of (\d+) tokens/i,
   /max_seq_len \((\d+)\)/i,
+  // Last, any server's own wording ("context limit of N", "context window is N"; LM Studio's, oMLX's).
+  /context (?:length|window|limit|size) (?:is|of) (?:only )?(\d+)/i,
 ];

@@ -77,6 +77,8 @@ describe('reportedWindow', () => {
     ['LM Studio, on the tokens it keeps', 400, 'The number of tokens to keep from the initial prompt is greater than the context length (n_keep: 10247 >= n_ctx: 4096). Try to load the model with a larger context length, or provide a shorter prompt.', 4_096],
     ['oMLX', 400, 'Prompt too long: 51587 tokens exceeds max context window of 32768 tokens', 32_768],
     ['a server naming max_seq_len', 400, 'length of prompt_tokens (163280) must be less than max_seq_len (32768).', 32_768],
+    ['a server of its own wording', 400, 'Request exceeds the context limit of 8192 tokens', 8_192],
+    ['a server naming only the request', 400, 'Request exceeds context: 9000 tokens', undefined],
     ['OpenAI by its code alone', 400, 'Invalid request.', undefined],
     ['a proxy page', 413, '<html><head><title>413 Request Entity Too Large</title></head></html>', undefined],
     ['a server error that names a window', 500, "This model's maximum context length is 8192 tokens.", undefined],
