@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import type { Plugin } from 'esbuild';
-import { defineConfig } from 'tsup';
+import { transform, type Plugin } from 'esbuild';
+import { defineConfig, type Options } from 'tsup';
 import { encodeBpeTable, type Ranks } from './src/tokens/bpe-table.ts';
 import { bpeTableFile } from './src/tokens/encoding.ts';
 import type { EncodingName } from './src/tokens/tokenizer-choice.ts';
@@ -50,12 +50,27 @@ const yamlAsEsm: Plugin = {
   },
 };
 
-// Bundled CJS dependencies call require(); ESM output has none unless we create it.
-const banner = { js: "import { createRequire as __loomCreateRequire } from 'node:module'; const require = __loomCreateRequire(import.meta.url);" };
+/**
+ * esbuild splits only ESM output into chunks, so the build is ESM, and each chunk is then rewritten as CommonJS
+ * (src/compile-cache.ts says why), still strict. CommonJS has no import.meta: each chunk is given its own file's URL.
+ * (tsup's own CommonJS splitting goes through sucrase, which also rewrites every `??` and `?.` into a helper call.)
+ */
+const chunksAsCommonJs: NonNullable<Options['plugins']>[number] = {
+  name: 'chunks-as-commonjs',
+  async renderChunk(code, info) {
+    const banner = `"use strict";const __loomImportMetaUrl=require("node:url").pathToFileURL(__filename).href;`;
+    const result = await transform(code, { format: 'cjs', target: 'node20', supported: { 'dynamic-import': false }, platform: 'node', sourcemap: 'external', sourcefile: info.path, minifyWhitespace: true, minifySyntax: true, banner });
+    return { code: result.code, map: result.map };
+  },
+};
 
 export default defineConfig({
-  entry: { cli: 'src/cli.ts' },
+  // The counting thread runs its own entry; bin/loom.cjs installs compile-cache before it loads cli.
+  entry: { cli: 'src/cli.ts', 'count-worker': 'src/tokens/count-worker.ts', 'compile-cache': 'src/compile-cache.ts' },
+  // Rewritten as CommonJS (chunksAsCommonJs), named .cjs as the package is "type": "module".
   format: ['esm'],
+  outExtension: () => ({ js: '.cjs' }),
+  plugins: [chunksAsCommonJs],
   target: 'node20',
   platform: 'node',
   // Everything is bundled so `npx loom` starts without resolving node_modules; splitting keeps
@@ -71,7 +86,6 @@ export default defineConfig({
   minifySyntax: true,
   outDir,
   onSuccess: writeBpeTables,
-  banner,
   esbuildPlugins: [withoutZodLocales, yamlAsEsm],
-  define: { __LOOM_VERSION__: JSON.stringify(version) },
+  define: { __LOOM_VERSION__: JSON.stringify(version), 'import.meta.url': '__loomImportMetaUrl' },
 });

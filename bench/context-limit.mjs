@@ -69,7 +69,7 @@ function writeConfig(dir, baseUrl, model, window) {
 
 function runLoom(cwd, config) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'loom.js'), 'review', '--base', 'main', '--dry-run', '--format', 'json', '--quiet', '--config', config], { cwd, env: LOOM_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'loom.cjs'), 'review', '--base', 'main', '--dry-run', '--format', 'json', '--quiet', '--config', config], { cwd, env: LOOM_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = [];
     const err = [];
     child.stdout.on('data', (d) => out.push(d));
@@ -126,7 +126,7 @@ async function sweep(build, model, keeper) {
 }
 
 async function main() {
-  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
+  if (!existsSync(join(ROOT, 'dist', 'cli.cjs'))) {
     console.error('bench: dist/ is missing; run `npm run bench:limits` (it builds first) or `npx tsup`.');
     process.exitCode = 2;
     return;

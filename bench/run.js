@@ -5,9 +5,9 @@
 // both builds are measured in the same run, interleaved, and printed side by side: a before/after comparison
 // on a shared, noisy machine. It is a report: it always exits 0.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { billedTokens, formatTokens, messageText, startFakeModel } from './fake-model.mjs';
 import { LOOM_ENV, writeBenchConfig } from './loom-config.mjs';
@@ -23,6 +23,8 @@ const baselineAt = argv.indexOf('--baseline');
 const BASELINE = baselineAt >= 0 && argv[baselineAt + 1] ? resolve(argv[baselineAt + 1]) : undefined;
 /** Builds measured, set by snapshotCli(): the bench runs copies, so a rebuild of dist/ meanwhile cannot change what is measured. */
 const BUILDS = [];
+/** This build's copy for first runs (snapshotFirstRun). */
+const FIRST_RUN = { dir: undefined, bin: undefined };
 const args = new Set(argv);
 const QUICK = args.has('--quick');
 const KEEP = args.has('--keep');
@@ -122,6 +124,7 @@ async function timeNonModel(repo, loomArgs, model, { floor = false } = {}) {
   const floorMs = [];
   const loomMs = BUILDS.map(() => []);
   const instantCalls = BUILDS.map(() => 0);
+  const firstRunMs = [];
   model.setDelay(0);
   model.take();
   timeGitDiff(repo.dir, mergeBase, 'feature');
@@ -137,12 +140,16 @@ async function timeNonModel(repo, loomArgs, model, { floor = false } = {}) {
       loomMs[k].push(run.ms);
       instantCalls[k] += model.take().length / REPEAT;
     }
+    const first = await runFirst(repo.dir, loomArgs);
+    if (first.code !== 0) throw new Error(`first run: loom exited ${first.code}: ${first.stderr.slice(0, 2000)}`);
+    firstRunMs.push(first.ms);
+    model.take();
     if (floor) {
       floorMs.push((await timeFloor(repo.dir, mergeBase, model)).ms);
       model.take();
     }
   }
-  return { mergeBase, gitMs, floorMs, loomMs, instantCalls, diffText };
+  return { mergeBase, gitMs, floorMs, loomMs, firstRunMs, instantCalls, diffText };
 }
 
 /**
@@ -164,7 +171,7 @@ async function measureScenario(build, model, count) {
   try {
     const config = writeConfig(work, model.url);
     const loomArgs = ['review', '--base', 'main', '--dry-run', '--format', 'json', '--quiet', '--config', config];
-    const { mergeBase, gitMs, floorMs, loomMs, instantCalls, diffText } = await timeNonModel(repo, loomArgs, model, { floor: true });
+    const { mergeBase, gitMs, floorMs, loomMs, firstRunMs, instantCalls, diffText } = await timeNonModel(repo, loomArgs, model, { floor: true });
     const diffTokens = count(diffText);
     const gitTime = median(gitMs);
 
@@ -190,6 +197,7 @@ async function measureScenario(build, model, count) {
         coverage: report.coverage,
         failures: report.failures?.length ?? 0,
         nonModel: median(loomMs[k]),
+        firstRun: median(firstRunMs),
         git: gitTime,
         floor: floorMs.some(Number.isNaN) ? Number.NaN : median(floorMs),
         wall: slow.ms,
@@ -284,6 +292,9 @@ function printScenario(s) {
   console.log('| measure | loom | reference | ratio | target | result |');
   console.log('|---|---|---|---|---|---|');
   console.log(`| (a) non-model time | ${seconds(s.nonModel)} | git diff ${seconds(s.git)} | ${(s.nonModel / s.git).toFixed(2)}x | ≤ 3x git diff + 0.3 s = ${seconds(limit)} | ${verdict(s.nonModel <= limit)} |`);
+  if (s.label === BUILDS.at(-1).label) {
+    console.log(`| (a) the same, first run after install (no compile cache yet) | ${seconds(s.firstRun)} | git diff ${seconds(s.git)} | ${(s.firstRun / s.git).toFixed(2)}x | ≤ 3x git diff + 0.3 s = ${seconds(limit)} | ${verdict(s.firstRun <= limit)} |`);
+  }
   if (Number.isNaN(s.floor)) console.log(`| (a) floor: git diff, counting and sending alone | n/a (bench/floor.mjs failed, see stderr) | | | for reference | |`);
   else console.log(`| (a) floor: git diff, counting and sending alone | ${seconds(s.floor)} | git diff ${seconds(s.git)} | ${(s.floor / s.git).toFixed(2)}x; loom ${(s.nonModel / s.floor).toFixed(2)}x the floor | for reference | |`);
   console.log(
@@ -307,16 +318,41 @@ function printScenario(s) {
 }
 
 /** Copies what a published package holds (bin, dist without source maps, templates, package.json) to a temp dir. */
-function snapshotCli(root, label) {
+function copyBuild(root) {
   const dir = mkdtempSync(join(tmpdir(), 'loom-bench-cli-'));
   for (const entry of ['package.json', 'bin', 'templates']) cpSync(join(root, entry), join(dir, entry), { recursive: true });
-  cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
-  BUILDS.push({ label, root, dir, bin: join(dir, 'bin', 'loom.js') });
+  // Without the compile cache of the build's own runs: each copy writes its own at its first run (a warm-up).
+  cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') && basename(src) !== '.cache' });
+  return { dir, bin: join(dir, binOf(root)) };
+}
+
+function snapshotCli(root, label) {
+  BUILDS.push({ label, root, ...copyBuild(root) });
+}
+
+/**
+ * A second copy of this build whose compile cache (src/compile-cache.ts) is removed before each of its runs: a first
+ * run after install, as on a CI machine that installs loom afresh for each job. The other copy keeps the cache its
+ * first run (the first scenario's warm-up) wrote, as on a developer's machine or a CI that caches node_modules.
+ */
+function snapshotFirstRun(root) {
+  Object.assign(FIRST_RUN, copyBuild(root));
+}
+
+/** A first run of FIRST_RUN's copy: its compile cache removed, so it compiles everything and writes the cache. */
+function runFirst(cwd, argv) {
+  rmSync(join(FIRST_RUN.dir, 'dist', '.cache'), { recursive: true, force: true });
+  return runLoom(FIRST_RUN.bin, cwd, argv);
+}
+
+/** The package's bin file (a baseline may be a build from before bin/loom.cjs). */
+function binOf(root) {
+  return JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin.loom;
 }
 
 async function main() {
   for (const root of [BASELINE, ROOT]) {
-    if (root && !existsSync(join(root, 'dist', 'cli.js'))) {
+    if (root && !['cli.cjs', 'cli.js'].some((file) => existsSync(join(root, 'dist', file)))) {
       console.error(`bench: ${root}/dist/ is missing; run \`npm run bench\` (it builds first) or \`npx tsup\` there.`);
       return;
     }
@@ -324,9 +360,10 @@ async function main() {
   try {
     if (BASELINE) snapshotCli(BASELINE, `baseline ${BASELINE}`);
     snapshotCli(ROOT, BASELINE ? `this build ${ROOT}` : ROOT);
+    snapshotFirstRun(ROOT);
     await report();
   } finally {
-    for (const b of BUILDS) rmSync(b.dir, { recursive: true, force: true });
+    for (const { dir } of [...BUILDS, FIRST_RUN]) if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -377,6 +414,10 @@ How it is measured (all in this run, on this machine):
 - (a) non-model time: loom's wall time with the fake model answering at once (delay 0): start-up, git, parsing,
   packing, token counting, prompts, HTTP and the report; everything but waiting on a model. Median of ${REPEAT}
   run(s), each alternated with \`git diff --no-color --find-renames <merge-base> feature\` (output read through a pipe).
+- loom compiles its chunks with V8's code cache, written beside them by a build's first run (src/compile-cache.ts);
+  every figure but "first run after install" is of later runs, with the cache the first scenario's warm-up wrote.
+  "first run after install": the same review with that cache removed before each run (it compiles everything and
+  writes the cache as it exits), as on a CI machine that installs loom afresh for each job.
 - (a) floor: bench/floor.mjs on the same range, alternated with the runs above: node starts, reads the same
   \`git diff\` through a pipe, counts its tokens in a worker thread with this build's tokenizer and posts it in parts
   of 100 KB once per pipeline, eight at a time, as the parts come. Nothing else (no parsing, masking, packing,

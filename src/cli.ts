@@ -4,4 +4,4 @@ import { VERSION } from './version.ts';
 // rest of the CLI, in program.ts) is even loaded. Anything else, including `-V` with other arguments, goes there.
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) process.stdout.write(`${VERSION}\n`);
-else await import('./program.ts');
+else void import('./program.ts');

@@ -107,4 +107,5 @@ program
     ),
   );
 
-await program.parseAsync(process.argv);
+// Commander's own errors exit in exitOverride and each action's in run(): nothing is left to reject here.
+void program.parseAsync(process.argv);

@@ -7,12 +7,14 @@ import { DONE, FAILED, HEADER_SLOTS, type CountRequest } from './count-protocol.
  * The token-counting thread. Counting a large diff costs a few hundred ms of CPU; in this thread it runs on
  * another core while the main thread reads git's output, parses and scans the diff, and talks to the model.
  *
- * This module is only ever imported dynamically, so the bundler gives it a chunk of its own, and that chunk is
- * what the worker runs (`import.meta.url`): the worker loads this file, encoding.ts and the encoding, nothing else.
+ * This module is an entry point of the build (dist/count-worker.cjs, see WORKER_FILE), and that file is what the worker
+ * runs: it loads this file, encoding.ts and the encoding, nothing else.
  *
  * The protocol (count-protocol.ts): texts in, counts written into a shared buffer the main thread waits on.
  */
 const ROLE = 'loom-token-counter';
+/** This module as built (tsup.config.ts), beside the other chunks: TypeScript sources (tests) have none. */
+const WORKER_FILE = 'count-worker.cjs';
 /** The counting thread's young generation (see startCountWorker). */
 const YOUNG_GENERATION_MB = 8;
 
@@ -96,11 +98,11 @@ const WARM_ROUNDS = 4;
  * the TypeScript sources) or threads cannot be started. The thread never keeps the process alive.
  */
 export function startCountWorker(encoding: EncodingName): Worker | undefined {
-  if (!import.meta.url.endsWith('.js')) return undefined;
+  if (!import.meta.url.endsWith('.cjs')) return undefined;
   try {
     // Counting makes short-lived strings by the megabyte; V8's default young generation let the thread grow by
     // 20-30 MB on a 100k-line diff, and a smaller one measured no slower (bench/, alternating runs).
-    const worker = new Worker(new URL(import.meta.url), { workerData: { role: ROLE, encoding }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(new URL(WORKER_FILE, import.meta.url), { workerData: { role: ROLE, encoding }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     worker.unref();
     // A worker that fails is noticed by its requests (threadId -1); the error itself must not crash loom.
     worker.on('error', () => undefined);
