@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { transform, type Plugin } from 'esbuild';
 import { defineConfig, type Options } from 'tsup';
 import { encodeBpeTable, type Ranks } from './src/tokens/bpe-table.ts';
@@ -85,7 +85,11 @@ export default defineConfig({
   minifyWhitespace: true,
   minifySyntax: true,
   outDir,
-  onSuccess: writeBpeTables,
+  onSuccess: async () => {
+    // A new build's chunks make every cached compile of the old ones stale (src/compile-cache.ts).
+    await rm(`${outDir}/.cache`, { recursive: true, force: true });
+    await writeBpeTables();
+  },
   esbuildPlugins: [withoutZodLocales, yamlAsEsm],
   define: { __LOOM_VERSION__: JSON.stringify(version), 'import.meta.url': '__loomImportMetaUrl' },
 });

@@ -26,6 +26,7 @@ export function installCompileCache(dir: string, env: NodeJS.ProcessEnv = proces
   // Node names a module by its real path.
   const chunkDir = realpathSync(dir);
   const cacheDir = join(chunkDir, '.cache', `${process.versions.v8}-${process.arch}`);
+  // require.extensions: deprecated for loading other languages, still how Node 20-24 load each file.
   const extensions = (Module as unknown as { _extensions: Record<string, Loader> })._extensions;
   const fallback = extensions['.cjs'] ?? extensions['.js']!;
   const unsaved: { script: Script; file: string; sourceSum: number }[] = [];
@@ -36,7 +37,7 @@ export function installCompileCache(dir: string, env: NodeJS.ProcessEnv = proces
     const file = join(cacheDir, `${filename.slice(chunkDir.length + 1)}.v8`);
     const sourceSum = crc32(source);
     const cachedData = cacheFor(file, sourceSum, crc32);
-    const script = new Script(Module.wrap(source), { filename, cachedData });
+    const script = new Script(`${WRAPPER_START}${source}${WRAPPER_END}`, { filename, cachedData });
     if (!cachedData || script.cachedDataRejected) unsaved.push({ script, file, sourceSum });
     const body = script.runInThisContext() as (...args: unknown[]) => void;
     body.call(module.exports, module.exports, createRequire(filename), module, filename, chunkDir);
@@ -65,6 +66,10 @@ export function installCompileCache(dir: string, env: NodeJS.ProcessEnv = proces
 }
 
 type Loader = (module: NodeJS.Module, filename: string) => void;
+
+/** A CommonJS module's body, as Node wraps it: on the first line, so line numbers in stack traces stay right. */
+const WRAPPER_START = '(function (exports, require, module, __filename, __dirname) { ';
+const WRAPPER_END = '\n});';
 
 /** A cache file's checksums: of the chunk's source, then of the V8 data after them. */
 const HEADER_BYTES = 8;
