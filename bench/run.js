@@ -115,9 +115,10 @@ function promptTokens(bodies, count) {
 /**
  * (a) for every build: loom with the model answering at once, REPEAT times, each round alternated with `git diff`
  * on the same range. Git and every build run once first (disk cache, git's pack index), and the builds alternate,
- * so drift hits all alike. Also gives the calls each build made and the diff's text.
+ * so drift hits all alike. Also gives the calls each build made and the diff's text; with `floor`, a run of
+ * bench/floor.mjs each round, and with `firstRuns`, a first run of this build (runFirst) each round.
  */
-async function timeNonModel(repo, loomArgs, model, { floor = false } = {}) {
+async function timeNonModel(repo, loomArgs, model, { floor = false, firstRuns = false } = {}) {
   const mergeBase = git(repo.dir, 'merge-base', 'main', 'feature').trim();
   let diffText = '';
   const gitMs = [];
@@ -140,10 +141,12 @@ async function timeNonModel(repo, loomArgs, model, { floor = false } = {}) {
       loomMs[k].push(run.ms);
       instantCalls[k] += model.take().length / REPEAT;
     }
-    const first = await runFirst(repo.dir, loomArgs);
-    if (first.code !== 0) throw new Error(`first run: loom exited ${first.code}: ${first.stderr.slice(0, 2000)}`);
-    firstRunMs.push(first.ms);
-    model.take();
+    if (firstRuns) {
+      const first = await runFirst(repo.dir, loomArgs);
+      if (first.code !== 0) throw new Error(`first run: loom exited ${first.code}: ${first.stderr.slice(0, 2000)}`);
+      firstRunMs.push(first.ms);
+      model.take();
+    }
     if (floor) {
       floorMs.push((await timeFloor(repo.dir, mergeBase, model)).ms);
       model.take();
@@ -171,7 +174,7 @@ async function measureScenario(build, model, count) {
   try {
     const config = writeConfig(work, model.url);
     const loomArgs = ['review', '--base', 'main', '--dry-run', '--format', 'json', '--quiet', '--config', config];
-    const { mergeBase, gitMs, floorMs, loomMs, firstRunMs, instantCalls, diffText } = await timeNonModel(repo, loomArgs, model, { floor: true });
+    const { mergeBase, gitMs, floorMs, loomMs, firstRunMs, instantCalls, diffText } = await timeNonModel(repo, loomArgs, model, { floor: true, firstRuns: true });
     const diffTokens = count(diffText);
     const gitTime = median(gitMs);
 
