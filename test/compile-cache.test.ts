@@ -120,6 +120,15 @@ describe('the compile cache of the built chunks', () => {
 });
 
 describe('the built CLI', () => {
+  it('says how to build it where dist/ is missing (a fresh checkout)', () => {
+    const checkout = mkdtempSync(join(scratch, 'checkout-'));
+    mkdirSync(join(checkout, 'bin'));
+    writeFileSync(join(checkout, 'bin', 'loom.cjs'), readFileSync(LOOM_BIN));
+    const result = spawnSync(process.execPath, [join(checkout, 'bin', 'loom.cjs'), '--version'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('error: loom is not built yet. Run `npm run build` in the loom checkout (npm ci first on a fresh clone).\n');
+  });
+
   it('caches its chunks as it runs', () => {
     execFileSync(process.execPath, [LOOM_BIN, '--version'], { env: { PATH: process.env.PATH ?? '' } });
     const root = join(dirname(LOOM_BIN), '..', 'dist', '.cache', `${process.versions.v8}-${process.arch}`);
