@@ -11,7 +11,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const PIECE_CHARS = 64 * 1024;
@@ -22,15 +21,14 @@ const CONCURRENCY = 8;
 /** The chunk of a loom build that holds its tokenizer. */
 function tokenizerChunk(dist) {
   for (const name of readdirSync(dist)) {
-    // A CommonJS build (.cjs, esbuild's export table) or, before it, an ESM one.
-    const text = /\.c?js$/.test(name) ? readFileSync(join(dist, name), 'utf8') : '';
-    if (/\{importEncoding:\(\)=>importEncoding\}|export\{importEncoding\}/.test(text)) return join(dist, name);
+    // esbuild's export table of a CommonJS chunk.
+    if (name.endsWith('.cjs') && readFileSync(join(dist, name), 'utf8').includes('{importEncoding:()=>importEncoding}')) return join(dist, name);
   }
   throw new Error(`no chunk exporting importEncoding in ${dist}`);
 }
 
 if (!isMainThread) {
-  const { importEncoding } = workerData.chunk.endsWith('.cjs') ? createRequire(import.meta.url)(workerData.chunk) : await import(pathToFileURL(workerData.chunk).href);
+  const { importEncoding } = createRequire(import.meta.url)(workerData.chunk);
   const encoding = await importEncoding('o200k_base');
   parentPort.on('message', (text) => {
     let tokens = 0;
