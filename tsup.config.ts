@@ -65,7 +65,7 @@ const chunksAsCommonJs: NonNullable<Options['plugins']>[number] = {
 };
 
 export default defineConfig({
-  // The counting thread runs its own entry; bin/loom.cjs installs compile-cache before it loads cli.
+  // The counting thread runs its own entry; bin/loom.js installs compile-cache before it loads cli.
   entry: { cli: 'src/cli.ts', 'count-worker': 'src/tokens/count-worker.ts', 'compile-cache': 'src/compile-cache.ts' },
   // Rewritten as CommonJS (chunksAsCommonJs), named .cjs as the package is "type": "module".
   format: ['esm'],

@@ -69,7 +69,7 @@ function writeConfig(dir, baseUrl, model, window) {
 
 function runLoom(cwd, config) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'loom.cjs'), 'review', '--base', 'main', '--dry-run', '--format', 'json', '--quiet', '--config', config], { cwd, env: LOOM_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'loom.js'), 'review', '--base', 'main', '--dry-run', '--format', 'json', '--quiet', '--config', config], { cwd, env: LOOM_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = [];
     const err = [];
     child.stdout.on('data', (d) => out.push(d));

@@ -348,7 +348,7 @@ function runFirst(cwd, argv) {
   return runLoom(FIRST_RUN.bin, cwd, argv);
 }
 
-/** The package's bin file (a baseline may be a build from before bin/loom.cjs). */
+/** The package's bin file (bin/loom.js, bin/loom.cjs for a while: a baseline may be from then). */
 function binOf(root) {
   return JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin.loom;
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const loom = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'loom.cjs');
+const loom = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'loom.js');
 const dir = mkdtempSync(join(tmpdir(), 'loom-demo-'));
 const git = (...args) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
 const write = (path, text) => {

@@ -123,8 +123,8 @@ describe('the built CLI', () => {
   it('says how to build it where dist/ is missing (a fresh checkout)', () => {
     const checkout = mkdtempSync(join(scratch, 'checkout-'));
     mkdirSync(join(checkout, 'bin'));
-    writeFileSync(join(checkout, 'bin', 'loom.cjs'), readFileSync(LOOM_BIN));
-    const result = spawnSync(process.execPath, [join(checkout, 'bin', 'loom.cjs'), '--version'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    for (const file of ['loom.js', 'package.json']) writeFileSync(join(checkout, 'bin', file), readFileSync(join(dirname(LOOM_BIN), file)));
+    const result = spawnSync(process.execPath, [join(checkout, 'bin', 'loom.js'), '--version'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
     expect(result.status).toBe(2);
     expect(result.stderr).toBe('error: loom is not built yet. Run `npm run build` in the loom checkout (npm ci first on a fresh clone).\n');
   });

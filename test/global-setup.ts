@@ -22,6 +22,6 @@ export default function setup(): () => void {
     mkdirSync(join(stage, dirname(file)), { recursive: true });
     cpSync(file, join(stage, file));
   }
-  process.env.LOOM_TEST_BIN = join(stage, 'bin', 'loom.cjs');
+  process.env.LOOM_TEST_BIN = join(stage, 'bin', 'loom.js');
   return () => rmSync(stage, { recursive: true, force: true });
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
 /** The package as npm would publish it, staged by test/global-setup.ts; the checkout's own bin without it. */
-export const LOOM_BIN = process.env.LOOM_TEST_BIN ?? resolve(import.meta.dirname, '..', '..', 'bin', 'loom.cjs');
+export const LOOM_BIN = process.env.LOOM_TEST_BIN ?? resolve(import.meta.dirname, '..', '..', 'bin', 'loom.js');
 
 export interface CliResult {
   code: number | null;
