@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -127,6 +127,21 @@ describe('the built CLI', () => {
     const result = spawnSync(process.execPath, [join(checkout, 'bin', 'loom.js'), '--version'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
     expect(result.status).toBe(2);
     expect(result.stderr).toBe('error: loom is not built yet. Run `npm run build` in the loom checkout (npm ci first on a fresh clone).\n');
+  });
+
+  it('runs as npm installs it: node_modules/.bin/loom, a link to bin/loom.js, started by its #! line', () => {
+    // bin/loom.js is CommonJS only through bin/package.json (the package is ESM): Node must find that file from the
+    // link's target, whatever directory the link itself is in.
+    const project = mkdtempSync(join(scratch, 'project-'));
+    const pkg = join(dirname(LOOM_BIN), '..');
+    mkdirSync(join(project, 'node_modules', '.bin'), { recursive: true });
+    symlinkSync(pkg, join(project, 'node_modules', 'loom-review'), 'dir');
+    symlinkSync(join('..', 'loom-review', 'bin', 'loom.js'), join(project, 'node_modules', '.bin', 'loom'));
+    const version = (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    const result = spawnSync(join(project, 'node_modules', '.bin', 'loom'), ['--version'], { cwd: project, encoding: 'utf8', env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(version);
   });
 
   it('caches its chunks as it runs', () => {
