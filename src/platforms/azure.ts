@@ -4,7 +4,11 @@ import { existingFromThreads, inlineThreadBody, parseSummaryId, summaryThreadBod
 import { createHttp, refusesOnlyThisComment, settled } from './http.ts';
 import type { InlineComment, Platform, PlatformFactory, PostedComment, PullRequestInfo } from './types.ts';
 
-/** The 7.1 description states no limit on comment content; 150,000 characters is a cautious guess. */
+/**
+ * The 7.1 description states no limit on comment content, but the service refuses a longer one with "A discussion
+ * comment cannot be longer than 150000 characters. Parameter name: comment.Content" (a .NET string length: UTF-16
+ * code units, as a JavaScript string's length counts).
+ */
 export const AZURE_MAX_BODY_CHARS = 150_000;
 export const AZURE_API_VERSION = '7.1';
 export const AZURE_AUTH_HINT =

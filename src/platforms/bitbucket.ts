@@ -12,7 +12,11 @@ import { createHttp, refusesOnlyThisComment, settled } from './http.ts';
 import type { InlineComment, Platform, PlatformFactory, PostedComment, PullRequestInfo } from './types.ts';
 
 export const BITBUCKET_API_URL = 'https://api.bitbucket.org/2.0';
-/** Bitbucket documents no comment size limit; 32,000 characters is a cautious guess. */
+/**
+ * Bitbucket Cloud documents no comment size limit, and answers an overlong one with a bare 400. Bitbucket Data
+ * Center states its own ("Please enter a non-empty value less than 32768 characters"): staying under it is the
+ * cautious choice for Cloud too.
+ */
 export const BITBUCKET_MAX_BODY_CHARS = 32_000;
 export const BITBUCKET_AUTH_HINT =
   "use a repository access token with the 'Pull requests: Write' scope in LOOM_BITBUCKET_TOKEN (app passwords were removed in 2026)";
