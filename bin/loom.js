@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 // The CLI is bundled into dist/; a source checkout has to build it once first. Its chunks are compiled with V8's
-// code cache (dist/compile-cache.cjs), installed before the first of them loads. This file is CommonJS (bin/package.json
-// says so, the package itself being ESM): Node then loads it without starting its ES module loader.
+// code cache (dist/compile-cache.cjs), installed before the first of them loads. This file is CommonJS
+// (bin/package.json says so, the package itself being ESM): Node then loads it without its ES module loader.
 const { join } = require('node:path');
 
 const dist = join(__dirname, '..', 'dist');
