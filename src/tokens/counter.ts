@@ -134,7 +134,16 @@ async function localBackend(encoding: EncodingName): Promise<Backend> {
   return { kind: 'local', encoding: await loadLocal(encoding) };
 }
 
-export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load: EncodingLoader = loadEncoding): Promise<TokenCounter> {
+export interface CounterOptions {
+  /**
+   * What is to be counted is small (a diff of a few thousand tokens): unless the counting thread is ready already,
+   * this thread counts it. Loading the encoding here takes a few ms; the thread takes 50-100 ms to start and load
+   * it, all of which a small review would spend waiting.
+   */
+  small?: boolean;
+}
+
+export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load: EncodingLoader = loadEncoding, opts: CounterOptions = {}): Promise<TokenCounter> {
   const { encoding, margin } = tokenizerFor(model.model);
   const total = margin === 1 ? (raw: number) => raw : (raw: number) => Math.ceil(raw * margin);
   if (load !== loadEncoding) {
@@ -142,16 +151,23 @@ export async function createTokenCounter(model: Pick<ModelConfig, 'model'>, load
     const countRaw = await load(encoding);
     return { encoding, margin, count: (text) => total(countRaw(text)) };
   }
-  return counterOn(encoding, margin, await backendFor(encoding));
+  return counterOn(encoding, margin, await chooseBackend(encoding, backendFor(encoding), opts));
 }
 
 /**
  * createTokenCounter on a counting thread the caller started (speaking count-protocol.ts), instead of loom's own:
- * tests give it one that fails.
+ * tests give it one that fails, or one that is never ready.
  */
-export async function createTokenCounterOnThread(model: Pick<ModelConfig, 'model'>, worker: Worker): Promise<TokenCounter> {
+export async function createTokenCounterOnThread(model: Pick<ModelConfig, 'model'>, worker: Worker, opts: CounterOptions = {}): Promise<TokenCounter> {
   const { encoding, margin } = tokenizerFor(model.model);
-  return counterOn(encoding, margin, await workerBackend(encoding, worker));
+  return counterOn(encoding, margin, await chooseBackend(encoding, workerBackend(encoding, worker), opts));
+}
+
+/** The thread's backend once it is ready; for something small, this thread's unless the thread is ready now. */
+async function chooseBackend(encoding: EncodingName, thread: Promise<Backend>, { small = false }: CounterOptions): Promise<Backend> {
+  if (!small) return thread;
+  const now = await Promise.race([thread, Promise.resolve(undefined)]);
+  return now ?? (await localBackend(encoding).catch(() => thread));
 }
 
 async function counterOn(encoding: EncodingName, margin: number, backend: Backend): Promise<TokenCounter> {

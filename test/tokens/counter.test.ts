@@ -79,7 +79,7 @@ describe('preloadLikelyTokenizer', () => {
   });
 });
 
-const misbehavingThread = (ready: 'answer' | 'stop', then: 'stop' | 'fail') => new Worker(misbehavingThreadCode(ready, then), { eval: true });
+const misbehavingThread = (ready: 'answer' | 'stop' | 'silent', then: 'stop' | 'fail') => new Worker(misbehavingThreadCode(ready, then), { eval: true });
 
 describe('a counting thread that fails', () => {
   const segments = ['   1 + const a = 1;\n', '   2 - let b = "x";\n', '  10   日本語 🎉\n', '### src/a.ts (modified)\n'];
@@ -108,6 +108,29 @@ describe('a counting thread that fails', () => {
     const counter = await createTokenCounterOnThread({ model: 'gpt-4o' }, worker);
     expect(worker.threadId).toBe(-1);
     expect(Array.from(counter.segments!.countRaw(segments))).toEqual(Array.from((await createTokenCounter({ model: 'gpt-4o' })).segments!.countRaw(segments)));
+  });
+});
+
+describe('a counter for something small', () => {
+  const segments = ['   1 + const a = 1;\n', '   2 - let b = "x";\n', '  10   日本語 🎉\n'];
+
+  it('counts in this thread while the counting thread is not ready, where any other counter waits for it', async () => {
+    const expected = Array.from((await createTokenCounter({ model: 'gpt-4o' })).segments!.countRaw(segments));
+    const worker = misbehavingThread('silent', 'fail');
+    try {
+      let waited = false;
+      const waiting = createTokenCounterOnThread({ model: 'gpt-4o' }, worker).finally(() => (waited = true));
+      const counter = await createTokenCounterOnThread({ model: 'gpt-4o' }, worker, { small: true });
+      expect(Array.from(counter.segments!.countRaw(segments))).toEqual(expected);
+      expect(Array.from(await counter.segments!.countRawAsync(segments))).toEqual(expected);
+      expect(counter.count('hello world')).toBe(2);
+      // The thread never says it is ready: a counter that waits for it is still waiting.
+      expect(waited).toBe(false);
+      await worker.terminate();
+      await waiting;
+    } finally {
+      await worker.terminate();
+    }
   });
 });
 
