@@ -14,6 +14,7 @@ import { planUnits, prefetchCosts, streamUnits, type PlanOptions } from '../unit
 import type { UnitMemory } from '../cache/unit-memory.ts';
 import type { ReviewUnit, SkippedLines, UnitPlan } from '../units/types.ts';
 import type { KeptFiles } from './feed.ts';
+import { readWhile } from './read-ahead.ts';
 
 type Base = Omit<PromptData, 'diff' | 'files' | 'pipeline' | 'instructions'>;
 
@@ -85,6 +86,8 @@ export async function preparePipelines(
   const read: { files: FileDiff[]; rest?: AsyncIterable<FileDiff[]> } = only?.model ? await readUpTo(kept.batches(), oneUnitChars(only.model)) : { files: await kept.all() };
   // A small diff, read whole, is counted in this thread rather than after the counting thread has started.
   const counterFor = counterCache({ small: !read.rest && diffChars(read.files) <= SMALL_DIFF_CHARS });
+  // The counting thread may still be starting: the diff is read on meanwhile, instead of waiting with it.
+  if (read.rest && only?.model) read.rest = readWhile(read.rest, counterFor(only.modelName, only.model));
   await countTemplates(entries, groups, config, counterFor);
   for (const entry of entries) templateTokens.set(entry.pipeline.name, entry.tokens);
 
