@@ -71,7 +71,7 @@ interface Slices {
  * test/units/exact.test.ts checks the sums against whole renderings, with awkward text on both sides of every join.
  */
 export class ExactCosts {
-  /** Raw counts of short texts: headers, markers, a last segment with and without the blank line. */
+  /** Raw counts of short texts: headers, markers, the end of a last segment (separatorEnd) with and without a blank line. */
   private readonly texts = new Map<string, number>();
   /** Raw counts of each line's rendering after its number: ` + text` and the newline (see restText), by line. */
   private readonly rests = new Map<DiffLine, number>();
@@ -212,9 +212,9 @@ export class ExactCosts {
       }
       const last = hunk.lines.at(-1);
       if (last && at <= to && !file.noNewlineAtEof) {
-        const segment = `${diffLineText(last, lineWidth(last))}\n`;
-        want(segment);
-        want(`${segment}\n`);
+        const end = separatorEnd(`${diffLineText(last, lineWidth(last))}\n`);
+        want(end);
+        want(`${end}\n`);
       }
     }
   }
@@ -469,7 +469,8 @@ export class ExactCosts {
     const batch = new Batch();
     this.missingSeparator(file, batch);
     this.run(batch);
-    return this.texts.get(`${last}\n`)! - this.texts.get(last)!;
+    const end = separatorEnd(last);
+    return this.texts.get(`${end}\n`)! - this.texts.get(end)!;
   }
 
   /** Header and, when the file has one, the no-newline marker: what every piece of the file prints besides hunks. */
@@ -569,8 +570,9 @@ export class ExactCosts {
   private missingSeparator(file: UnitFile, batch: Batch): void {
     const last = lastSegment(file);
     if (last === undefined) return;
-    if (!this.texts.has(last)) batch.add(last);
-    if (!this.texts.has(`${last}\n`)) batch.add(`${last}\n`);
+    const end = separatorEnd(last);
+    if (!this.texts.has(end)) batch.add(end);
+    if (!this.texts.has(`${end}\n`)) batch.add(`${end}\n`);
   }
 
   /** Counts a batch in one request and files each count under what it is for. */
@@ -675,6 +677,24 @@ function digitCount(n: number): number {
   let digits = 1;
   while (n >= POW10[digits]! && digits < 16) digits++;
   return digits;
+}
+
+/**
+ * The part of a segment that decides what a blank line after it adds: what follows its last ASCII letter or digit
+ * (`;\n`, ` }\n`, `\n`, ` + };\n` after a line number), after a `0`. A letter or digit ends a piece of the pre-split
+ * (o200k and cl100k: letters end a piece, a contraction needs letters after its `'`, digits go in pieces of up to
+ * three) and what follows starts one, so the segment's counts with and without the blank line differ by what this
+ * end's do. The `0` (a piece of its own, for the same reason) makes the end a segment like any numbered line, to be
+ * counted with others in one request. A segment whose end holds any other character is its own end. Most files of a
+ * diff end in the same few ways: a large diff needs a few dozen such counts instead of two per file.
+ */
+export function separatorEnd(segment: string): string {
+  for (let start = segment.length - 1; start > 0; start--) {
+    const c = segment.charCodeAt(start - 1);
+    if (c > 0x7f) return segment;
+    if ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)) return `0${segment.slice(start)}`;
+  }
+  return segment;
 }
 
 /** The text of a file's last segment (with its newline), or undefined for a file printed without a blank line after it. */

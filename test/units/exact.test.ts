@@ -3,7 +3,7 @@ import type { DiffLine } from '../../src/diff/types.ts';
 import { renderDiff } from '../../src/prompts/render-diff.ts';
 import { createTokenCounter, type TokenCounter } from '../../src/tokens/counter.ts';
 import { byteCounter } from '../helpers/byte-counter.ts';
-import { ExactCosts } from '../../src/units/exact.ts';
+import { ExactCosts, separatorEnd } from '../../src/units/exact.ts';
 import type { UnitFile } from '../../src/units/types.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
 
@@ -94,6 +94,33 @@ function randomFile(next: () => number, f: number): UnitFile {
   });
   return { ...file, hunks: file.hunks.map((h) => (next() < 0.2 && h.lines.every((l) => l.kind !== 'add') ? { ...h, collapsed: true } : h)) };
 }
+
+describe('separatorEnd', () => {
+  // What a blank line after a segment adds is what it adds after the segment's end alone: checked over line
+  // endings that tempt a piece to reach back past the last letter or digit.
+  const ENDINGS = ['', ' ', '  ', '\t', ';', ' ;', '  ;', ');', '});\t', '/', '//', ' /', "'", "'s", "x's", "'S", '_', '__', 'a_', '_1', '1_',
+    '.', '...', '0.', '1e5', 'x1', '12345', '\r', ' \r', ';\r', '\\', '<|endoftext|>', '|>', '#', '@@', ' @@', '…', '—', 'é', 'x\u00a0', '日本', '😀', '/*', '*/', ' */ '];
+  const WORDS = ['', 'x', 'X', 'word', 'Word', 'camelCase', 'HTTP', '42', '7', '+', ' ', '  ', '日'];
+
+  for (const [name, make] of counters.slice(0, 2)) {
+    it(`gives what the blank line adds, in ${name}`, async () => {
+      const counter = await make();
+      for (const word of WORDS) {
+        for (const ending of ENDINGS) {
+          for (const number of ['   1', '1234']) {
+            const segment = `${number} + ${word}${ending}\n`;
+            const end = separatorEnd(segment);
+            const adds = (text: string) => counter.count(`${text}\n`) - counter.count(text);
+            expect([segment, adds(end)]).toEqual([segment, adds(segment)]);
+            // After a word, an end of ASCII only is short (no more than the ending, a 0 and the newline): the same few
+            // serve every file.
+            if (/[A-Za-z0-9]$/.test(word) && !/[^\x00-\x7f]/.test(ending)) expect(end.length, segment).toBeLessThanOrEqual(ending.length + 2);
+          }
+        }
+      }
+    });
+  }
+});
 
 describe('ExactCosts', () => {
   for (const [name, make] of counters) {
