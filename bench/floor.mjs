@@ -21,8 +21,8 @@ const CONCURRENCY = 8;
 /** The chunk of a loom build that holds its tokenizer. */
 function tokenizerChunk(dist) {
   for (const name of readdirSync(dist)) {
-    // esbuild's export table of a CommonJS chunk.
-    if (name.endsWith('.cjs') && readFileSync(join(dist, name), 'utf8').includes('{importEncoding:()=>importEncoding}')) return join(dist, name);
+    // esbuild's export table of a CommonJS chunk, wherever importEncoding stands in it.
+    if (name.endsWith('.cjs') && /[{,]importEncoding:\(\)=>importEncoding[,}]/.test(readFileSync(join(dist, name), 'utf8'))) return join(dist, name);
   }
   throw new Error(`no chunk exporting importEncoding in ${dist}`);
 }
