@@ -464,12 +464,10 @@ export class ExactCosts {
   }
 
   private measureSeparator(file: UnitFile): number {
-    const last = lastSegment(file);
-    if (last === undefined) return file.binary || file.modeOnly ? this.text(`${fileHeaderLine(file)}\n`) - this.text(fileHeaderLine(file)) : 0;
     const batch = new Batch();
-    this.missingSeparator(file, batch);
+    const end = this.missingSeparator(file, batch);
+    if (end === undefined) return file.binary || file.modeOnly ? this.text(`${fileHeaderLine(file)}\n`) - this.text(fileHeaderLine(file)) : 0;
     this.run(batch);
-    const end = separatorEnd(last);
     return this.texts.get(`${end}\n`)! - this.texts.get(end)!;
   }
 
@@ -567,12 +565,14 @@ export class ExactCosts {
     for (const line of lines) if (!this.rests.has(line)) batch.add(restText(line), line, true);
   }
 
-  private missingSeparator(file: UnitFile, batch: Batch): void {
+  /** Adds what pricing the blank line after `file` needs to `batch`; returns its last segment's end (separatorEnd). */
+  private missingSeparator(file: UnitFile, batch: Batch): string | undefined {
     const last = lastSegment(file);
-    if (last === undefined) return;
+    if (last === undefined) return undefined;
     const end = separatorEnd(last);
     if (!this.texts.has(end)) batch.add(end);
     if (!this.texts.has(`${end}\n`)) batch.add(`${end}\n`);
+    return end;
   }
 
   /** Counts a batch in one request and files each count under what it is for. */
