@@ -54,7 +54,7 @@ export interface ChatPost {
   apiKey: string;
   /** The model's configured headers: they win over loom's own, so a gateway can replace Authorization. */
   headers?: Record<string, string>;
-  body: string | Uint8Array;
+  body: string | Uint8Array | readonly Uint8Array[];
   timeoutMs: number;
   signal?: AbortSignal;
 }

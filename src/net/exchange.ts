@@ -14,7 +14,8 @@ export interface ExchangeRequest {
   method?: string;
   /** Header names in any case; they are sent as given. */
   headers?: Record<string, string>;
-  body?: string | Uint8Array | null;
+  /** A body given in parts is sent as they are, without joining them into one buffer first. */
+  body?: string | Uint8Array | readonly Uint8Array[] | null;
   signal?: AbortSignal | null;
   /** fetch's `redirect`: follow (default), manual (hand the 3xx back) or error. */
   redirect?: 'follow' | 'manual' | 'error';
@@ -79,13 +80,13 @@ let secure: Promise<Transport> | undefined;
 const transportFor = (protocol: 'http:' | 'https:'): Transport | Promise<Transport> =>
   protocol === 'http:' ? plain : (secure ??= import('node:https').then((https) => ({ request: https.request, agent: new https.Agent({ keepAlive: true }) })));
 
-async function once(url: URL, method: string, given: Record<string, string>, body: Uint8Array | null | undefined, signal: AbortSignal | undefined): Promise<ExchangeReply> {
+async function once(url: URL, method: string, given: Record<string, string>, body: Uint8Array | readonly Uint8Array[] | null | undefined, signal: AbortSignal | undefined): Promise<ExchangeReply> {
   if (signal?.aborted) throw signal.reason;
   const protocol = url.protocol;
   if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${protocol}`) });
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(given)) if (name.toLowerCase() !== 'content-length') headers[name] = value;
-  if (body !== undefined && body !== null) headers['content-length'] = String(body.byteLength);
+  if (body !== undefined && body !== null) headers['content-length'] = String(byteLength(body));
   const { request: send, agent } = await transportFor(protocol);
   if (signal?.aborted) throw signal.reason;
 
@@ -118,8 +119,19 @@ async function once(url: URL, method: string, given: Record<string, string>, bod
     });
     req.on('error', (error) => finish(new TypeError('fetch failed', { cause: error }), false));
     signal?.addEventListener('abort', onAbort, { once: true });
-    req.end(body ?? undefined);
+    if (body === undefined || body === null || !Array.isArray(body)) return void req.end(body ?? undefined);
+    // Corked, the parts go out in one writev, as a joined buffer would.
+    req.cork();
+    for (const part of body as readonly Uint8Array[]) req.write(part);
+    req.end();
   });
+}
+
+function byteLength(body: Uint8Array | readonly Uint8Array[]): number {
+  if (!Array.isArray(body)) return (body as Uint8Array).byteLength;
+  let length = 0;
+  for (const part of body as readonly Uint8Array[]) length += part.byteLength;
+  return length;
 }
 
 function replyOf(url: URL, res: http.IncomingMessage, body: Buffer, bodyError?: TypeError): ExchangeReply {

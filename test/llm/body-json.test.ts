@@ -24,6 +24,9 @@ const body = (system: string, user: string, extra: Record<string, unknown> = {})
   ...extra,
 });
 
+/** What goes over the wire: the parts one after the other. */
+const sent = (...args: Parameters<typeof encodeBody>) => Buffer.concat(encodeBody(...args)).toString('utf8');
+
 describe('encodeBody', () => {
   const cases: [string, ReturnType<typeof body>][] = [
     ['the diff in the middle of the user prompt', body('Review.', `Before\n<<<loom:untrusted diff>>>\n${diff}\n<<<loom:end diff>>>\nAfter`)],
@@ -35,21 +38,21 @@ describe('encodeBody', () => {
   ];
 
   it.each(cases)('parses to what JSON.stringify gives: %s', (_name, value) => {
-    expect(JSON.parse(encodeBody(value, { text: diff }).toString('utf8'))).toEqual(JSON.parse(JSON.stringify(value)));
+    expect(JSON.parse(sent(value, { text: diff }))).toEqual(JSON.parse(JSON.stringify(value)));
   });
 
   it('gives the same body for the second request that carries the same text, from what it kept', () => {
     const first = body('one pipeline', `A ${diff} B`);
     const second = body('another pipeline', `C ${diff} D`);
-    expect(JSON.parse(encodeBody(first, { text: diff }).toString('utf8'))).toEqual(first);
-    expect(JSON.parse(encodeBody(second, { text: diff }).toString('utf8'))).toEqual(second);
-    expect(JSON.parse(encodeBody(first, { text: diff }).toString('utf8'))).toEqual(first);
+    expect(JSON.parse(sent(first, { text: diff }))).toEqual(first);
+    expect(JSON.parse(sent(second, { text: diff }))).toEqual(second);
+    expect(JSON.parse(sent(first, { text: diff }))).toEqual(first);
   });
 
   it('encodes a short shared text, or none, as JSON.stringify does, byte for byte', () => {
     const value = body('s', 'short diff here');
-    expect(encodeBody(value, { text: 'short diff' }).toString('utf8')).toBe(JSON.stringify(value));
-    expect(encodeBody(value).toString('utf8')).toBe(JSON.stringify(value));
+    expect(sent(value, { text: 'short diff' })).toBe(JSON.stringify(value));
+    expect(sent(value)).toBe(JSON.stringify(value));
   });
 
   it('builds the prompts from the pieces around each copy of the text when the renderer gives them', () => {
@@ -59,18 +62,18 @@ describe('encodeBody', () => {
       ...body(system.join(diff), user.join(diff)),
       messages: [...body(system.join(diff), user.join(diff)).messages, { role: 'assistant', content: 'prose' }, { role: 'user', content: `fix it ${diff}` }],
     };
-    expect(JSON.parse(encodeBody(value, { text: diff, system, user }).toString('utf8'))).toEqual(value);
+    expect(JSON.parse(sent(value, { text: diff, system, user }))).toEqual(value);
   });
 
   it('searches a message whose pieces do not add up to it, rather than trust them', () => {
     const value = body('s', `before ${diff} after`);
     const wrong = { text: diff, user: ['before ', ' after and more'] };
-    expect(JSON.parse(encodeBody(value, wrong).toString('utf8'))).toEqual(value);
+    expect(JSON.parse(sent(value, wrong))).toEqual(value);
   });
 
   it('keeps a text whose surrogate pair is split by where the shared text starts', () => {
     const shared = `\udc00${'x'.repeat(5000)}`;
     const value = body('s', `\ud83d${shared}`);
-    expect(JSON.parse(encodeBody(value, { text: shared }).toString('utf8'))).toEqual(value);
+    expect(JSON.parse(sent(value, { text: shared }))).toEqual(value);
   });
 });

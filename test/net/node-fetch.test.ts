@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { exchange } from '../../src/net/exchange.ts';
 import { nodeFetch } from '../../src/net/node-fetch.ts';
 
 let server: Server | undefined;
@@ -132,6 +133,22 @@ describe('nodeFetch', () => {
     });
     for (let i = 0; i < 5; i++) await (await nodeFetch(url, { method: 'POST', body: '{}' })).text();
     expect(ports.size).toBe(1);
+  });
+});
+
+describe('exchange', () => {
+  it('sends a body given in parts as their bytes one after the other, with their total length, and again on a 307', async () => {
+    const seen: string[] = [];
+    const url = await serve((req, body, res) => {
+      seen.push(`${req.url} ${req.headers['content-length']} ${body}`);
+      if (req.url === '/a') res.writeHead(307, { location: '/b' });
+      res.end();
+    });
+    const parts = [Buffer.from('{"q":"'), Buffer.from('é€'), new Uint8Array(0), Buffer.from('"}')];
+    const reply = await exchange(new URL(`${url}/a`), { method: 'POST', body: parts });
+    expect(reply.status).toBe(200);
+    const length = Buffer.byteLength('{"q":"é€"}');
+    expect(seen).toEqual([`/a ${length} {"q":"é€"}`, `/b ${length} {"q":"é€"}`]);
   });
 });
 
