@@ -1,6 +1,7 @@
 import type { DiffLine, FileDiff, FileStatus, Hunk } from './types.ts';
 import { emptyHeader, type FileHeader, readHeaderLine } from './file-header.ts';
 import { objectArray } from './object-array.ts';
+import { ParsedLine } from './parsed-line.ts';
 
 const SECTION_START = 'diff --git ';
 const SUBMODULE_MODE = '160000';
@@ -201,7 +202,7 @@ class HunkReader {
           newLeft--;
         }
       } else if (first === 0x2d /* '-' */) {
-        if (!keep) lines.push({ kind: 'del', oldLine, newLine: undefined, text: text.slice(pos + 1, textEnd) });
+        if (!keep) lines.push(new ParsedLine('del', oldLine, undefined, text.slice(pos + 1, textEnd)));
         previous = LAST_DEL;
         oldLine++;
         body.deletions++;
@@ -209,14 +210,14 @@ class HunkReader {
       } else if (first === 0x2b /* '+' */) {
         const added = text.slice(pos + 1, textEnd);
         // An elided file keeps copies: a slice would keep the whole section's text alive.
-        if (!keep) lines.push({ kind: 'add', oldLine: undefined, newLine, text: added });
-        else if (keep(added)) lines.push({ kind: 'add', oldLine: undefined, newLine, text: copyOf(added) });
+        if (!keep) lines.push(new ParsedLine('add', undefined, newLine, added));
+        else if (keep(added)) lines.push(new ParsedLine('add', undefined, newLine, copyOf(added)));
         previous = LAST_ADD;
         newLine++;
         body.additions++;
         newLeft--;
       } else {
-        if (!keep) lines.push({ kind: 'context', oldLine, newLine, text: text.slice(pos + 1, textEnd) });
+        if (!keep) lines.push(new ParsedLine('context', oldLine, newLine, text.slice(pos + 1, textEnd)));
         previous = LAST_CONTEXT;
         oldLine++;
         newLine++;
@@ -239,7 +240,7 @@ class HunkReader {
   finish(text: string, start: number, end: number): HunkBody {
     // A hunk cut short by the end of the text takes the empty line after the last newline, as parse-diff does.
     if (this.inHunk && !this.keep && end > start && text.charCodeAt(end - 1) === 0x0a) {
-      this.lines.push({ kind: 'context', oldLine: this.oldLine++, newLine: this.newLine++, text: '' });
+      this.lines.push(new ParsedLine('context', this.oldLine++, this.newLine++, ''));
     }
     return this.body;
   }

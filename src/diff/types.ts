@@ -1,6 +1,7 @@
 /**
  * One line of a hunk. `text` has no leading '+', '-' or ' '. Lines are made with all four fields, the missing side
- * as undefined: objects of one shape keep the code that walks hundreds of thousands of them optimized.
+ * as undefined, and loom makes them as ParsedLine (diff/parsed-line.ts): objects of one shape keep the code that
+ * walks hundreds of thousands of them optimized.
  */
 export interface DiffLine {
   kind: 'add' | 'del' | 'context';

@@ -16,6 +16,7 @@ import {
 import type { SegmentCounter } from '../tokens/counter.ts';
 import { fileWith, hunkWith, mapPacked } from './copy.ts';
 import type { Estimator } from './estimate.ts';
+import { LineCounts } from './line-counts.ts';
 import type { UnitFile } from './types.ts';
 
 /**
@@ -74,7 +75,7 @@ export class ExactCosts {
   /** Raw counts of short texts: headers, markers, the end of a last segment (separatorEnd) with and without a blank line. */
   private readonly texts = new Map<string, number>();
   /** Raw counts of each line's rendering after its number: ` + text` and the newline (see restText), by line. */
-  private readonly rests = new Map<DiffLine, number>();
+  private readonly rests = new LineCounts();
   /**
    * Raw counts of digit groups (see groupSlot), of padding before a digit and of a hunk header's fixed pieces,
    * counted once (see numberTables).

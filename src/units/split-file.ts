@@ -1,3 +1,4 @@
+import { ParsedLine } from '../diff/parsed-line.ts';
 import type { DiffLine, Hunk } from '../diff/types.ts';
 import { numberWidthOf, renderDiff } from '../prompts/render-diff.ts';
 import type { TokenCounter } from '../tokens/counter.ts';
@@ -466,7 +467,7 @@ function asContext(line: DiffLine): DiffLine {
   // One copy per line: counted once (see RunOptions.measure's `ahead`), it is found again when the run uses it.
   let copy = CONTEXT_COPIES.get(line);
   if (!copy) {
-    copy = { kind: 'context', oldLine: undefined, newLine: line.newLine, text: line.text };
+    copy = new ParsedLine('context', undefined, line.newLine, line.text);
     CONTEXT_COPIES.set(line, copy);
   }
   return copy;
