@@ -6,7 +6,7 @@ import { ChatConnectionError, chatCompletionsUrl, ChatHttpError, ChatTimeoutErro
 import { isPassingFailure, readCompletion } from './completion-body.ts';
 import { LlmCallError } from './errors.ts';
 import { type AdaptableParam, rejectedParam } from './param-fallback.ts';
-import { DEFAULT_RETRY_BASE_MS, isCutConnection, isRetryable, MAX_RETRY_AFTER_MS, retryWait } from './retry.ts';
+import { DEFAULT_RETRY_BASE_MS, isCertificateCode, isCutConnection, isRetryable, MAX_RETRY_AFTER_MS, retryWait } from './retry.ts';
 
 export interface ChatTurn {
   role: 'assistant' | 'user';
@@ -174,7 +174,12 @@ function connectionReason(error: ChatConnectionError): string {
     detail = typeof code === 'string' ? code : cause.message;
     cause = cause.cause;
   }
-  const hint = detail === 'ECONNREFUSED' ? ': is the server running?' : '';
+  const hint =
+    detail === 'ECONNREFUSED'
+      ? ': is the server running?'
+      : isCertificateCode(detail)
+        ? ": the server's certificate is not trusted; if it is signed by your own CA, name that CA's file in NODE_EXTRA_CA_CERTS"
+        : '';
   return `connection failed${detail ? ` (${oneLine(detail)})` : ''}${hint}`;
 }
 

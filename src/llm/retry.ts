@@ -8,12 +8,29 @@ export const DEFAULT_RETRY_BASE_MS = 500;
 
 /** 429, 5xx, 408/409 and connection failures (timeouts included) are worth another try; the rest will not change. */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof ChatConnectionError || isCutConnection(error)) return true;
+  // A certificate that cannot be checked now cannot be checked in a second either.
+  if (error instanceof ChatConnectionError) return !isCertificateCode(errorCode(error));
+  if (isCutConnection(error)) return true;
   if (error instanceof ChatHttpError) {
     const s = error.status;
     return s === 408 || s === 409 || s === 429 || s >= 500;
   }
   return false;
+}
+
+/** Node's codes for a TLS certificate it could not verify (self-signed, unknown issuer, expired, wrong name). */
+export function isCertificateCode(code: string | undefined): boolean {
+  return code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_(?:GET|VERIFY)/.test(code);
+}
+
+/** The first error code found on an error or its causes. */
+function errorCode(error: unknown): string | undefined {
+  for (let depth = 0; error instanceof Error && depth < 5; depth++) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    error = error.cause;
+  }
+  return undefined;
 }
 
 export interface RetryWait {

@@ -1,10 +1,9 @@
-import http from 'node:http';
+import { request1, type Http1Reply } from './http1.ts';
 
 /**
- * One HTTP request and its whole answer over node:http / node:https with keep-alive sockets, redirects followed as
- * fetch follows them. No WHATWG Headers or Response objects: building those loads undici into the process (~15 ms
- * of compiling on the way to the first model call), and loom's model client needs only status, a few headers and
- * the body text. `nodeFetch` (node-fetch.ts) wraps this for code that wants fetch's shape.
+ * One HTTP request and its whole answer over keep-alive sockets (http1.ts), redirects followed as fetch follows
+ * them. No WHATWG Headers or Response objects: building those loads undici into the process (~15 ms of compiling
+ * on the way to the first model call), and loom's model client needs only status, a few headers and the body text. `nodeFetch` (node-fetch.ts) wraps this for code that wants fetch's shape.
  *
  * Failures keep fetch's semantics: nothing answering rejects with `TypeError('fetch failed', { cause })`, an
  * aborted signal with the signal's reason; an answer cut while its body arrives (or whose encoding is broken)
@@ -68,18 +67,6 @@ export async function exchange(url: URL, req: ExchangeRequest): Promise<Exchange
   }
 }
 
-interface Transport {
-  request: typeof http.request;
-  agent: http.Agent;
-}
-
-const plain: Transport = { request: http.request, agent: new http.Agent({ keepAlive: true }) };
-// node:https and node:zlib are loaded when first needed (~5 ms at start-up otherwise): a local model is usually
-// plain HTTP and answers uncompressed.
-let secure: Promise<Transport> | undefined;
-const transportFor = (protocol: 'http:' | 'https:'): Transport | Promise<Transport> =>
-  protocol === 'http:' ? plain : (secure ??= import('node:https').then((https) => ({ request: https.request, agent: new https.Agent({ keepAlive: true }) })));
-
 async function once(url: URL, method: string, given: Record<string, string>, body: Uint8Array | readonly Uint8Array[] | null | undefined, signal: AbortSignal | undefined): Promise<ExchangeReply> {
   if (signal?.aborted) throw signal.reason;
   const protocol = url.protocol;
@@ -87,44 +74,21 @@ async function once(url: URL, method: string, given: Record<string, string>, bod
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(given)) if (name.toLowerCase() !== 'content-length') headers[name] = value;
   if (body !== undefined && body !== null) headers['content-length'] = String(byteLength(body));
-  const { request: send, agent } = await transportFor(protocol);
-  if (signal?.aborted) throw signal.reason;
-
-  return new Promise<ExchangeReply>((resolve, reject) => {
-    let settled = false;
-    const onAbort = () => {
-      req.destroy();
-      if (!settled) {
-        settled = true;
-        reject(signal?.reason);
-      }
-    };
-    const finish = (result: ExchangeReply | Error, ok: boolean) => {
-      signal?.removeEventListener('abort', onAbort);
-      if (settled) return;
-      settled = true;
-      if (ok) resolve(result as ExchangeReply);
-      else reject(result);
-    };
-    const req = send(url, { method, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      const failed = (cause: unknown) => finish(replyOf(url, res, Buffer.alloc(0), new TypeError('terminated', { cause })), true);
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        decode(Buffer.concat(chunks), res.headers['content-encoding']).then((decoded) => finish(replyOf(url, res, decoded), true), failed);
-      });
-      // The answer started but the connection was cut: fetch resolves, and reading the body throws.
-      res.on('aborted', () => failed(Object.assign(new Error('other side closed'), { code: 'ECONNRESET' })));
-      res.on('error', failed);
-    });
-    req.on('error', (error) => finish(new TypeError('fetch failed', { cause: error }), false));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (body === undefined || body === null || !Array.isArray(body)) return void req.end(body ?? undefined);
-    // Corked, the parts go out in one writev, as a joined buffer would.
-    req.cork();
-    for (const part of body as readonly Uint8Array[]) req.write(part);
-    req.end();
-  });
+  let reply: Http1Reply;
+  try {
+    reply = await request1(url, method, headers, body ?? undefined, signal);
+  } catch (error) {
+    if (signal?.aborted && error === signal.reason) throw error;
+    throw new TypeError('fetch failed', { cause: error });
+  }
+  if (reply.bodyError) return replyOf(url, reply, Buffer.alloc(0), new TypeError('terminated', { cause: reply.bodyError }));
+  let encoding: string | undefined;
+  for (let i = 0; i + 1 < reply.rawHeaders.length; i += 2) if (reply.rawHeaders[i]!.toLowerCase() === 'content-encoding') encoding = reply.rawHeaders[i + 1];
+  try {
+    return replyOf(url, reply, await decode(reply.body, encoding));
+  } catch (cause) {
+    return replyOf(url, reply, Buffer.alloc(0), new TypeError('terminated', { cause }));
+  }
 }
 
 function byteLength(body: Uint8Array | readonly Uint8Array[]): number {
@@ -134,7 +98,7 @@ function byteLength(body: Uint8Array | readonly Uint8Array[]): number {
   return length;
 }
 
-function replyOf(url: URL, res: http.IncomingMessage, body: Buffer, bodyError?: TypeError): ExchangeReply {
+function replyOf(url: URL, res: Http1Reply, body: Buffer, bodyError?: TypeError): ExchangeReply {
   const headers: [string, string][] = [];
   const raw = res.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -143,7 +107,7 @@ function replyOf(url: URL, res: http.IncomingMessage, body: Buffer, bodyError?: 
     if (!bodyError && (name === 'content-encoding' || name === 'content-length' || name === 'transfer-encoding')) continue;
     headers.push([name, raw[i + 1]!]);
   }
-  return { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers, body, ...(bodyError ? { bodyError } : {}), url };
+  return { status: res.status, statusText: res.statusText, headers, body, ...(bodyError ? { bodyError } : {}), url };
 }
 
 async function decode(body: Buffer, encoding: string | undefined): Promise<Buffer> {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,7 +132,7 @@ describe('loom review (built CLI, seed config, local model server)', () => {
   });
 
   // node:zlib is loaded, for the checksums of the compile cache (src/compile-cache.ts), not for HTTP.
-  it('loads no module it does not use: node:https (a model over plain HTTP), node:tty (nothing is a terminal), node:perf_hooks', async () => {
+  it('loads no module it does not use: node:http and node:https (calls go over sockets), node:tls (a model over plain HTTP), node:tty (nothing is a terminal), node:perf_hooks', async () => {
     repo = featureRepo(SEED_CONFIG(server.url));
     server.setHandler(() => findingsReply([sqlFinding]));
     // Node's own list of the built-in modules a process loaded, written as it exits.
@@ -145,9 +146,34 @@ describe('loom review (built CLI, seed config, local model server)', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).findings).toHaveLength(1);
     const loaded = JSON.parse(readFileSync(listFile, 'utf8')) as string[];
-    expect(loaded).toContain('NativeModule http');
-    expect(loaded.filter((m) => /^NativeModule (https|tty|perf_hooks)$/.test(m))).toEqual([]);
+    expect(loaded).toContain('NativeModule net');
+    expect(loaded.filter((m) => /^NativeModule (https?|tls|tty|perf_hooks)$/.test(m))).toEqual([]);
     rmSync(dir, { recursive: true });
+  });
+
+  it('calls a model over HTTPS, trusting a private CA named in NODE_EXTRA_CA_CERTS and no certificate it cannot check', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loom-tls-'));
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+    const secure = await startOpenAiServer(() => findingsReply([sqlFinding]), { tls: { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') } });
+    try {
+      repo = featureRepo(SEED_CONFIG(secure.url));
+      const args = ['review', '--base', 'main', '--dry-run', '--format', 'json'];
+      const trusted = await runCli(args, { cwd: repo.dir, env: { OPENAI_API_KEY: KEY, NODE_EXTRA_CA_CERTS: cert } });
+      expect(trusted.code).toBe(0);
+      expect(JSON.parse(trusted.stdout).findings).toHaveLength(1);
+      expect(secure.requests[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
+
+      const untrusted = await runCli([...args, '--no-cache'], { cwd: repo.dir, env: { OPENAI_API_KEY: KEY, NODE_EXTRA_CA_CERTS: '' } });
+      expect(untrusted.code).toBe(3);
+      // Refused at once (a certificate does not get better with retries), with what to do about it.
+      expect(untrusted.stderr).toMatch(/connection failed \(DEPTH_ZERO_SELF_SIGNED_CERT\): the server's certificate is not trusted; .*NODE_EXTRA_CA_CERTS/);
+      expect(untrusted.stderr).not.toMatch(/gave up after/);
+      expect(secure.requests).toHaveLength(1);
+    } finally {
+      await secure.close();
+      rmSync(dir, { recursive: true });
+    }
   });
 
   it('still prints the report, lists the failure and exits 3 when every model call fails', async () => {

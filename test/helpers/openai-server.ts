@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parseBody } from './fake-server.ts';
 
@@ -32,8 +33,8 @@ export interface FakeOpenAi {
 
 const COMPLETIONS_PATH = '/v1/chat/completions';
 
-/** A fake OpenAI-compatible chat completions server on 127.0.0.1 (random port). */
-export async function startOpenAiServer(handler: Handler): Promise<FakeOpenAi> {
+/** A fake OpenAI-compatible chat completions server on 127.0.0.1 (random port); with `tls`, over HTTPS. */
+export async function startOpenAiServer(handler: Handler, opts: { tls?: { key: string; cert: string } } = {}): Promise<FakeOpenAi> {
   let current = handler;
   let completions = 0;
   let seq = 0;
@@ -49,7 +50,7 @@ export async function startOpenAiServer(handler: Handler): Promise<FakeOpenAi> {
       timers.add(timer);
     });
 
-  const server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const raw = await readBody(req);
       const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -100,13 +101,14 @@ export async function startOpenAiServer(handler: Handler): Promise<FakeOpenAi> {
       // The client may have gone away (aborted, timed out); nothing left to answer.
       if (!res.headersSent && !res.destroyed) sendJson(res, 500, { error: { message: String(error) } });
     });
-  });
+  };
+  const server = opts.tls ? createTlsServer(opts.tls, serve) : createServer(serve);
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}/v1`,
     requests,
     setHandler: (h) => {
       current = h;

@@ -19,6 +19,13 @@ describe('isRetryable', () => {
     expect(isRetryable(new DOMException('This operation was aborted', 'AbortError'))).toBe(false);
     expect(isRetryable(new Error('bug'))).toBe(false);
   });
+  it('does not retry a connection refused for a certificate that cannot be verified', () => {
+    const failed = (code: string) => new ChatConnectionError('connection error', { cause: Object.assign(new Error(code.toLowerCase()), { code }) });
+    for (const code of ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']) {
+      expect(isRetryable(failed(code))).toBe(false);
+    }
+    for (const code of ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE']) expect(isRetryable(failed(code))).toBe(true);
+  });
 });
 
 describe('retryWait', () => {
