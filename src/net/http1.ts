@@ -26,13 +26,18 @@ export type Http1Body = Uint8Array | readonly Uint8Array[] | undefined;
 export async function request1(url: URL, method: string, headers: Record<string, string>, body: Http1Body, signal?: AbortSignal): Promise<Http1Reply> {
   const head = requestHead(url, method, headers);
   const key = `${url.protocol}//${url.host}`;
-  for (let attempt = 0; ; attempt++) {
-    const kept = takeIdle(key);
+  let kept = takeIdle(key);
+  for (;;) {
     const socket = kept ?? (await connect(url));
     try {
       return await exchangeOn(socket, key, head, body, method, signal);
     } catch (error) {
-      if (kept && attempt === 0 && error instanceof Unanswered && !signal?.aborted) continue;
+      // Sent again, on a new connection, only when a kept one failed at once: a server that closed a request's
+      // connection after a while may have worked on it, and the caller's own retries (with their waits) decide.
+      if (kept && error instanceof Unanswered && error.afterMs < STALE_WITHIN_MS && !signal?.aborted) {
+        kept = undefined;
+        continue;
+      }
       throw error instanceof Unanswered ? error.cause : error;
     }
   }
@@ -44,10 +49,16 @@ export function closeIdleSockets(): void {
   idle.clear();
 }
 
-/** The connection failed before any byte of an answer came. */
+/** A kept socket the server had closed fails within a round trip of the request going out. */
+const STALE_WITHIN_MS = 1_000;
+
+/** The connection failed before any byte of an answer came, `afterMs` after the request went out. */
 class Unanswered extends Error {
-  constructor(cause: unknown) {
+  readonly afterMs: number;
+
+  constructor(cause: unknown, afterMs: number) {
     super('no answer', { cause });
+    this.afterMs = afterMs;
   }
 }
 
@@ -137,6 +148,7 @@ async function connect(url: URL): Promise<Socket> {
 function exchangeOn(socket: Socket, key: string, head: string, body: Http1Body, method: string, signal: AbortSignal | undefined): Promise<Http1Reply> {
   return new Promise<Http1Reply>((resolve, reject) => {
     const reader = new ReplyReader(method === 'HEAD');
+    const sentAt = Date.now();
     let settled = false;
     const finish = (outcome: { reply: Http1Reply } | { error: unknown }) => {
       if (settled) return;
@@ -156,14 +168,14 @@ function exchangeOn(socket: Socket, key: string, head: string, body: Http1Body, 
       try {
         reader.feed(data);
       } catch (error) {
-        return finish({ error: reader.started ? error : new Unanswered(error) });
+        return finish({ error });
       }
       if (reader.done) finish({ reply: reader.reply() });
     };
     const failed = (cause: Error) => {
       const error = cause === CLOSED ? otherSideClosed() : cause;
       // Nothing came: on a kept socket, the server closed it as this request went out (request1 retries).
-      if (!reader.started) return finish({ error: new Unanswered(error) });
+      if (!reader.started) return finish({ error: new Unanswered(error, Date.now() - sentAt) });
       if (!reader.answered) return finish({ error });
       // An answer whose body runs to the end of the connection is whole when the connection ends.
       if (cause === CLOSED && reader.untilClose) {

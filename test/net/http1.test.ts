@@ -118,6 +118,16 @@ describe('request1', () => {
     expect(seen.requests.map((r) => `${r.body}@${r.connection}`)).toEqual(['one@0', 'two@0', 'two@1']);
   });
 
+  it('does not send a request again when a kept connection closes without an answer after a while (the server may have worked on it)', async () => {
+    const { url, seen } = await serve((i, socket) => {
+      if (i === 1) setTimeout(() => socket.destroy(), 1_200);
+      else socket.write(ok(`answer ${i}`));
+    });
+    await request1(new URL(url), 'POST', { 'content-length': '3' }, Buffer.from('one'));
+    await expect(request1(new URL(url), 'POST', { 'content-length': '3' }, Buffer.from('two'))).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(seen.requests).toHaveLength(2);
+  });
+
   it('fails, without trying again, when a new connection closes before answering', async () => {
     const { url, seen } = await serve((_i, socket) => socket.destroy());
     await expect(request1(new URL(url), 'POST', {}, Buffer.from('x'))).rejects.toMatchObject({ code: 'ECONNRESET' });
