@@ -11,6 +11,10 @@ export const FAIL_ON = ['blocker', 'warning', 'info', 'never'] as const;
 
 const envVarName = z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, not its value'));
 
+// What HTTP/1.1 allows (net/http1.ts refuses the rest when it sends): caught here, a bad header is a config error.
+const headerName = z.string().check(z.regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, "must be an HTTP header name: letters, digits and !#$%&'*+-.^_`|~"));
+const headerValue = z.string().check(z.regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'an HTTP header value cannot hold line breaks, other control characters or characters beyond Latin-1'));
+
 /** `schema` documented: the description shows in the JSON Schema (`loom config schema`) and editors. */
 function described<T extends z.ZodMiniType>(schema: T, description: string): T {
   z.globalRegistry.add(schema, { description });
@@ -28,7 +32,7 @@ export const ModelConfig = z.strictObject({
   timeout_s: described(z._default(z.number().check(z.positive()), 120), 'Per-request timeout in seconds'),
   max_retries: described(z._default(z.number().check(z.int(), z.gte(0), z.lte(10)), 3), 'Retries on 429, 5xx and network errors'),
   fallback: described(z._default(z.array(z.string()), []), 'Other model names to try, in order, when this one fails'),
-  headers: described(z._default(z.record(z.string(), z.string()), {}), 'Extra HTTP headers sent with every request'),
+  headers: described(z._default(z.record(headerName, headerValue), {}), 'Extra HTTP headers sent with every request'),
 });
 export type ModelConfig = z.infer<typeof ModelConfig>;
 

@@ -160,6 +160,15 @@ describe('checkConfigText', () => {
     expect(JSON.stringify(pasted.issues)).not.toContain('abc123');
   });
 
+  it('refuses a model header that HTTP cannot carry, and never prints its value', () => {
+    const { issues } = check('models:\n  default:\n    model: m\n    headers:\n      "x-gateway": "abc\\nX-Injected: 1"\n      "bad name": ok\n');
+    expect(issues.map((i) => i.message).sort()).toEqual([
+      'models.default.headers.x-gateway: an HTTP header value cannot hold line breaks, other control characters or characters beyond Latin-1',
+      'models.default.headers: invalid name "bad name": names must be an HTTP header name: letters, digits and !#$%&\'*+-.^_`|~',
+    ]);
+    expect(JSON.stringify(issues)).not.toContain('Injected');
+  });
+
   it('explains a default pipeline whose model is missing', () => {
     const { issues } = check('models:\n  fast:\n    model: x\n');
     expect(lines(issues)).toEqual([
