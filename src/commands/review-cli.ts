@@ -54,8 +54,8 @@ export async function reviewFromCli(cli: CliOptions, version: string): Promise<n
       prCi && !cli.dryRun
         ? {
             ci: prCi,
-            // node:http rather than the global fetch: undici's first request compiles its parser, and the process
-            // waits for that compile before it can exit (~80 ms on every run that posts).
+            // loom's own HTTP client rather than the global fetch: undici's first request compiles its parser, and
+            // the process waits for that compile before it can exit (~80 ms on every run that posts).
             createPlatform: async (c: CiContext) => (await platformFactories[c.platform]())({ ci: c, token: c.token ?? '', log, fetch: nodeFetch }),
           }
         : undefined;

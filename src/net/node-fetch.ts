@@ -1,11 +1,11 @@
 import { exchange, type ExchangeReply } from './exchange.ts';
 
 /**
- * `fetch` for JSON APIs over node:http and node:https (exchange.ts), with keep-alive sockets.
+ * `fetch` for JSON APIs over loom's own HTTP/1.1 client (exchange.ts, http1.ts), with keep-alive sockets.
  *
  * Why not the global fetch: undici compiles its HTTP parser (WebAssembly) on the first request, and a process that
  * exits soon after waits for that compile (about 80 ms here, in every run), and each request costs a few ms of
- * main-thread time more than node:http.
+ * main-thread time more.
  *
  * It keeps fetch's contract where callers look: it resolves once the whole body is in (the APIs loom calls answer
  * with small JSON); a connection that fails before an answer rejects with `TypeError('fetch failed', { cause })`;
