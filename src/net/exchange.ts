@@ -3,7 +3,8 @@ import { request1, type Http1Reply } from './http1.ts';
 /**
  * One HTTP request and its whole answer over keep-alive sockets (http1.ts), redirects followed as fetch follows
  * them. No WHATWG Headers or Response objects: building those loads undici into the process (~15 ms of compiling
- * on the way to the first model call), and loom's model client needs only status, a few headers and the body text. `nodeFetch` (node-fetch.ts) wraps this for code that wants fetch's shape.
+ * on the way to the first model call), and loom's model client needs only status, a few headers and the body text.
+ * `nodeFetch` (node-fetch.ts) wraps this for code that wants fetch's shape.
  *
  * Failures keep fetch's semantics: nothing answering rejects with `TypeError('fetch failed', { cause })`, an
  * aborted signal with the signal's reason; an answer cut while its body arrives (or whose encoding is broken)
