@@ -3,12 +3,13 @@
 //
 // git's output is read through a pipe, cut at line ends into pieces of about 64 KB that a worker thread counts
 // with loom's own tokenizer (the build's chunk that exports importEncoding), and gathered into parts of about
-// 100 KB that are posted to the model once per pipeline as soon as each is complete, eight requests at a time.
+// 100 KB that are posted to the model once per pipeline as soon as each is complete, eight requests at a time over
+// eight kept sockets (the request written straight to the socket and the answer read by its Content-Length).
 // No parsing, secret masking, packing to a budget, rendering or report: a review that does those too cannot be
 // faster than this, on the same machine, in the same run.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -54,18 +55,45 @@ if (!isMainThread) {
   };
 
   const url = new URL(`${baseUrl.replace(/\/$/, '')}/chat/completions`);
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  // The part is escaped once and shared by its requests, as loom does.
-  const post = (quoted, pipeline) =>
-    new Promise((resolve, reject) => {
-      const body = Buffer.from(`{"model":"gpt-4o","messages":[{"role":"system","content":${JSON.stringify(pipeline)}},{"role":"user","content":${quoted}}]}`);
-      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
-      req.on('error', reject);
-      req.end(body);
+  // Eight kept connections, each one request at a time, written straight to the socket (as loom's own client
+  // does): the fake model always answers with a Content-Length.
+  const free = [];
+  const waiting = [];
+  const connection = () => {
+    const socket = connect(Number(url.port) || 80, url.hostname);
+    socket.setNoDelay(true);
+    let got = Buffer.alloc(0);
+    let done;
+    socket.on('data', (data) => {
+      got = got.length > 0 ? Buffer.concat([got, data]) : data;
+      const end = got.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(got.toString('latin1', 0, end))?.[1] ?? 0);
+      if (got.length < end + 4 + length) return;
+      got = got.subarray(end + 4 + length);
+      done();
     });
+    const send = (head, body) =>
+      new Promise((resolve) => {
+        done = resolve;
+        socket.cork();
+        socket.write(head);
+        socket.write(body);
+        socket.uncork();
+      });
+    return { send };
+  };
+  for (let i = 0; i < CONCURRENCY; i++) free.push(connection());
+  // The part is escaped once and shared by its requests, as loom does.
+  const post = async (quoted, pipeline) => {
+    const json = Buffer.from(`{"model":"gpt-4o","messages":[{"role":"system","content":${JSON.stringify(pipeline)}},{"role":"user","content":${quoted}}]}`);
+    const head = `POST ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n`;
+    const conn = free.pop() ?? (await new Promise((resolve) => waiting.push(resolve)));
+    await conn.send(head, json);
+    const next = waiting.shift();
+    if (next) next(conn);
+    else free.push(conn);
+  };
   const posts = [];
   let part = '';
   const send = (text) => {
