@@ -83,9 +83,9 @@ export async function preparePipelines(
 
   // One plan for every pipeline (one model, one path scope): its units go out as they are made.
   const only = deps.stream && groups.size === 1 ? [...groups.values()][0]! : undefined;
-  const read: { files: FileDiff[]; rest?: AsyncIterable<FileDiff[]> } = only?.model ? await readUpTo(kept.batches(), oneUnitChars(only.model)) : { files: await kept.all() };
+  const read: Read = only?.model ? await readUpTo(kept.batches(), oneUnitChars(only.model)) : { files: await kept.all() };
   // A small diff, read whole, is counted in this thread rather than after the counting thread has started.
-  const counterFor = counterCache({ small: !read.rest && diffChars(read.files) <= SMALL_DIFF_CHARS });
+  const counterFor = counterCache({ small: !read.rest && (read.chars ?? diffChars(read.files, SMALL_DIFF_CHARS)) <= SMALL_DIFF_CHARS });
   // The counting thread may still be starting: the diff is read on meanwhile, instead of waiting with it.
   if (read.rest && only?.model) read.rest = readWhile(read.rest, counterFor(only.modelName, only.model));
   await countTemplates(entries, groups, config, counterFor);
@@ -192,19 +192,25 @@ function budgetOf(group: Group): number {
   return budget;
 }
 
-/**
- * Reads batches until they hold more than `chars` characters of diff lines or the diff ends. `rest`, present when
- * it did not end, yields the batches not read yet.
- */
-async function readUpTo(batches: AsyncIterable<FileDiff[]>, chars: number): Promise<{ files: FileDiff[]; rest?: AsyncIterable<FileDiff[]> }> {
+/** The start of a diff: its first files, the batches not read yet when it did not end, and (read whole) its size. */
+interface Read {
+  files: FileDiff[];
+  rest?: AsyncIterable<FileDiff[]>;
+  /** diffChars of `files`, when they are the whole diff. */
+  chars?: number;
+}
+
+/** Reads batches until they hold more than `chars` characters of diff lines or the diff ends. */
+async function readUpTo(batches: AsyncIterable<FileDiff[]>, chars: number): Promise<Read> {
   const iterator = batches[Symbol.asyncIterator]();
   const files: FileDiff[] = [];
   let seen = 0;
   for (;;) {
     const { value, done } = await iterator.next();
-    if (done) return { files };
+    if (done) return { files, chars: seen };
     files.push(...value);
-    seen += diffChars(value);
+    // Counted only as far as the limit: the first batch of a diff of one large file is that whole file.
+    seen += diffChars(value, chars - seen);
     if (seen > chars) return { files, rest: { [Symbol.asyncIterator]: () => iterator } };
   }
 }
@@ -278,9 +284,17 @@ async function countAsync(counter: TokenCounter, text: string): Promise<number> 
  */
 const SMALL_DIFF_CHARS = 32 * 1024;
 
-function diffChars(files: readonly FileDiff[]): number {
+/** Characters of the files' diff lines, counted until they pass `limit` (the sum so far is returned then). */
+function diffChars(files: readonly FileDiff[], limit = Infinity): number {
   let chars = 0;
-  for (const f of files) for (const h of f.hunks) for (const l of h.lines) chars += l.text.length + 12;
+  for (const f of files) {
+    for (const h of f.hunks) {
+      for (const l of h.lines) {
+        chars += l.text.length + 12;
+        if (chars > limit) return chars;
+      }
+    }
+  }
   return chars;
 }
 
