@@ -3,7 +3,7 @@ import net from 'node:net';
 /**
  * HTTP/1.1 requests over keep-alive sockets, without node:http. A review of a large pull request makes hundreds of
  * calls of 50-100 KB each; node:http's request and response objects and their streams cost ~0.25 ms of main-thread
- * time per call once warm (more while V8 still compiles them), about ten times what writing the request to the
+ * time per call once warm (more while V8 still compiles them), three to four times what writing the request to the
  * socket and reading the answer's bytes costs. exchange.ts builds fetch's behaviour (redirects, decoding) on this.
  *
  * What it speaks: one request at a time per socket; answers with a Content-Length, chunked, or ending when the
