@@ -212,11 +212,7 @@ export class ExactCosts {
         if (!this.rests.has(line)) batch.add(restText(line), line, true);
       }
       const last = hunk.lines.at(-1);
-      if (last && at <= to && !file.noNewlineAtEof) {
-        const end = separatorEnd(`${diffLineText(last, lineWidth(last))}\n`);
-        want(end);
-        want(`${end}\n`);
-      }
+      if (last && at <= to && !file.noNewlineAtEof) this.addSeparatorEnd(`${diffLineText(last, lineWidth(last))}\n`, batch);
     }
   }
 
@@ -569,8 +565,12 @@ export class ExactCosts {
   /** Adds what pricing the blank line after `file` needs to `batch`; returns its last segment's end (separatorEnd). */
   private missingSeparator(file: UnitFile, batch: Batch): string | undefined {
     const last = lastSegment(file);
-    if (last === undefined) return undefined;
-    const end = separatorEnd(last);
+    return last === undefined ? undefined : this.addSeparatorEnd(last, batch);
+  }
+
+  /** Adds the end of `segment` (separatorEnd), with and without a blank line after it, unless counted; returns it. */
+  private addSeparatorEnd(segment: string, batch: Batch): string {
+    const end = separatorEnd(segment);
     if (!this.texts.has(end)) batch.add(end);
     if (!this.texts.has(`${end}\n`)) batch.add(`${end}\n`);
     return end;
