@@ -6,7 +6,7 @@ import { ChatConnectionError, chatCompletionsUrl, ChatHttpError, ChatTimeoutErro
 import { isPassingFailure, readCompletion } from './completion-body.ts';
 import { LlmCallError } from './errors.ts';
 import { type AdaptableParam, rejectedParam } from './param-fallback.ts';
-import { DEFAULT_RETRY_BASE_MS, isCertificateCode, isCutConnection, isRetryable, MAX_RETRY_AFTER_MS, retryWait } from './retry.ts';
+import { connectionDetail, DEFAULT_RETRY_BASE_MS, isCertificateCode, isCutConnection, isRetryable, MAX_RETRY_AFTER_MS, retryWait } from './retry.ts';
 
 export interface ChatTurn {
   role: 'assistant' | 'user';
@@ -165,15 +165,8 @@ function statusHint(status: number, name: string, model: ModelConfig, placeholde
   return '';
 }
 
-/** The useful part ("ECONNREFUSED", "other side closed") is in the socket error, maybe a cause or two deep. */
 function connectionReason(error: ChatConnectionError): string {
-  let cause: unknown = error.cause;
-  let detail = '';
-  for (let depth = 0; cause instanceof Error && depth < 4; depth++) {
-    const code = (cause as { code?: unknown }).code;
-    detail = typeof code === 'string' ? code : cause.message;
-    cause = cause.cause;
-  }
+  const detail = connectionDetail(error);
   const hint =
     detail === 'ECONNREFUSED'
       ? ': is the server running?'

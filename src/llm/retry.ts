@@ -9,7 +9,7 @@ export const DEFAULT_RETRY_BASE_MS = 500;
 /** 429, 5xx, 408/409 and connection failures (timeouts included) are worth another try; the rest will not change. */
 export function isRetryable(error: unknown): boolean {
   // A certificate that cannot be checked now cannot be checked in a second either.
-  if (error instanceof ChatConnectionError) return !isCertificateCode(errorCode(error));
+  if (error instanceof ChatConnectionError) return !isCertificateCode(connectionDetail(error));
   if (isCutConnection(error)) return true;
   if (error instanceof ChatHttpError) {
     const s = error.status;
@@ -19,18 +19,23 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /** Node's codes for a TLS certificate it could not verify (self-signed, unknown issuer, expired, wrong name). */
-export function isCertificateCode(code: string | undefined): boolean {
-  return code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_(?:GET|VERIFY)/.test(code);
+export function isCertificateCode(code: string): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_(?:GET|VERIFY)/.test(code);
 }
 
-/** The first error code found on an error or its causes. */
-function errorCode(error: unknown): string | undefined {
-  for (let depth = 0; error instanceof Error && depth < 5; depth++) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    error = error.cause;
+/**
+ * What a failed connection says of itself ("ECONNREFUSED", "other side closed", a certificate's code): the code, or
+ * else the message, of the deepest of its causes (the socket's error, a cause or two down).
+ */
+export function connectionDetail(error: ChatConnectionError): string {
+  let cause: unknown = error.cause;
+  let detail = '';
+  for (let depth = 0; cause instanceof Error && depth < 4; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    detail = typeof code === 'string' ? code : cause.message;
+    cause = cause.cause;
   }
-  return undefined;
+  return detail;
 }
 
 export interface RetryWait {
