@@ -1,4 +1,4 @@
-import { request1, type Http1Reply } from './http1.ts';
+import { request1, type Http1Body, type Http1Reply } from './http1.ts';
 
 /**
  * One HTTP request and its whole answer over keep-alive sockets (http1.ts), redirects followed as fetch follows
@@ -68,7 +68,7 @@ export async function exchange(url: URL, req: ExchangeRequest): Promise<Exchange
   }
 }
 
-async function once(url: URL, method: string, given: Record<string, string>, body: Uint8Array | readonly Uint8Array[] | null | undefined, signal: AbortSignal | undefined): Promise<ExchangeReply> {
+async function once(url: URL, method: string, given: Record<string, string>, body: Http1Body | null, signal: AbortSignal | undefined): Promise<ExchangeReply> {
   if (signal?.aborted) throw signal.reason;
   const protocol = url.protocol;
   if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${protocol}`) });
@@ -92,7 +92,7 @@ async function once(url: URL, method: string, given: Record<string, string>, bod
   }
 }
 
-function byteLength(body: Uint8Array | readonly Uint8Array[]): number {
+function byteLength(body: NonNullable<Http1Body>): number {
   if (!Array.isArray(body)) return (body as Uint8Array).byteLength;
   let length = 0;
   for (const part of body as readonly Uint8Array[]) length += part.byteLength;

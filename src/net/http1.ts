@@ -187,12 +187,7 @@ function exchangeOn(socket: Socket, key: string, head: string, body: Http1Body, 
     };
     const onEnd = () => failed(CLOSED);
     const onError = (error: Error) => failed(error);
-    const onAbort = () => {
-      settled = true;
-      socket.off('data', onData).off('end', onEnd).off('close', onEnd).off('error', onError);
-      socket.destroy();
-      reject(signal?.reason);
-    };
+    const onAbort = () => finish({ error: signal?.reason });
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('data', onData).on('end', onEnd).on('close', onEnd).on('error', onError);
