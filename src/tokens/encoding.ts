@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { GptEncoding } from 'gpt-tokenizer/GptEncoding';
 import { decodeBpeTable, mergedCount } from './bpe-table.ts';
-import { countAscii, isAscii, type AsciiPieceCounter } from './o200k-ascii.ts';
+import { countAscii, NOT_ASCII_TEXT, type AsciiPieceCounter } from './o200k-ascii.ts';
 import { countUnicode, type UnicodePieceCounter } from './o200k-unicode.ts';
 import type { EncodingName } from './tokenizer-choice.ts';
 
@@ -71,7 +71,10 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
   const asciiPiece: AsciiPieceCounter = (bytes, start, end, text) => (table.rankOfBytes(bytes, start, end) >= 0 ? 1 : mergedOnce(text.slice(start, end)));
   const unicodePiece: UnicodePieceCounter = (bytes, byteStart, byteEnd, text, start, end) =>
     table.rankOfBytes(bytes, byteStart, byteEnd) >= 0 ? 1 : mergedOnce(text.slice(start, end));
-  const count: CountFn = (text) => (isAscii(text) ? countAscii(text, asciiPiece) : countUnicode(text, unicodePiece));
+  const count: CountFn = (text) => {
+    const ascii = countAscii(text, asciiPiece);
+    return ascii !== NOT_ASCII_TEXT ? ascii : countUnicode(text, unicodePiece);
+  };
   /**
    * A text of whole segments that is not all ASCII: its runs of ASCII lines counted as ASCII, each line with other
    * characters by code point. It may be cut at any line start, since every line starts a segment (a blank line
@@ -99,7 +102,8 @@ export async function encodingFromTable(encoding: EncodingName, data: Uint8Array
       const text = texts[i]!;
       // Each segment is split as it would be alone (see units/exact.ts), so each is counted on its own; a whole
       // file's rendering with a few non-ASCII lines goes through the slower walk for those lines only.
-      counts[i] = isAscii(text) ? countAscii(text, asciiPiece) : segments && text.indexOf('\n') < text.length - 1 ? countMixed(text) : countUnicode(text, unicodePiece);
+      const ascii = countAscii(text, asciiPiece);
+      counts[i] = ascii !== NOT_ASCII_TEXT ? ascii : segments && text.indexOf('\n') < text.length - 1 ? countMixed(text) : countUnicode(text, unicodePiece);
     }
     return counts;
   };
