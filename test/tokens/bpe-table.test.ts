@@ -67,6 +67,23 @@ describe('bpe table', () => {
     expect(Array.from(encoding.countMany(segments, true))).toEqual(segments.map((text) => reference(text, AS_TEXT)));
   });
 
+  it('counts short pieces the same when they are seen again, after many others took their places in its cache', async () => {
+    const encoding = await encodingFromTable('o200k_base', encodeBpeTable(o200kRanks));
+    // 5- to 8-byte pieces sharing their first four bytes, far more than the cache holds, some of them tokens; and
+    // pieces that differ only by a trailing NUL (the same bytes packed, another length), and a piece of a NUL alone
+    // (packed as an empty slot is), first, while the cache is empty.
+    const letters = 'etaoinsrhl';
+    const words: string[] = [];
+    for (let i = 0; i < 40_000; i++) {
+      const tail = String(i).split('').map((d) => letters[Number(d)]).join('').slice(0, 4);
+      words.push(` ret${tail}`, ` con${tail.slice(0, 1 + (i % 4))}`);
+    }
+    const lines = [' x\0 y', ...words, ' return', ' const', '!\0 !', '!! !\0\0'].map((word, i) => `${String(i % 1000).padStart(4)} +${word}\n`);
+    const expected = lines.map((line) => o200kCount(line, AS_TEXT));
+    expect(Array.from(encoding.countMany(lines, true))).toEqual(expected);
+    expect(Array.from(encoding.countMany([...lines].reverse(), true))).toEqual([...expected].reverse());
+  });
+
   it('merges a piece that is not a token pair by pair, lowest rank first, as tiktoken does', () => {
     const table = decodeBpeTable(encodeBpeTable(o200kRanks));
     const core = (o200kApi as unknown as { bytePairEncodingCoreProcessor: { bytePairEncode(piece: string): number[] } }).bytePairEncodingCoreProcessor;
