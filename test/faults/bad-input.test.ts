@@ -143,6 +143,22 @@ describe('odd diffs', () => {
     }),
   );
 
+  it.concurrent('a line of 300,000 letters (one piece to the tokenizer): counted in moments, skipped visibly as over the budget, the rest reviewed', () =>
+    withCtx(async (c) => {
+      // Random letters, so the tokenizer merges them pair by pair; merged by scanning every pair for the lowest, as
+      // before, this one line took more than 30 s to count.
+      let seed = 5;
+      const letter = () => String.fromCharCode(97 + ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 26));
+      const r = c.branchRepo({}, { 'src/a.js': 'x\n', 'data/sequence.txt': `${Array.from({ length: 300_000 }, letter).join('')}\n` });
+
+      const result = await review(r.dir, ['--base', 'main']);
+
+      expect(result.code).toBe(0);
+      expect(result.json.coverage.filesSkipped).toEqual(expect.arrayContaining([{ path: 'data/sequence.txt', reason: expect.stringMatching(/longer than the model's input budget/) }]));
+      expect(seen(result.json)).toEqual([['src/a.js', 1, true]]);
+    }),
+  );
+
   it.concurrent('CRLF files, latin-1 bytes, paths with spaces and unicode: reviewed and anchored', () =>
     withCtx(async (c) => {
       const r = c.branchRepo(

@@ -91,6 +91,28 @@ describe('bpe table', () => {
     for (const piece of pieces) expect([piece, countPiece(table, piece)]).toEqual([piece, core.bytePairEncode(piece).length]);
   });
 
+  it('merges a long piece (past the scan, with a heap) as tiktoken does', () => {
+    const table = decodeBpeTable(encodeBpeTable(o200kRanks));
+    const core = (o200kApi as unknown as { bytePairEncodingCoreProcessor: { bytePairEncode(piece: string): number[] } }).bytePairEncodingCoreProcessor;
+    let seed = 11;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const kinds: ((n: number) => string)[] = [
+      (n) => Array.from({ length: n }, () => String.fromCharCode(97 + Math.floor(next() * 26))).join(''),
+      // Every pair the same rank: which one merges first is decided by position alone.
+      (n) => 'ab'.repeat(n / 2),
+      (n) => ' '.repeat(n),
+      (n) => '='.repeat(n),
+      (n) => 'internationalization'.repeat(n / 20),
+      (n) => Array.from({ length: n / 3 }, () => String.fromCodePoint(0x4e00 + Math.floor(next() * 3000))).join(''),
+    ];
+    for (const kind of kinds) {
+      for (const bytes of [240, 300, 1_200, 4_800]) {
+        const piece = kind(bytes);
+        expect([piece.slice(0, 20), bytes, countPiece(table, piece)]).toEqual([piece.slice(0, 20), bytes, core.bytePairEncode(piece).length]);
+      }
+    }
+  });
+
   it('refuses a damaged table', () => {
     const data = encodeBpeTable(cl100kRanks);
     expect(() => decodeBpeTable(data.subarray(0, data.length - 1))).toThrow('damaged');
