@@ -118,6 +118,20 @@ describe('secrets screened by the parser (ParseOptions.secretHint)', () => {
   });
 });
 
+describe('secret patterns on hostile lines', () => {
+  it('scans a line that makes a pattern start again at every place in it in moments, and still finds the key after it', () => {
+    // `sk-` is both the OpenAI pattern's prefix and part of the run it reads before T3BlbkFJ: unbounded, that run was
+    // read to the end of the line from each of the 100,000 starts (over a minute).
+    const key = `sk-proj-${'a1B2'.repeat(6)}${'T3BlbkFJ'}${'c3D4'.repeat(6)}`;
+    const files = [fileDiff('src/hostile.ts', [{ oldStart: 0, newStart: 1, lines: [`+const s = "${'sk-'.repeat(100_000)} ${key}";`] }])];
+
+    const result = runBuiltinChecks(files, on, indexDiff(files));
+
+    expect(result.findings.map((f) => [f.line, f.ruleId])).toEqual([[1, 'builtin/secret/openai-api-key']]);
+    expect(renderDiff(result.masked)).not.toContain(key);
+  });
+});
+
 describe('SECRET_HINT', () => {
   // One sample per pattern, built at run time so this file does not look like it holds real secrets.
   const x = (n: number, c = 'a1B2') => c.repeat(Math.ceil(n / c.length)).slice(0, n);
