@@ -197,12 +197,21 @@ function mergedCountLong(table: BpeTable, bytes: Uint8Array, length: number): nu
     next[i] = i + 1;
     prev[i] = i - 1;
   }
-  // At most one entry per pair at the start, then two per merge.
-  const capacity = 3 * length;
-  const heapRank = new Int32Array(capacity);
-  const heapAt = new Int32Array(capacity);
-  const heapStamp = new Int32Array(capacity);
+  // One entry per pair at the start, then up to two per merge, less those taken out: grown as needed.
+  let heapRank = new Int32Array(length);
+  let heapAt = new Int32Array(length);
+  let heapStamp = new Int32Array(length);
   let size = 0;
+  const grow = () => {
+    const wider = (old: Int32Array) => {
+      const array = new Int32Array(old.length * 2);
+      array.set(old);
+      return array;
+    };
+    heapRank = wider(heapRank);
+    heapAt = wider(heapAt);
+    heapStamp = wider(heapStamp);
+  };
   const before = (a: number, b: number) => heapRank[a]! < heapRank[b]! || (heapRank[a] === heapRank[b] && heapAt[a]! < heapAt[b]!);
   const swap = (a: number, b: number) => {
     const rank = heapRank[a]!;
@@ -221,6 +230,7 @@ function mergedCountLong(table: BpeTable, bytes: Uint8Array, length: number): nu
     if (right >= length) return;
     const rank = table.rankOfBytes(bytes, at, next[right]!);
     if (rank < 0) return;
+    if (size === heapRank.length) grow();
     let child = size++;
     heapRank[child] = rank;
     heapAt[child] = at;
