@@ -34,13 +34,6 @@ for (let c = 0; c < 128; c++) {
 /** Written twice after the text's bytes (a `'` ending the text looks two ahead), so no scan needs a bounds check. */
 const END = 0xff;
 
-const NOT_ASCII = /[^\x00-\x7f]/;
-
-/** Whether countAscii applies to `text`. */
-export function isAscii(text: string): boolean {
-  return !NOT_ASCII.test(text);
-}
-
 /** Tokens of one piece, `bytes[start, end)`; `text` is what the bytes encode (ASCII: byte i is character i). */
 export type AsciiPieceCounter = (bytes: Uint8Array, start: number, end: number, text: string) => number;
 
@@ -55,7 +48,7 @@ export const NOT_ASCII_TEXT = -1;
  * Tokens of `text` when it is ASCII (the sum of `countPiece` over its pieces), else NOT_ASCII_TEXT. The text is
  * scanned as bytes (one copy into a buffer kept between calls): reading a typed array, and hashing pieces from it,
  * took about 60% of the time that reading the string with charCodeAt did. The copy also tells whether the text is
- * ASCII (a byte per character), so no pass with a regular expression (isAscii) comes first.
+ * ASCII (a byte per character), so no pass with a regular expression comes first.
  */
 export function countAscii(text: string, countPiece: AsciiPieceCounter): number {
   const n = text.length;
