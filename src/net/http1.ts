@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { HEADER_VALUE, HTTP_TOKEN } from './header-syntax.ts';
 
 /**
  * HTTP/1.1 requests over keep-alive sockets, without node:http. A review of a large pull request makes hundreds of
@@ -62,19 +63,15 @@ class Unanswered extends Error {
   }
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** What node:http also refuses in a header value: control characters (line breaks above all) and beyond Latin-1. */
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-
 function requestHead(url: URL, method: string, headers: Record<string, string>): string {
-  if (!TOKEN.test(method)) throw new TypeError(`invalid HTTP method ${JSON.stringify(method)}`);
+  if (!HTTP_TOKEN.test(method)) throw new TypeError(`invalid HTTP method ${JSON.stringify(method)}`);
   const given = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
   let head = `${method} ${url.pathname || '/'}${url.search} HTTP/1.1\r\n`;
   if (!given.has('host')) head += `host: ${url.host}\r\n`;
   for (const [name, value] of Object.entries(headers)) {
     // A header that could end the head early would let a configured value inject headers of its own.
-    if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
-    if (BAD_VALUE.test(value)) throw new TypeError(`invalid value for header ${name}: it holds a line break, another control character or a character beyond Latin-1`);
+    if (!HTTP_TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    if (!HEADER_VALUE.test(value)) throw new TypeError(`invalid value for header ${name}: it holds a line break, another control character or a character beyond Latin-1`);
     head += `${name}: ${value}\r\n`;
   }
   if (!given.has('connection')) head += 'connection: keep-alive\r\n';
