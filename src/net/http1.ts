@@ -91,12 +91,7 @@ function takeIdle(key: string): Socket | undefined {
   const sockets = idle.get(key);
   while (sockets && sockets.length > 0) {
     const socket = sockets.pop()!;
-    const park = parked.get(socket);
-    if (park) {
-      clearTimeout(park.timer);
-      socket.off('close', park.drop).off('error', park.drop).off('end', park.drop).off('data', park.drop);
-      parked.delete(socket);
-    }
+    unpark(socket);
     if (!socket.destroyed && socket.readyState === 'open') {
       socket.ref();
       return socket;
@@ -105,14 +100,21 @@ function takeIdle(key: string): Socket | undefined {
   return undefined;
 }
 
+/** Stops a kept socket's wait: its idle timer and the listeners that drop it. */
+function unpark(socket: Socket): void {
+  const park = parked.get(socket);
+  if (!park) return;
+  clearTimeout(park.timer);
+  socket.off('close', park.drop).off('error', park.drop).off('end', park.drop).off('data', park.drop);
+  parked.delete(socket);
+}
+
 function keep(socket: Socket, key: string, idleMs: number): void {
   let sockets = idle.get(key);
   if (!sockets) idle.set(key, (sockets = []));
   const list = sockets;
   const drop = () => {
-    const park = parked.get(socket);
-    if (park) clearTimeout(park.timer);
-    parked.delete(socket);
+    unpark(socket);
     const at = list.indexOf(socket);
     if (at >= 0) list.splice(at, 1);
     // Bytes nobody asked for, or the server closing: the socket is of no further use.
