@@ -4,6 +4,7 @@
 import * as z from 'zod/mini';
 import { SEVERITIES } from '../findings/finding.ts';
 import { HEADER_VALUE, HTTP_TOKEN } from '../net/header-syntax.ts';
+import { MIN_SUMMARISE_OVER, REMOVAL_ENDS_SHOWN } from '../units/removal-ends.ts';
 
 /** Built-in prompt templates shipped in templates/; a pipeline uses one when it has no prompt_file. */
 export const BUILTIN_TEMPLATES = ['review', 'security', 'performance'] as const;
@@ -116,6 +117,10 @@ export const LoomConfig = z.strictObject({
   skip_generated: described(
     z._default(z.boolean(), true),
     'Also skip files whose content shows they are generated (a marker such as "Code generated ... DO NOT EDIT" or @generated in a comment in their first 10 lines) or minified (JavaScript or CSS of 4 KB or more with at most three, or half, of its lines under 111 characters); counted as skipped',
+  ),
+  summarise_removed_over: described(
+    z._default(z.number().check(z.int(), z.gte(MIN_SUMMARISE_OVER)), 200),
+    `A run of more removed lines in a row than this, in a hunk that also adds lines, is shown to the model as a marker (\`… N lines removed (not shown)\`) but for the ${REMOVAL_ENDS_SHOWN} lines at an end an added line borders; its lines count as summarised. Hunks and files that only remove lines are always summarised`,
   ),
   limits: z._default(LimitsConfig, () => LimitsConfig.parse({})),
   cache: z._default(CacheConfig, () => CacheConfig.parse({})),

@@ -15,6 +15,7 @@ import { defuse, renderPrompt, type PromptData, type Template } from '../prompts
 import type { PipelineStats, UnitFailure } from '../report/report.ts';
 import { contextWindowFor, inputBudget } from '../tokens/context-window.ts';
 import { halveUnit, unitSize } from '../units/halve.ts';
+import { shownPart } from '../units/shown.ts';
 import type { ReviewUnit } from '../units/types.ts';
 
 export interface PreparedPipeline {
@@ -336,7 +337,7 @@ async function reviewUnit(
       stats.completionTokens += answer.usage.completionTokens;
       if (client !== pipeline.clients[0]) ctx.log.info(`${pipeline.config.name}: unit ${unit.id} reviewed by fallback model ${client.name}`);
       // What the call was shown: a line of the diff outside it is the model's guess, never posted on that line.
-      const shown = answer.findings.length > 0 ? indexDiff(unit.files) : undefined;
+      const shown = answer.findings.length > 0 ? indexDiff(shownPart(unit.files)) : undefined;
       const findings = answer.findings.map((raw) =>
         buildFinding(
           {

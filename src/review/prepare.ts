@@ -181,7 +181,7 @@ async function countTemplates(entries: Entry[], groups: Map<string, Group>, conf
 
 /** What planning a group's files takes, streamed or not: its budget, its counter, and the config's skip rules. */
 function planOptions(group: Group, counter: TokenCounter, config: LoomConfig, memory: UnitMemory | undefined): PlanOptions {
-  return { budgetTokens: budgetOf(group), counter, skipPaths: config.skip_paths, skipGenerated: config.skip_generated, memory };
+  return { budgetTokens: budgetOf(group), counter, skipPaths: config.skip_paths, skipGenerated: config.skip_generated, summariseRemovedOver: config.summarise_removed_over, memory };
 }
 
 function budgetOf(group: Group): number {

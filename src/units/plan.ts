@@ -8,6 +8,7 @@ import { changedLineCount, countUnitLines } from './count-lines.ts';
 import { calibrate, createEstimator } from './estimate.ts';
 import { ExactCosts } from './exact.ts';
 import { fileRank, RANK } from './priority.ts';
+import { summariseLongRemovals } from './long-removals.ts';
 import { skipReason } from './skip.ts';
 import { runSteps, splitSteps, type OverlongLine, type Piece, type SplitContext, type Steps } from './split-file.ts';
 import type { ReviewUnit, SkippedLines, UnitFile, UnitPlan } from './types.ts';
@@ -20,6 +21,11 @@ export interface PlanOptions {
   skipPaths: readonly string[];
   /** Also skip files whose content shows they are generated or minified (config `skip_generated`). */
   skipGenerated?: boolean;
+  /**
+   * Runs of more removed lines in a row than this, in hunks that also add lines, are summarised but for their ends
+   * (config `summarise_removed_over`, see summariseLongRemovals); undefined: every removed line is shown.
+   */
+  summariseRemovedOver?: number | undefined;
   /** Counts made ahead by prefetchCosts for these files, budget and counter. */
   costs?: ExactCosts;
   /** Units of earlier runs, made again where their pieces are unchanged (see UnitMemory); this plan's are added. */
@@ -200,7 +206,7 @@ class Planner {
       // A file whose hunks hold only context (a hand-made diff) would cost a call for nothing.
       const reason = skipReason(file, this.matchSkipPath, this.opts.skipGenerated) ?? (lines === 0 ? 'no changed lines' : undefined);
       if (reason !== undefined) this.skipped.push({ path: file.path, reason, lines });
-      else reviewable.push(file);
+      else reviewable.push(shownAs(file, this.opts));
     }
     this.reviewable.push(...reviewable);
     return reviewable;
@@ -487,8 +493,14 @@ export function prefetchCosts(files: readonly FileDiff[], opts: Omit<PlanOptions
   const matchSkipPath = pathMatcher(opts.skipPaths);
   const reviewable = reviewOrder(files)
     .map(({ file }) => file)
-    .filter((file) => skipReason(file, matchSkipPath, opts.skipGenerated) === undefined);
+    .filter((file) => skipReason(file, matchSkipPath, opts.skipGenerated) === undefined)
+    .map((file) => shownAs(file, opts));
   return { costs, settled: costs.prefetchAsync(reviewable, costs.rawBudget(opts.budgetTokens)) };
+}
+
+/** A file that needs a model as the plan cuts it: long runs of removed lines summarised, if the options say so. */
+function shownAs(file: FileDiff, opts: Pick<PlanOptions, 'summariseRemovedOver'>): FileDiff {
+  return opts.summariseRemovedOver === undefined ? file : summariseLongRemovals(file, opts.summariseRemovedOver);
 }
 
 /** Review order: the file's rank, then the piece's place in the file. */

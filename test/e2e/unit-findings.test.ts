@@ -64,3 +64,48 @@ describe('findings on lines a model call was not shown (built CLI)', () => {
     expect(text.stdout).toContain('`src/beta.js:7` · warning · review · a line its model call was not shown');
   });
 });
+
+describe('a long run of removed lines in a hunk that adds lines (built CLI)', () => {
+  it('is shown as a marker but for the lines the addition replaces, counted as summarised; a finding inside it is a guess', async () => {
+    const bundle = Array.from({ length: 1_000 }, (_, i) => `function legacy${i}(a) { return a + ${i}; }`);
+    const model = await startOpenAiServer(() =>
+      findingsReply([
+        { file: 'lib/server.js', line: 500, side: 'old', severity: 'warning', title: 'in the summarised middle', body: 'b' },
+        { file: 'lib/server.js', line: 995, side: 'old', severity: 'warning', title: 'among the removed lines shown', body: 'b' },
+        { file: 'lib/server.js', line: 2, severity: 'warning', title: 'on an added line', body: 'b' },
+      ]),
+    );
+    const r = makeRepo({ 'lib/server.js': `'use strict';\n${bundle.join('\n')}\nmodule.exports = legacy0;\n` });
+    try {
+      r.git('checkout', '-q', '-b', 'feature');
+      r.write({
+        'lib/server.js': `'use strict';\nconst { start } = require('./typescript.js');\nmodule.exports = legacy0;\n`,
+        '.loom/config.yaml': `models:\n  default:\n    base_url: ${model.url}\n    model: gpt-4o\npipelines:\n  - name: review\n    template: review\ncache:\n  enabled: false\n`,
+      });
+      r.commit('feature');
+
+      const result = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json'], { cwd: r.dir, env: { OPENAI_API_KEY: 'k' } });
+
+      expect(result.code).toBe(0);
+      const sent = (model.requests[0]!.body.messages as { content: string }[]).map((m) => m.content).join('\n');
+      expect(sent).toContain('… 980 lines removed (not shown)');
+      expect(sent).not.toContain('function legacy500(');
+      expect(sent).toContain('function legacy999(');
+      expect(sent).toContain("require('./typescript.js')");
+      const report = JSON.parse(result.stdout);
+      // lib/server.js: 1,000 removed and 1 added; the config file's 9 added lines.
+      expect(report.coverage).toMatchObject({ linesChanged: 1_010, linesSummarised: 980, linesReviewed: 30, linesSkipped: 0, linesNotReviewed: 0 });
+      const found = report.findings.map((f: { title: string; inDiff: boolean; notShown?: boolean }) => [f.title, f.inDiff, f.notShown ?? false]);
+      expect(found).toEqual(
+        expect.arrayContaining([
+          ['in the summarised middle', false, true],
+          ['among the removed lines shown', true, false],
+          ['on an added line', true, false],
+        ]),
+      );
+    } finally {
+      r.remove();
+      await model.close();
+    }
+  });
+});
