@@ -162,6 +162,9 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   const notices: string[] = [];
   if (files.length === 0) notices.push(`Nothing to review: there are no changes between ${range.baseRef} and ${range.includesUncommitted ? 'the working tree' : range.headRef}.`);
   if (feed.maskedCount > 0) notices.push(`${feed.maskedCount} secret-looking value(s) were masked before anything was sent to a model.`);
+  if (feed.shortenedDataUrls > 0) {
+    notices.push(`${feed.shortenedDataUrls} base64 payload(s) of data URLs (inline source maps, images, fonts) in the diff were replaced by a marker in anything sent to a model: no model reviews base64.`);
+  }
   if (connect.notice) notices.push(connect.notice);
   if (result.split > 0) notices.push(splitNotice(result.split, result.preSplit, result.smallerWindows));
   for (const [name, answers] of Object.entries(result.answersCutOff)) {

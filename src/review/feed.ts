@@ -3,6 +3,7 @@ import type { LoomConfig } from '../config/schema.ts';
 import { partitionIgnored, pathMatcher } from '../diff/filter.ts';
 import type { FileDiff } from '../diff/types.ts';
 import { growingDiffIndex } from '../findings/diff-index.ts';
+import { shortenDataUrls } from './data-urls.ts';
 import type { Finding } from '../findings/finding.ts';
 
 /** What planning takes from the diff: the files a model may read, as they arrive or all at once. */
@@ -16,7 +17,7 @@ export interface KeptFiles {
 /**
  * The diff as it is read (streamDiff), on its way to planning. Each batch is indexed, checked by the built-in
  * checks (which see every file: a leaked key in an ignored lock file is still a leaked key) and has its secrets
- * masked before any of it is handed on; files matching triggers.ignore_paths are kept back. What the report
+ * masked and its long data URLs shortened before any of it is handed on; files matching triggers.ignore_paths are kept back. What the report
  * needs of the whole diff (every file, the index, the ignored files, the checks' findings) grows here.
  */
 export class DiffFeed implements KeptFiles {
@@ -26,6 +27,8 @@ export class DiffFeed implements KeptFiles {
   readonly ignored: { path: string; reason: string }[] = [];
   readonly findings: Finding[] = [];
   maskedCount = 0;
+  /** Base64 payloads of data URLs shortened in what models are sent (see shortenDataUrls). */
+  shortenedDataUrls = 0;
   private readonly source: AsyncIterator<FileDiff[]>;
   private readonly ignoredBy: (path: string) => string | undefined;
   private readonly checks: LoomConfig['checks'];
@@ -79,6 +82,8 @@ export class DiffFeed implements KeptFiles {
     const masked = new Map(builtin.masked.map((f) => [f.path, f]));
     const { kept, ignored } = partitionIgnored(batch, this.ignoredBy);
     this.ignored.push(...ignored);
-    return kept.map((file) => masked.get(file.path) ?? file);
+    const sendable = shortenDataUrls(kept.map((file) => masked.get(file.path) ?? file));
+    this.shortenedDataUrls += sendable.shortened;
+    return sendable.files;
   }
 }

@@ -99,3 +99,35 @@ describe('files whose content shows they are generated or minified (skip_generat
     expect(sent).toContain('return b+1');
   });
 });
+
+describe('inline source maps and other data URLs (built CLI)', () => {
+  it('are sent as a marker instead of their base64, with a notice; a file whose only change is its map is skipped', async () => {
+    const map = (seed: string) => `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(seed.repeat(2_000)).toString('base64')}`;
+    repo = makeRepo({
+      'esm/inject.mjs': `export function inject(token) {\n  return lookup(token);\n}\n${map('v1 inject')}\n`,
+      'esm/injectable.mjs': `export const Injectable = makeDecorator('Injectable');\n${map('v1 injectable')}\n`,
+    });
+    repo.git('checkout', '-q', '-b', 'feature');
+    repo.write({
+      'esm/inject.mjs': `export function inject(token, flags) {\n  return lookup(token, flags);\n}\n${map('v2 inject')}\n`,
+      'esm/injectable.mjs': `export const Injectable = makeDecorator('Injectable');\n${map('v2 injectable')}\n`,
+      '.loom/config.yaml': `models:\n  default:\n    base_url: ${server.url}\n    model: gpt-4o\npipelines:\n  - name: review\ncache:\n  enabled: false\n`,
+    });
+    repo.commit('rebuilt');
+
+    const result = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json'], { cwd: repo.dir, env: {} });
+    const report = JSON.parse(result.stdout);
+
+    const sent = server.requests.map((r) => JSON.stringify(r.body)).join('\n');
+    expect(sent).toContain('return lookup(token, flags);');
+    expect(sent).toContain(`sourceMappingURL=data:application/json;charset=utf-8;base64,[loom: ${Buffer.from('v2 inject'.repeat(2_000)).toString('base64').length} base64 characters not shown]`);
+    expect(sent).not.toContain(Buffer.from('v2 inject'.repeat(2_000)).toString('base64').slice(0, 300));
+    expect(sent).not.toContain('esm/injectable.mjs');
+    expect(report.coverage.filesSkipped).toEqual([{ path: 'esm/injectable.mjs', reason: 'only its source map comment changed' }]);
+    expect(report.coverage).toMatchObject({ linesSkipped: 2, linesNotReviewed: 0 });
+    expect(report.notices).toContain(
+      // Two in each file: the removed map and the added one.
+      '4 base64 payload(s) of data URLs (inline source maps, images, fonts) in the diff were replaced by a marker in anything sent to a model: no model reviews base64.',
+    );
+  });
+});

@@ -48,4 +48,17 @@ describe('skipReason', () => {
     expect(skipReason(fileDiff('x.lock', [{ oldStart: 0, newStart: 1, lines: ['+a'] }]), pathMatcher(['*.lock']))).toBe('skip_paths: *.lock');
     expect(skipReason(fileDiff('x.ts', [{ oldStart: 0, newStart: 1, lines: ['+a'] }]), none)).toBeUndefined();
   });
+
+  it('skips a rebuilt file whose only changed lines are its source map comments, and nothing more', () => {
+    const map = (tag: string) => `//# sourceMappingURL=data:application/json;base64,${tag.repeat(400)}`;
+    const rebuilt = fileDiff('esm/di/injectable.mjs', [{ oldStart: 15, newStart: 15, lines: [' export const Injectable = 1;', `-${map('AAAA')}`, `+${map('BBBB')}`] }]);
+    const css = fileDiff('web/site.css', [{ oldStart: 3, newStart: 3, lines: [' a { color: red }', '-/*# sourceMappingURL=site.css.map */', '+/*@ sourceMappingURL=site.3f2a.css.map */'] }]);
+    const withCode = fileDiff('esm/di/inject.mjs', [{ oldStart: 15, newStart: 15, lines: ['-export const inject = 1;', '+export const inject = 2;', `-${map('AAAA')}`, `+${map('BBBB')}`] }]);
+    const mentioned = fileDiff('src/maps.ts', [{ oldStart: 1, newStart: 1, lines: ["+const note = '//# sourceMappingURL=x.map';"] }]);
+
+    expect(skipReason(rebuilt, none)).toBe('only its source map comment changed');
+    expect(skipReason(css, none)).toBe('only its source map comment changed');
+    expect(skipReason(withCode, none)).toBeUndefined();
+    expect(skipReason(mentioned, none)).toBeUndefined();
+  });
 });
