@@ -95,7 +95,9 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   // The elision rule is filled in once the config is read: the files no model will read are then parsed without
   // their lines. Secrets are screened for whatever the config says.
   const parsing: ParseOptions = { secretHint: SECRET_HINT };
-  const started = !early && headKnown ? startReading(cwd, computeRange(), parsing) : undefined;
+  // What git printed on stderr while the diff succeeded (too many files to find renames, say): told in the report.
+  const gitSaid: string[] = [];
+  const started = !early && headKnown ? startReading(cwd, computeRange(), parsing, gitSaid) : undefined;
   progress.step('reading config');
   const configRoot = early ? await (await import('../config/from-commit.ts')).checkoutTrustedConfig(cwd, early.baseSha, opts.config) : cwd;
   if (early) scratch.push(configRoot);
@@ -112,7 +114,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
 
   const platform = await connectPlatform(deps);
   const pr = platform ? await platform.getPullRequest().catch((error: unknown) => warnAndSkip(log, 'could not read the pull request', error)) : undefined;
-  const { range, diff } = await (started ?? startReading(cwd, Promise.resolve(early ?? (await computeRange(pr))), parsing));
+  const { range, diff } = await (started ?? startReading(cwd, Promise.resolve(early ?? (await computeRange(pr))), parsing, gitSaid));
   log.debug(`${sinceStart()} range resolved`);
   // The diff is read, checked and masked file by file while the first units are already being planned and reviewed.
   const feed = new DiffFeed(diff, { ignorePaths: config.triggers.ignore_paths, checks: config.checks });
@@ -161,6 +163,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
   if (elided > 0) log.debug(`${elided} file(s) that no model reads were parsed for their line counts and the lines the built-in checks flag`);
   const notices: string[] = [];
   if (files.length === 0) notices.push(`Nothing to review: there are no changes between ${range.baseRef} and ${range.includesUncommitted ? 'the working tree' : range.headRef}.`);
+  for (const said of gitSaid) notices.push(`git, computing the diff: ${said.replace(/\s*\n\s*/g, ' ')}`);
   if (feed.maskedCount > 0) notices.push(`${feed.maskedCount} secret-looking value(s) were masked before anything was sent to a model.`);
   if (feed.shortenedDataUrls > 0) {
     notices.push(`${feed.shortenedDataUrls} base64 payload(s) of data URLs (inline source maps, images, fonts) in the diff were replaced by a marker in anything sent to a model: no model reviews base64.`);
@@ -238,8 +241,8 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
  * Starts git on the diff of a range as soon as the range is known. A failure (of the range or of git) is
  * reported where the result is awaited, so an error in the config, read meanwhile, still comes first.
  */
-function startReading(cwd: string, range: Promise<DiffRange>, parsing: ParseOptions): Promise<{ range: DiffRange; diff: AsyncIterable<FileDiff[]> }> {
-  const reading = range.then((r) => ({ range: r, diff: startDiff(cwd, r, parsing) }));
+function startReading(cwd: string, range: Promise<DiffRange>, parsing: ParseOptions, gitSaid: string[]): Promise<{ range: DiffRange; diff: AsyncIterable<FileDiff[]> }> {
+  const reading = range.then((r) => ({ range: r, diff: startDiff(cwd, r, parsing, (text) => gitSaid.push(text)) }));
   reading.catch(() => undefined);
   return reading;
 }

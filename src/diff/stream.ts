@@ -19,12 +19,15 @@ const MIN_SCAN_BYTES = 64 * 1024;
  *
  * `parsing` is read as each part of the diff is parsed, so a caller may fill it in (the elision rule comes from the
  * config) once git is already running; what was parsed before is parsed whole.
+ *
+ * `onWarning` hears what git printed on stderr of a diff that succeeded: a warning that changes what the diff
+ * shows (too many files to pair renames, so renamed files come as deleted and added) is the user's to know.
  */
-export async function* streamDiff(cwd: string, range: DiffRange, parsing: ParseOptions = {}): AsyncGenerator<FileDiff[], void, undefined> {
+export async function* streamDiff(cwd: string, range: DiffRange, parsing: ParseOptions = {}, onWarning?: (text: string) => void): AsyncGenerator<FileDiff[], void, undefined> {
   const root = range.root ?? (await repoRoot(cwd));
   const diff = await diffCommand(root, range);
   try {
-    yield* sections(root, diff.args, parsing, diff.env, diff.done);
+    yield* sections(root, diff.args, parsing, diff.env, diff.done, onWarning);
   } finally {
     await diff.done();
   }
@@ -34,8 +37,8 @@ export async function* streamDiff(cwd: string, range: DiffRange, parsing: ParseO
  * streamDiff, started now rather than when first read: git works (and fills its pipe) while the caller does
  * other things. A failure is thrown where the batches are read.
  */
-export function startDiff(cwd: string, range: DiffRange, parsing: ParseOptions = {}): AsyncIterable<FileDiff[]> {
-  const stream = streamDiff(cwd, range, parsing);
+export function startDiff(cwd: string, range: DiffRange, parsing: ParseOptions = {}, onWarning?: (text: string) => void): AsyncIterable<FileDiff[]> {
+  const stream = streamDiff(cwd, range, parsing, onWarning);
   const first = stream.next();
   first.catch(() => undefined);
   return {
@@ -60,7 +63,14 @@ export function startDiff(cwd: string, range: DiffRange, parsing: ParseOptions =
  * the 43 files), which slowed every pass over them and doubled their memory. Section starts and line ends are
  * ASCII, so no cut splits a character.
  */
-async function* sections(root: string, args: readonly string[], parsing: ParseOptions, env?: Record<string, string>, exitedGit?: () => Promise<void>): AsyncGenerator<FileDiff[], void, undefined> {
+async function* sections(
+  root: string,
+  args: readonly string[],
+  parsing: ParseOptions,
+  env?: Record<string, string>,
+  exitedGit?: () => Promise<void>,
+  onWarning?: (text: string) => void,
+): AsyncGenerator<FileDiff[], void, undefined> {
   const { child, started } = spawnGit(root, args, env);
   const stderr: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -127,6 +137,10 @@ async function* sections(root: string, args: readonly string[], parsing: ParseOp
       throw new LoomError('git-failed', `git ${args.slice(0, 1).join(' ')} failed (exit ${code}): ${message || 'no output'}`);
     }
     finished = true;
+    if (stderr.length > 0 && onWarning) {
+      const said = Buffer.concat(stderr).toString('utf8').trim();
+      if (said !== '') onWarning(said);
+    }
     if (open) {
       const piece = Buffer.concat(open.carry);
       feedLines(open.section, piece, piece.length);

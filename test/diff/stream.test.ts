@@ -130,6 +130,33 @@ describe('streamDiff', () => {
     expect((await collect(streamDiff(repo.dir, range))).files).toEqual([]);
     await expect(collect(streamDiff(repo.dir, { ...range, headSha: 'f'.repeat(40) }))).rejects.toThrow(/git diff .*failed/);
   });
+
+  it('passes on what git warns of while the diff succeeds: renamed files it had too many to pair', async () => {
+    const base: Record<string, string> = {};
+    for (let i = 0; i < 4; i++) base[`old/m${i}.ts`] = lines(20, i * 100);
+    repo = makeRepo(base);
+    repo.git('checkout', '-q', '-b', 'feature');
+    const moved: Record<string, string | null> = {};
+    // Renamed, to other names, and edited: pairing them takes the search the limit caps (git pairs exact renames,
+    // and files keeping their name, whatever the limit).
+    for (let i = 0; i < 4; i++) Object.assign(moved, { [`old/m${i}.ts`]: null, [`new/n${i}.ts`]: `${lines(20, i * 100)}// moved\n` });
+    repo.write(moved);
+    repo.commit('move');
+    const range = await resolveRange({ cwd: repo.dir, base: 'main', env: {}, log: memoryLogger() });
+
+    const said: string[] = [];
+    repo.git('config', 'diff.renameLimit', '1');
+    const limited = await collect(streamDiff(repo.dir, range, {}, (text) => said.push(text)));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^warning: exhaustive rename detection was skipped due to too many files\./);
+    expect(limited.files.map((f) => f.status).sort()).toEqual(['added', 'added', 'added', 'added', 'deleted', 'deleted', 'deleted', 'deleted']);
+
+    said.length = 0;
+    repo.git('config', 'diff.renameLimit', '100');
+    const paired = await collect(streamDiff(repo.dir, range, {}, (text) => said.push(text)));
+    expect(said).toEqual([]);
+    expect(paired.files.map((f) => f.status)).toEqual(['renamed', 'renamed', 'renamed', 'renamed']);
+  });
 });
 
 

@@ -131,3 +131,22 @@ describe('inline source maps and other data URLs (built CLI)', () => {
     );
   });
 });
+
+describe('git’s warnings about the diff (built CLI)', () => {
+  it('are in the report: renamed files git had too many to pair, reviewed as deleted and added', async () => {
+    const module = (i: number) => Array.from({ length: 20 }, (_, n) => `export const v${i}_${n} = ${n};`).join('\n');
+    repo = makeRepo(Object.fromEntries([0, 1, 2].map((i) => [`old/m${i}.ts`, `${module(i)}\n`])));
+    repo.git('checkout', '-q', '-b', 'feature');
+    repo.write(Object.fromEntries([0, 1, 2].flatMap((i) => [[`old/m${i}.ts`, null], [`new/n${i}.ts`, `${module(i)}\n// moved\n`]])));
+    repo.commit('move');
+    repo.git('config', 'diff.renameLimit', '1');
+
+    const result = await runCli(['review', '--base', 'main', '--dry-run', '--format', 'json', '--platform', 'none'], { cwd: repo.dir, env: {} });
+    const report = JSON.parse(result.stdout);
+
+    expect(report.notices.filter((n: string) => n.startsWith('git'))).toEqual([
+      expect.stringMatching(/^git, computing the diff: warning: exhaustive rename detection was skipped due to too many files\. warning: you may want to set your diff\.renameLimit variable to at least \d+ and retry the command\.$/),
+    ]);
+    expect(report.coverage.linesChanged).toBe(3 * 20 + 3 * 21);
+  });
+});
