@@ -3,8 +3,8 @@ import type { LoomConfig } from '../config/schema.ts';
 import { partitionIgnored, pathMatcher } from '../diff/filter.ts';
 import type { FileDiff } from '../diff/types.ts';
 import { growingDiffIndex } from '../findings/diff-index.ts';
-import { shortenDataUrls } from './data-urls.ts';
 import type { Finding } from '../findings/finding.ts';
+import { shortenDataUrls } from './data-urls.ts';
 
 /** What planning takes from the diff: the files a model may read, as they arrive or all at once. */
 export interface KeptFiles {
@@ -17,8 +17,9 @@ export interface KeptFiles {
 /**
  * The diff as it is read (streamDiff), on its way to planning. Each batch is indexed, checked by the built-in
  * checks (which see every file: a leaked key in an ignored lock file is still a leaked key) and has its secrets
- * masked and its long data URLs shortened before any of it is handed on; files matching triggers.ignore_paths are kept back. What the report
- * needs of the whole diff (every file, the index, the ignored files, the checks' findings) grows here.
+ * masked and its long data URLs shortened before any of it is handed on; files matching triggers.ignore_paths are
+ * kept back. What the report needs of the whole diff (every file, the index, the ignored files, the checks'
+ * findings) grows here.
  */
 export class DiffFeed implements KeptFiles {
   /** Every file read so far, ignored or not. */

@@ -11,8 +11,8 @@ import { subHunk } from './split-file.ts';
  * that an added line borders, REMOVAL_ENDS_SHOWN removed lines stay on show, so the model sees what the addition
  * replaces.
  *
- * A 189,000-line bundle replaced by a 32-line entry point is one such hunk: shown whole, it was 189,000 lines of
- * code that is gone, several million tokens per pipeline, to review 20 added lines.
+ * TypeScript 5.5's hunk that replaces tsserver.js's 188,712-line bundle with 20 lines is one: shown whole, it was
+ * some two million tokens per pipeline of code that is gone, to review 20 added lines.
  *
  * The same lines (the same objects) in the same order, in hunks whose headers match their numbers; `file` itself
  * when there is nothing to cut. The same result object each time for the same file, so counts made for it ahead
