@@ -92,6 +92,7 @@ export class ExactCosts {
   /** Files prefetchAsync was given, each with its request (the last of its slices, for a file counted in slices). */
   private readonly pending = new WeakMap<FileDiff, Promise<void>>();
   private readonly slices = new WeakMap<FileDiff, Slices>();
+  private readonly deleteOnly = new WeakMap<Hunk, boolean>();
   /** The latest two counting requests of prefetchAsync, over all its calls. */
   private recent: Promise<void>[] = [];
   private readonly counter: SegmentCounter;
@@ -203,9 +204,16 @@ export class ExactCosts {
       at += hunk.lines.length;
       if (at <= from && hunk.lines.length > 0) continue;
       if (first >= to) break;
+      const removedOnly = this.removedOnly(hunk);
       if (first >= from) {
         want(`${hunkHeaderTail(hunk)}\n`);
-        if (isDeleteOnly(hunk)) want(`${removedHunkLine(hunk)}\n`);
+        if (removedOnly) want(`${removedHunkLine(hunk)}\n`);
+      }
+      // A hunk that only removes is shown as its marker: its lines are counted only if a cut ever shows them (`line`
+      // counts a line it is asked for). The long removals of a rewritten bundle are most of its lines.
+      if (removedOnly) {
+        if (at <= to && !file.noNewlineAtEof) this.addSeparatorEnd(`${removedHunkLine(hunk)}\n`, batch);
+        continue;
       }
       for (let i = Math.max(0, from - first); i < hunk.lines.length && first + i < to; i++) {
         const line = hunk.lines[i]!;
@@ -214,6 +222,13 @@ export class ExactCosts {
       const last = hunk.lines.at(-1);
       if (last && at <= to && !file.noNewlineAtEof) this.addSeparatorEnd(`${diffLineText(last, lineWidth(last))}\n`, batch);
     }
+  }
+
+  /** isDeleteOnly, kept per hunk: a hunk in many slices is asked once per slice, and may be long. */
+  private removedOnly(hunk: Hunk): boolean {
+    let removed = this.deleteOnly.get(hunk);
+    if (removed === undefined) this.deleteOnly.set(hunk, (removed = isDeleteOnly(hunk)));
+    return removed;
   }
 
   /**

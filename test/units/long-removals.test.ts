@@ -137,6 +137,38 @@ describe('planning with summarise_removed_over', () => {
     expect(plan.totals).toEqual(atOnce.totals);
   });
 
+  it('does not count the lines a marker stands for in a file cut into many units, and still accounts for them', async () => {
+    // Too big for one unit: 6,000 shown lines, a hunk that only removes 5,000 and a long removal beside additions.
+    const file = fileDiff('lib/bundle.js', [
+      { oldStart: 1, newStart: 1, lines: [...run(' ', 3, 1), ...run('-', 5_000, 4), ...run(' ', 3, 5_004)] },
+      { oldStart: 6_000, newStart: 1_000, lines: [...run('-', 4_000, 6_000), ...run('+', 6_000, 1_000)] },
+    ]);
+    const seg = counter.segments!;
+    const asked: string[] = [];
+    const watched = { ...seg, countRawAsync: (texts: readonly string[], background?: boolean) => (asked.push(...texts), seg.countRawAsync(texts, background)) };
+    const { ExactCosts } = await import('../../src/units/exact.ts');
+    const opts = { budgetTokens: 8_000, counter, skipPaths: [], summariseRemovedOver: 200 };
+    const units: ReviewUnit[] = [];
+    const plan = await (async () => {
+      const stream = streamUnits([file], { ...opts, costs: new ExactCosts(watched) });
+      for (;;) {
+        const next = await stream.next();
+        if (next.done) return next.value;
+        units.push(next.value);
+      }
+    })();
+
+    expect(units.length).toBeGreaterThan(5);
+    expect(plan.totals).toEqual({ files: 1, changedLines: 15_000, reviewed: 6_000 + REMOVAL_ENDS_SHOWN, summarised: 5_000 + 4_000 - REMOVAL_ENDS_SHOWN, skipped: 0 });
+    // Of the removed lines, only the 20 shown before the additions were counted.
+    const removedAsked = asked.filter((text) => / - /.test(text.slice(0, 4)));
+    expect(removedAsked).toHaveLength(REMOVAL_ENDS_SHOWN);
+    expect(asked.filter((text) => / \+ /.test(text.slice(0, 4))).length).toBeGreaterThanOrEqual(6_000);
+    const shown = units.map((u) => renderDiff(u.files)).join('\n');
+    expect(shown).toContain('… 5000 lines removed (not shown)');
+    expect(shown).toContain(`… ${4_000 - REMOVAL_ENDS_SHOWN} lines removed (not shown)`);
+  });
+
   it('does not post a finding on a summarised line where the model was not shown it', () => {
     const file = replaced();
     const plan = planUnits([file], { budgetTokens: 8_000, counter, skipPaths: [], summariseRemovedOver: 200 });
