@@ -47,12 +47,21 @@ function limitKeeper(counters) {
     const body = JSON.parse(text);
     const content = body.messages.reduce((n, message) => n + run.count(messageText(message)), 0);
     const billed = billedTokens(content, body.messages.length, formatTokens(body, run.count));
-    const limit = run.window - (body.max_tokens ?? body.max_completion_tokens ?? 0);
+    const maxTokens = body.max_tokens ?? body.max_completion_tokens ?? 0;
+    const limit = run.window - maxTokens;
     if (billed > limit) {
       run.refused++;
       return {
         status: 400,
-        json: { error: { message: `This model's maximum context length is ${run.window} tokens. However, your messages resulted in ${billed} tokens.`, type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } },
+        // OpenAI's wording for a request with max_tokens (loom always sends one).
+        json: {
+          error: {
+            message: `This model's maximum context length is ${run.window} tokens. However, you requested ${billed + maxTokens} tokens (${billed} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`,
+            type: 'invalid_request_error',
+            param: 'messages',
+            code: 'context_length_exceeded',
+          },
+        },
       };
     }
     run.served++;

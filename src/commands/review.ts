@@ -169,7 +169,7 @@ async function review(opts: ReviewOptions, deps: ReviewDeps, scratch: string[]):
     notices.push(`${feed.shortenedDataUrls} base64 payload(s) of data URLs (inline source maps, images, fonts) in the diff were replaced by a marker in anything sent to a model: no model reviews base64.`);
   }
   if (connect.notice) notices.push(connect.notice);
-  if (result.split > 0) notices.push(splitNotice(result.split, result.preSplit, result.smallerWindows));
+  if (result.split > 0) notices.push(splitNotice(result.split, result.preSplit, result));
   for (const [name, answers] of Object.entries(result.answersCutOff)) {
     const limit = config.models[name]?.max_tokens;
     notices.push(
@@ -287,16 +287,25 @@ function modelConnection(config: LoomConfig, configPath: string | undefined, env
 
 /**
  * Why units were split, and what avoids it: where a server named a window smaller than the one loom planned for,
- * that number (a context_window set too high); otherwise a tokenizer that counts more than loom's.
+ * that number (a context_window set too high); where it said it counted more tokens than loom, by how much and the
+ * window that comes to; otherwise a tokenizer that counts more than loom's, unmeasured.
  */
-function splitNotice(splits: number, preSplits: number, smallerWindows: PipelinesResult['smallerWindows']): string {
-  const smaller = Object.entries(smallerWindows);
+function splitNotice(splits: number, preSplits: number, { smallerWindows, finerCounts }: Pick<PipelinesResult, 'smallerWindows' | 'finerCounts'>): string {
+  const names = [...new Set([...Object.keys(smallerWindows), ...Object.keys(finerCounts)])];
   const refused = `${splits} time(s) the model refused a unit as too long for its context window`;
-  if (smaller.length === 0) {
+  if (names.length === 0) {
     return `${refused} (its tokenizer counts more than loom's); the unit was reviewed in smaller parts. Setting the model's context_window lower in the config avoids the extra calls.`;
   }
-  const fixes = smaller.map(([name, { window, planned }]) => `models.${name}: its server says its window is ${window} tokens, loom planned for ${planned}: set models.${name}.context_window: ${window}`);
-  const early = preSplits > 0 ? ` Once the server had named its window, ${preSplits} more split(s) were made before sending.` : '';
+  const fixes = names.map((name) => {
+    const smaller = smallerWindows[name];
+    const finer = finerCounts[name];
+    const said = [
+      ...(smaller ? [`its server says its window is ${smaller.window} tokens, loom planned for ${smaller.planned}`] : []),
+      ...(finer ? [`its server counted up to ${Math.round((finer.ratio - 1) * 100)}% more tokens than loom in the same prompt (its tokenizer is not the one loom counts with)`] : []),
+    ];
+    return `models.${name}: ${said.join(', and ')}: set models.${name}.context_window: ${finer?.window ?? smaller!.window}`;
+  });
+  const early = preSplits > 0 ? ` Once the server had said so, ${preSplits} more split(s) were made before sending.` : '';
   return `${refused}; the unit was reviewed in smaller parts.${early} ${fixes.join('; ')} to avoid the extra calls.`;
 }
 

@@ -80,3 +80,34 @@ const WINDOW_IN = [
   // Last, any server's own wording ("context limit of N", "context window is N"; LM Studio's, oMLX's).
   /context (?:length|window|limit|size) (?:is|of) (?:only )?(\d+)/i,
 ];
+
+/**
+ * The prompt tokens by the server's count, where its refusal says (undefined otherwise): OpenAI and vLLM ("you
+ * requested T tokens (N in the messages, K in the completion)"; "your request has N input tokens"), Anthropic and
+ * oMLX ("prompt is too long: N tokens"), Mistral ("Prompt contains N tokens"), TGI ("Given: N `inputs` tokens"),
+ * Gemini ("The input token count (N)"), llama.cpp ("request (N tokens) exceeds the available context size"),
+ * Cohere ("... cannot exceed W - received N"), "prompt_tokens (N) must be less than max_seq_len". Against loom's count of the same prompt, it tells how much
+ * finer the server's tokenizer cuts. OpenAI's "your messages resulted in N tokens" is its wording for a request
+ * without max_tokens (loom always sends one); servers that copy it with one disagree on whether N includes it.
+ */
+export function reportedPromptTokens(error: unknown): number | undefined {
+  const text = overflowRefusal(error)?.message;
+  if (text === undefined) return undefined;
+  for (const pattern of PROMPT_IN) {
+    const tokens = Number(pattern.exec(text)?.[1]);
+    if (Number.isSafeInteger(tokens) && tokens > 0) return tokens;
+  }
+  return undefined;
+}
+
+const PROMPT_IN = [
+  /\((\d+) in the messages/i,
+  /request has (\d+) input tokens/i,
+  /prompt (?:is )?too long: (\d+) tokens/i,
+  /prompt contains (\d+) tokens/i,
+  /Given: (\d+) `inputs` tokens/i,
+  /input token count \((\d+)\)/i,
+  /prompt_tokens \((\d+)\)/i,
+  /request \((\d+) tokens\) exceeds the available context size/i,
+  /tokens in the prompt cannot exceed \d+ - received (\d+)/i,
+];

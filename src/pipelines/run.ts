@@ -6,7 +6,7 @@ import type { Finding } from '../findings/finding.ts';
 import type { AnswerCache } from '../cache/answer-cache.ts';
 import type { ModelConfig } from '../config/schema.ts';
 import { askForFindings, LlmCallError, ReplyParseError } from '../llm/ask-findings.ts';
-import { isContextOverflow, reportedWindow } from '../llm/context-overflow.ts';
+import { isContextOverflow, reportedPromptTokens, reportedWindow } from '../llm/context-overflow.ts';
 import { parseFindingsReply } from '../llm/reply.ts';
 import type { LlmClient } from '../llm/client.ts';
 import { sinceStart, type Logger } from '../log.ts';
@@ -49,6 +49,12 @@ export interface PipelinesResult {
    * for (a context_window set too high): the smallest it named, and the one planned for.
    */
   smallerWindows: Record<string, { window: number; planned: number }>;
+  /**
+   * By model name in the config, where its server's refusal said how many tokens it counted in a prompt, and that was
+   * more than loom's count of it (a tokenizer that cuts finer than the one loom counts this model with): the most
+   * it counted over loom's count, and the window, in loom's tokens, that its limit then comes to.
+   */
+  finerCounts: Record<string, { ratio: number; window: number }>;
   /**
    * Models whose server read only part of a prompt and answered anyway (see promptCut), by name in the config: the
    * most prompt tokens it reported reading in such a call, about what it can take.
@@ -107,7 +113,7 @@ export async function runPipelines(
   },
 ): Promise<PipelinesResult> {
   const limit = pLimit(ctx.concurrency);
-  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, preSplit: 0, smallerWindows: {}, cutAt: {}, answersCutOff: {}, stopped: [] };
+  const result: PipelinesResult = { findings: [], failures: [], stats: [], dropped: [], calls: { attempted: 0, failed: 0 }, capped: [], split: 0, preSplit: 0, smallerWindows: {}, finerCounts: {}, cutAt: {}, answersCutOff: {}, stopped: [] };
   const diffs = new DiffCache();
   let total = 0;
   let done = 0;
@@ -141,15 +147,16 @@ export async function runPipelines(
   const ownUnits = new Set<PreparedPipeline>();
   const templateOf = (pipeline: PreparedPipeline): number => ctx.templateTokens?.get(pipeline.config.name) ?? 0;
   /**
-   * Tokens of diff a call of this pipeline may carry once its model's server named, in a refusal, a window smaller
-   * than the one loom planned for (a context_window set too high): every later unit over it would be refused too.
+   * Tokens of diff a call of this pipeline may carry once its model's server said, in a refusal, that its window is
+   * smaller than the one loom planned for (a context_window set too high), or that it counts more tokens than loom
+   * does: every later unit over it would be refused too.
    */
   const knownBudget = (pipeline: PreparedPipeline): number | undefined => {
     const name = pipeline.clients[0]?.name;
-    const smaller = name === undefined ? undefined : result.smallerWindows[name];
     const settings = name === undefined ? undefined : ctx.models?.[name];
-    if (!smaller || !settings) return undefined;
-    return inputBudget({ ...settings, context_window: smaller.window }, templateOf(pipeline));
+    if (name === undefined || !settings) return undefined;
+    const window = Math.min(result.smallerWindows[name]?.window ?? Infinity, result.finerCounts[name]?.window ?? Infinity);
+    return window === Infinity ? undefined : inputBudget({ ...settings, context_window: window }, templateOf(pipeline));
   };
   /** Keeps a window a server named in a refusal, where it is smaller than the one loom planned for (see knownBudget). */
   const noteWindow = (model: string, window: number) => {
@@ -157,6 +164,19 @@ export async function runPipelines(
     const planned = settings ? contextWindowFor(settings) : undefined;
     if (planned === undefined || window >= planned) return;
     result.smallerWindows[model] = { window: Math.min(window, result.smallerWindows[model]?.window ?? Infinity), planned };
+  };
+  /**
+   * Keeps how much more than loom a server counted in a prompt it refused (`counted` against loom's `sent`), and the
+   * window its limit comes to in loom's tokens: the named one (or the planned one) with what is left after the
+   * answer scaled down by that ratio. Counts within 1% are rounding and framing.
+   */
+  const noteCount = (model: string, counted: number, sent: number, named: number | undefined) => {
+    const settings = ctx.models?.[model];
+    const ratio = counted / sent;
+    if (!settings || ratio <= FINER_COUNT) return;
+    const ratioNow = Math.max(ratio, result.finerCounts[model]?.ratio ?? 0);
+    const server = Math.min(named ?? Infinity, result.smallerWindows[model]?.window ?? Infinity, contextWindowFor(settings));
+    result.finerCounts[model] = { ratio: ratioNow, window: Math.floor(settings.max_tokens + (server - settings.max_tokens) / ratioNow) };
   };
   /** A unit no model answered for (or not for all of it), for the report and the log. */
   const fail = (pipeline: PreparedPipeline, unit: ReviewUnit, pipelineStats: PipelineStats, reason: string, what: string) => {
@@ -180,6 +200,10 @@ export async function runPipelines(
     const promptTokens = size === undefined ? undefined : size + templateOf(pipeline);
     const outcome = early ? undefined : await reviewUnit(pipeline, unit, ctx, pipelineStats, diffs, promptTokens);
     if (outcome && 'tooLong' in outcome && outcome.window !== undefined) noteWindow(outcome.model, outcome.window);
+    // Learnt only from a unit loom counted whole: a part's size is an estimate.
+    if (outcome && 'tooLong' in outcome && outcome.counted !== undefined && unit.tokens !== undefined && size === unit.tokens && promptTokens !== undefined) {
+      noteCount(outcome.model, outcome.counted, promptTokens, outcome.window);
+    }
     const parts = early ?? (outcome && 'tooLong' in outcome ? halveUnit(unit) : undefined);
     // Each split adds one call to the plan: the unit's call is replaced by two.
     const halves = parts && total + 1 <= maxCalls ? parts : undefined;
@@ -303,7 +327,7 @@ async function reviewUnit(
   stats: PipelineStats,
   diffs: DiffCache,
   promptTokens: number | undefined,
-): Promise<{ findings: Finding[]; dropped: string[]; cut?: PromptCut; cutOff?: string } | { reason: string } | { tooLong: string; model: string; window?: number } | { stopped: true }> {
+): Promise<{ findings: Finding[]; dropped: string[]; cut?: PromptCut; cutOff?: string } | { reason: string } | { tooLong: string; model: string; window?: number; counted?: number } | { stopped: true }> {
   if (pipeline.unavailable) return { reason: pipeline.unavailable };
   const data: PromptData = {
     ...ctx.base,
@@ -373,7 +397,8 @@ async function reviewUnit(
       // A fallback model would be sent the same prompt: the unit is split first (see runPipelines).
       if (isContextOverflow(error)) {
         const window = reportedWindow(error);
-        return { tooLong: [...reasons, reason].join('; then '), model: client.name, ...(window !== undefined && { window }) };
+        const counted = reportedPromptTokens(error);
+        return { tooLong: [...reasons, reason].join('; then '), model: client.name, ...(window !== undefined && { window }), ...(counted !== undefined && { counted }) };
       }
       reasons.push(reason);
     }
@@ -396,6 +421,9 @@ interface PromptCut {
   /** Tokens of the unit's diff alone, by loom's count. */
   sent: number;
 }
+
+/** A server's count of a refused prompt over loom's by more than this: its tokenizer cuts finer (see noteCount). */
+const FINER_COUNT = 1.01;
 
 /** Units whose diff is smaller than this are not checked for a cut prompt: a template and rounding weigh too much there. */
 const MIN_CHECKED_TOKENS = 1_000;

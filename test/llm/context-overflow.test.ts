@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChatHttpError } from '../../src/llm/chat-endpoint.ts';
-import { isContextOverflow, reportedWindow } from '../../src/llm/context-overflow.ts';
+import { isContextOverflow, reportedPromptTokens, reportedWindow } from '../../src/llm/context-overflow.ts';
 import { LlmCallError } from '../../src/llm/errors.ts';
 
 const refusal = (status: number, message: string, code?: string) => new LlmCallError(`model x: ${message}`, { status, attempts: 1, cause: new ChatHttpError(status, `${status} ${message}`, { code }) });
@@ -73,5 +73,31 @@ describe('reportedWindow', () => {
 
   it('none for an error that is not a refusal, even one that names a window', () => {
     expect(reportedWindow(refusal(500, "This model's maximum context length is 8192 tokens."))).toBeUndefined();
+  });
+});
+
+describe('reportedPromptTokens', () => {
+  /** The prompt tokens each refusal of REFUSALS gives, by the server's name there: the others give none. */
+  const PROMPTS: Record<string, number> = {
+    vLLM: 7_000,
+    'vLLM, newer': 7_000,
+    Anthropic: 210_000,
+    Gemini: 1_200_000,
+    Mistral: 40_000,
+    'Hugging Face TGI': 4_000,
+    'llama.cpp, newer': 4_476,
+    oMLX: 51_587,
+    'a server naming max_seq_len': 163_280,
+    Cohere: 5_000,
+  };
+
+  it.each<Refusal>(REFUSALS)('%s', (server, status, message, _window, code) => {
+    expect(reportedPromptTokens(refusal(status, message, code))).toBe(PROMPTS[server]);
+  });
+
+  it("OpenAI's requested total with the completion in it gives the messages' part", () => {
+    const message = "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens (8000 in the messages, 1000 in the completion). Please reduce the length of the messages or completion.";
+    expect(reportedPromptTokens(refusal(400, message, 'context_length_exceeded'))).toBe(8_000);
+    expect(reportedPromptTokens(refusal(500, message))).toBeUndefined();
   });
 });
