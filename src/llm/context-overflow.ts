@@ -86,9 +86,10 @@ const WINDOW_IN = [
  * requested T tokens (N in the messages, K in the completion)"; "your request has N input tokens"), Anthropic and
  * oMLX ("prompt is too long: N tokens"), Mistral ("Prompt contains N tokens"), TGI ("Given: N `inputs` tokens"),
  * Gemini ("The input token count (N)"), llama.cpp ("request (N tokens) exceeds the available context size"),
- * Cohere ("... cannot exceed W - received N"), "prompt_tokens (N) must be less than max_seq_len". Against loom's count of the same prompt, it tells how much
- * finer the server's tokenizer cuts. OpenAI's "your messages resulted in N tokens" is its wording for a request
- * without max_tokens (loom always sends one); servers that copy it with one disagree on whether N includes it.
+ * Cohere ("... cannot exceed W - received N"), "prompt_tokens (N) must be less than max_seq_len". Against loom's
+ * count of the same prompt, it tells how much finer the server's tokenizer cuts. OpenAI's "your messages resulted
+ * in N tokens" is its wording for a request without max_tokens (loom always sends one); servers that copy it with
+ * one disagree on whether N includes it.
  */
 export function reportedPromptTokens(error: unknown): number | undefined {
   const text = overflowRefusal(error)?.message;
