@@ -59,13 +59,7 @@ function overflowRefusal(error: unknown): ChatHttpError | undefined {
  * that names none.
  */
 export function reportedWindow(error: unknown): number | undefined {
-  const text = overflowRefusal(error)?.message;
-  if (text === undefined) return undefined;
-  for (const pattern of WINDOW_IN) {
-    const window = Number(pattern.exec(text)?.[1]);
-    if (Number.isSafeInteger(window) && window > 0) return window;
-  }
-  return undefined;
+  return numberIn(error, WINDOW_IN);
 }
 
 const WINDOW_IN = [
@@ -92,13 +86,7 @@ const WINDOW_IN = [
  * one disagree on whether N includes it.
  */
 export function reportedPromptTokens(error: unknown): number | undefined {
-  const text = overflowRefusal(error)?.message;
-  if (text === undefined) return undefined;
-  for (const pattern of PROMPT_IN) {
-    const tokens = Number(pattern.exec(text)?.[1]);
-    if (Number.isSafeInteger(tokens) && tokens > 0) return tokens;
-  }
-  return undefined;
+  return numberIn(error, PROMPT_IN);
 }
 
 const PROMPT_IN = [
@@ -112,3 +100,14 @@ const PROMPT_IN = [
   /request \((\d+) tokens\) exceeds the available context size/i,
   /tokens in the prompt cannot exceed \d+ - received (\d+)/i,
 ];
+
+/** The number the first of `patterns` to match a refusal's message captures; undefined for any other error. */
+function numberIn(error: unknown, patterns: readonly RegExp[]): number | undefined {
+  const text = overflowRefusal(error)?.message;
+  if (text === undefined) return undefined;
+  for (const pattern of patterns) {
+    const found = Number(pattern.exec(text)?.[1]);
+    if (Number.isSafeInteger(found) && found > 0) return found;
+  }
+  return undefined;
+}
