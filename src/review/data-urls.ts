@@ -1,5 +1,6 @@
 import { ParsedLine } from '../diff/parsed-line.ts';
 import type { DiffLine, FileDiff, Hunk } from '../diff/types.ts';
+import { fileWith, hunkWith } from '../units/copy.ts';
 
 /** Base64 characters a data URL's payload may have and still be sent as it is (a small icon, a short font subset). */
 export const DATA_URL_KEPT_CHARS = 200;
@@ -39,10 +40,10 @@ export function shortenDataUrls(files: readonly FileDiff[]): { files: FileDiff[]
         shortened += short.payloads;
         (lines ??= hunk.lines.slice(0, l)).push(new ParsedLine(line.kind, line.oldLine, line.newLine, short.text));
       }
-      if (lines) (hunks ??= file.hunks.slice(0, h)).push(Object.assign({}, hunk, { lines }));
+      if (lines) (hunks ??= file.hunks.slice(0, h)).push(hunkWith(hunk, { lines }));
       else hunks?.push(hunk);
     }
-    return hunks ? Object.assign({}, file, { hunks }) : file;
+    return hunks ? fileWith(file, { hunks }) : file;
   });
   return { files: out, shortened };
 }
