@@ -167,15 +167,15 @@ export async function runPipelines(
   };
   /**
    * Keeps how much more than loom a server counted in a prompt it refused (`counted` against loom's `sent`), and the
-   * window its limit comes to in loom's tokens: the named one (or the planned one) with what is left after the
-   * answer scaled down by that ratio. Counts within 1% are rounding and framing.
+   * window its limit comes to in loom's tokens: the one it named (noteWindow), else the planned one, with what is
+   * left after the answer scaled down by that ratio. Counts within 1% are rounding and framing.
    */
-  const noteCount = (model: string, counted: number, sent: number, named: number | undefined) => {
+  const noteCount = (model: string, counted: number, sent: number) => {
     const settings = ctx.models?.[model];
     const ratio = counted / sent;
     if (!settings || ratio <= FINER_COUNT) return;
     const ratioNow = Math.max(ratio, result.finerCounts[model]?.ratio ?? 0);
-    const server = Math.min(named ?? Infinity, result.smallerWindows[model]?.window ?? Infinity, contextWindowFor(settings));
+    const server = Math.min(result.smallerWindows[model]?.window ?? Infinity, contextWindowFor(settings));
     result.finerCounts[model] = { ratio: ratioNow, window: Math.floor(settings.max_tokens + (server - settings.max_tokens) / ratioNow) };
   };
   /** A unit no model answered for (or not for all of it), for the report and the log. */
@@ -202,7 +202,7 @@ export async function runPipelines(
     if (outcome && 'tooLong' in outcome && outcome.window !== undefined) noteWindow(outcome.model, outcome.window);
     // Learnt only from a unit loom counted whole: a part's size is an estimate.
     if (outcome && 'tooLong' in outcome && outcome.counted !== undefined && unit.tokens !== undefined && size === unit.tokens && promptTokens !== undefined) {
-      noteCount(outcome.model, outcome.counted, promptTokens, outcome.window);
+      noteCount(outcome.model, outcome.counted, promptTokens);
     }
     const parts = early ?? (outcome && 'tooLong' in outcome ? halveUnit(unit) : undefined);
     // Each split adds one call to the plan: the unit's call is replaced by two.
