@@ -9,9 +9,8 @@ import { summariseLongRemovals } from '../../src/units/long-removals.ts';
 import { planUnits, prefetchCosts, streamUnits } from '../../src/units/plan.ts';
 import { REMOVAL_ENDS_SHOWN } from '../../src/units/removal-ends.ts';
 import { shownPart } from '../../src/units/shown.ts';
-import type { ReviewUnit } from '../../src/units/types.ts';
 import { fileDiff } from '../helpers/file-diff.ts';
-import { codeLine, expectAccountedFor } from './plan-helpers.ts';
+import { codeLine, drainUnits, expectAccountedFor } from './plan-helpers.ts';
 
 let counter: TokenCounter;
 beforeAll(async () => {
@@ -123,15 +122,7 @@ describe('planning with summarise_removed_over', () => {
     const opts = { budgetTokens: 8_000, counter, skipPaths: [], summariseRemovedOver: 200 };
     const prefetched = prefetchCosts(files, opts)!;
     await prefetched.settled;
-    const streamed: ReviewUnit[] = [];
-    const plan = await (async () => {
-      const units = streamUnits(files, { ...opts, costs: prefetched.costs });
-      for (;;) {
-        const next = await units.next();
-        if (next.done) return next.value;
-        streamed.push(next.value);
-      }
-    })();
+    const { units: streamed, plan } = await drainUnits(streamUnits(files, { ...opts, costs: prefetched.costs }));
     const atOnce = planUnits(files, opts);
     expect(streamed.map((u) => renderDiff(u.files))).toEqual(atOnce.units.map((u) => renderDiff(u.files)));
     expect(plan.totals).toEqual(atOnce.totals);
@@ -148,15 +139,7 @@ describe('planning with summarise_removed_over', () => {
     const watched = { ...seg, countRawAsync: (texts: readonly string[], background?: boolean) => (asked.push(...texts), seg.countRawAsync(texts, background)) };
     const { ExactCosts } = await import('../../src/units/exact.ts');
     const opts = { budgetTokens: 8_000, counter, skipPaths: [], summariseRemovedOver: 200 };
-    const units: ReviewUnit[] = [];
-    const plan = await (async () => {
-      const stream = streamUnits([file], { ...opts, costs: new ExactCosts(watched) });
-      for (;;) {
-        const next = await stream.next();
-        if (next.done) return next.value;
-        units.push(next.value);
-      }
-    })();
+    const { units, plan } = await drainUnits(streamUnits([file], { ...opts, costs: new ExactCosts(watched) }));
 
     expect(units.length).toBeGreaterThan(5);
     expect(plan.totals).toEqual({ files: 1, changedLines: 15_000, reviewed: 6_000 + REMOVAL_ENDS_SHOWN, summarised: 5_000 + 4_000 - REMOVAL_ENDS_SHOWN, skipped: 0 });

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import type { DiffLine, FileDiff } from '../../src/diff/types.ts';
 import { renderDiff } from '../../src/prompts/render-diff.ts';
 import type { TokenCounter } from '../../src/tokens/counter.ts';
-import type { UnitPlan } from '../../src/units/types.ts';
+import type { ReviewUnit, UnitPlan } from '../../src/units/types.ts';
 
 /** Every changed line of the input, by identity. */
 export function changedLines(files: readonly FileDiff[]): Set<DiffLine> {
@@ -51,5 +51,15 @@ export function codeLine(seed: number): string {
       return '  }';
     default:
       return `  // ${a} before ${b} ${seed}`;
+  }
+}
+
+/** Every unit a stream of them (streamUnits) gives, in order, and the plan it returns. */
+export async function drainUnits(stream: AsyncGenerator<ReviewUnit, UnitPlan, undefined>): Promise<{ units: ReviewUnit[]; plan: UnitPlan }> {
+  const units: ReviewUnit[] = [];
+  for (;;) {
+    const next = await stream.next();
+    if (next.done) return { units, plan: next.value };
+    units.push(next.value);
   }
 }
